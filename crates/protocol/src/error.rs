@@ -1,0 +1,72 @@
+//! The one error shape used at the HTTP and WebSocket boundary.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+/// A stable, machine-readable error code. Clients match on this, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or message did not parse or failed validation.
+    BadRequest,
+    /// No credential, or one the host does not know.
+    Unauthenticated,
+    /// The device credential was revoked by an administrator.
+    DeviceRevoked,
+    /// The enrolment code does not exist or has expired.
+    EnrolmentCodeInvalid,
+    /// The enrolment code was already used.
+    EnrolmentCodeUsed,
+    /// Wrong username or password.
+    BadCredentials,
+    /// The caller is known but may not do this.
+    Forbidden,
+    /// The thing asked for does not exist (or the caller may not know that it does).
+    NotFound,
+    /// The session has ended; nothing more can happen in it.
+    SessionEnded,
+    /// The action does not fit the current state (accepting an offer that was withdrawn, …).
+    Conflict,
+    /// A message was larger than [`crate::MAX_WS_MESSAGE_BYTES`].
+    MessageTooLarge,
+    /// Too many messages or requests in a short time.
+    RateLimited,
+    /// The first WebSocket message was not a `hello`, or a second `hello` came.
+    HelloExpected,
+    /// The client speaks another protocol version.
+    UnsupportedVersion,
+    /// The topic is not one the host routes.
+    UnknownTopic,
+    /// A request came from another site (CSRF protection).
+    CrossSite,
+    /// Something failed inside the host; the operator's log has the details.
+    Internal,
+}
+
+/// An error as it crosses a boundary: `{ "code": "...", "message": "..." }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ApiError {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:?})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,34 @@
+//! The Instant Share wire protocol, defined once.
+//!
+//! Contract:
+//! - Every REST body and every WebSocket message between the app, the host, the expert console
+//!   and the co-browse site is a type in this crate. Nothing else crosses the wire.
+//! - Messages are `#[serde(tag = "type")]` enums with `snake_case` tags. Adding a variant or an
+//!   optional field is compatible; anything else bumps [`PROTOCOL_VERSION`].
+//! - The TypeScript in `ui/src/generated/protocol.ts` is generated from these types by
+//!   [`typescript::render`] and committed; `cargo test -p instant-share-protocol` fails when the
+//!   committed file drifts (`UPDATE_GENERATED=1` rewrites it).
+//! - Errors at every boundary are [`ApiError`]: a stable machine-readable [`ErrorCode`] and a
+//!   sentence for people.
+#![deny(missing_docs)]
+
+mod error;
+mod rest;
+pub mod typescript;
+mod ws;
+
+pub use error::{ApiError, ErrorCode};
+pub use rest::*;
+pub use ws::*;
+
+/// The protocol version. A client sends it in [`ClientMessage::Hello`]; the host refuses others.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest WebSocket text message the host accepts, in bytes.
+pub const MAX_WS_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2_000;
+
+/// Longest note on a share request, in characters.
+pub const MAX_NOTE_CHARS: usize = 500;

@@ -1,0 +1,123 @@
+//! REST bodies of the host's HTTP API (`/api/v1/...`).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+/// Identifier of a session: 22 URL-safe characters (128 random bits).
+pub type SessionId = String;
+
+/// Seconds since the Unix epoch, in milliseconds. Every time on the wire is one of these.
+pub type UnixMillis = u64;
+
+/// `POST /api/v1/enrol`: trade a one-time enrolment code for a device credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct EnrolRequest {
+    /// The code an administrator handed out (`instant-share-host enrolment-code`).
+    pub code: String,
+    /// A name for this device, shown to administrators ("Ana's laptop").
+    pub device_name: String,
+}
+
+/// Answer to [`EnrolRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct EnrolResponse {
+    /// The device's identifier.
+    pub device_id: String,
+    /// The device credential: a bearer secret for `Authorization: Bearer ...`. Keep it in the
+    /// OS keychain; the host stores only its hash.
+    pub credential: String,
+    /// The name of the employee the code was made for.
+    pub employee_name: String,
+}
+
+/// A topic a requester can ask about, and the skill an expert needs for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Topic {
+    /// Stable identifier, also the skill name (`"email"`).
+    pub id: String,
+    /// What the picker shows (`"Email and calendar"`).
+    pub label: String,
+}
+
+/// `GET /api/v1/topics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct TopicList {
+    /// Every topic the host routes, in display order.
+    pub topics: Vec<Topic>,
+}
+
+/// `POST /api/v1/shares`: an enrolled device asks for a session. Needs the device credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ShareRequest {
+    /// One of the host's [`Topic`] ids.
+    pub topic: String,
+    /// What the requester wants help with, in their words (at most 500 characters).
+    #[serde(default)]
+    #[ts(optional)]
+    pub note: Option<String>,
+    /// Version of the requesting app.
+    pub app_version: String,
+    /// The requester's operating system and version.
+    pub os_version: String,
+}
+
+/// Answer to [`ShareRequest`]: the pointer to the session's co-browse site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct SharePointer {
+    /// The new session.
+    pub session_id: SessionId,
+    /// Absolute address of the session's co-browse site (`https://host/s/<id>`).
+    pub site_url: String,
+    /// Absolute address of the session WebSocket.
+    pub ws_url: String,
+    /// The requester's participant token; sent in the first WebSocket message, never in a URL.
+    pub participant_token: String,
+    /// When the participant token stops working.
+    #[ts(type = "number")]
+    pub token_expires_at: UnixMillis,
+    /// 1 = next to be offered. 0 once an expert has been offered the request.
+    pub queue_position: u32,
+    /// Estimated seconds until an expert joins.
+    pub estimated_wait_secs: u32,
+}
+
+/// `POST /api/v1/expert/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct LoginRequest {
+    /// The expert's user name.
+    pub username: String,
+    /// The expert's password.
+    pub password: String,
+}
+
+/// The signed-in expert (`GET /api/v1/expert/me`, answer to login).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ExpertProfile {
+    /// The expert's identifier.
+    pub id: String,
+    /// The expert's user name.
+    pub username: String,
+    /// Name shown to requesters.
+    pub display_name: String,
+    /// Topic ids this expert takes.
+    pub skills: Vec<String>,
+}
+
+/// `POST /api/v1/expert/ticket`: a short-lived token for the console WebSocket's `hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ConsoleTicket {
+    /// Single-use, expires after a minute.
+    pub ticket: String,
+    /// Absolute address of the WebSocket.
+    pub ws_url: String,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Health {
+    /// `"ok"` when the host serves requests.
+    pub status: String,
+    /// The host's version.
+    pub version: String,
+}

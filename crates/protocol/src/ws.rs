@@ -1,0 +1,326 @@
+//! WebSocket messages (`/api/v1/ws`).
+//!
+//! One socket per participant. The first client message is [`ClientMessage::Hello`] with a
+//! token: a participant token (joins a session) or a console ticket (an expert's console).
+//! Every server message travels in a [`ServerFrame`]. Session events carry a sequence number
+//! (`seq`), counted per session from 1; a client that reconnects says the last one it saw
+//! (`last_seq`) and gets exactly the events after it. Replies that concern one connection only
+//! (`welcome`, `error`, `pong`) and everything on a console socket carry no `seq`.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+use crate::{ApiError, SessionId, UnixMillis};
+
+/// A participant's part in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The employee who asked for help.
+    Requester,
+    /// The support expert.
+    Expert,
+    /// Someone invited by link.
+    Guest,
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Created; not yet in the queue (only for an instant).
+    Requested,
+    /// Waiting for an expert.
+    Queued,
+    /// An expert is being offered the request (their console rings).
+    Offered,
+    /// An expert accepted; the session is live.
+    Active,
+    /// Over, see [`EndReason`].
+    Ended,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The requester withdrew the request before an expert joined.
+    Cancelled,
+    /// The requester ended the live session.
+    EndedByRequester,
+    /// The expert ended the live session.
+    EndedByExpert,
+    /// Nobody was available before the queue timeout.
+    NoExpertAvailable,
+    /// Nothing happened in the session for too long.
+    IdleTimeout,
+    /// The session reached its maximum duration.
+    MaxDuration,
+}
+
+/// Why an offer stopped ringing on an expert's console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawReason {
+    /// The expert did not answer within the offer timeout.
+    Timeout,
+    /// The expert declined.
+    Declined,
+    /// The requester cancelled, or the request timed out.
+    RequestEnded,
+    /// The expert went away or offline.
+    ExpertUnavailable,
+}
+
+/// Someone in a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Participant {
+    /// The participant's identifier within the session.
+    pub id: String,
+    /// Their part.
+    pub role: Role,
+    /// The name others see.
+    pub display_name: String,
+    /// Whether they have a socket open now.
+    pub online: bool,
+}
+
+/// A chat message as everyone in the session sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ChatMessage {
+    /// The sender's participant id.
+    pub from: String,
+    /// The sender's name when they sent it.
+    pub from_name: String,
+    /// The text, at most [`crate::MAX_CHAT_CHARS`] characters.
+    pub text: String,
+    /// The sender's own id for the message, so a resent message is stored once.
+    pub client_msg_id: String,
+    /// When the host received it.
+    #[ts(type = "number")]
+    pub at: UnixMillis,
+}
+
+/// The whole state of a session as one participant may see it: sent on join and whenever a
+/// resume cannot be served from the event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct SessionSnapshot {
+    /// The session.
+    pub session_id: SessionId,
+    /// The topic asked about.
+    pub topic: String,
+    /// The requester's note.
+    pub note: Option<String>,
+    /// Where the session is in its life.
+    pub status: SessionStatus,
+    /// Why it ended, once [`SessionStatus::Ended`].
+    pub end_reason: Option<EndReason>,
+    /// Place in the queue while waiting (1 = next), 0 otherwise.
+    pub queue_position: u32,
+    /// Estimated seconds until an expert joins, while waiting.
+    pub estimated_wait_secs: u32,
+    /// Everyone who has joined, in order of joining.
+    pub participants: Vec<Participant>,
+    /// The chat so far, oldest first.
+    pub chat: Vec<ChatMessage>,
+    /// The receiving participant's own id.
+    pub you: String,
+    /// When the request was made.
+    #[ts(type = "number")]
+    pub created_at: UnixMillis,
+}
+
+/// A waiting request as an expert's console lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct QueueEntry {
+    /// The session.
+    pub session_id: SessionId,
+    /// The topic asked about.
+    pub topic: String,
+    /// The requester's note.
+    pub note: Option<String>,
+    /// The requester's name.
+    pub requester_name: String,
+    /// The requester's app and OS, as they sent them.
+    pub client: String,
+    /// When the request was made.
+    #[ts(type = "number")]
+    pub waiting_since: UnixMillis,
+    /// 1 = next to be offered.
+    pub position: u32,
+}
+
+/// A request ringing on one expert's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Offer {
+    /// The request being offered.
+    pub entry: QueueEntry,
+    /// When the offer passes to the next expert unless accepted.
+    #[ts(type = "number")]
+    pub expires_at: UnixMillis,
+}
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Always first, never again.
+    Hello {
+        /// A participant token or a console ticket.
+        token: String,
+        /// Must equal [`crate::PROTOCOL_VERSION`].
+        protocol: u32,
+        /// On reconnect: the last session `seq` this client saw.
+        #[serde(default)]
+        #[ts(optional, type = "number")]
+        last_seq: Option<u64>,
+    },
+    /// Say something in the session chat.
+    Chat {
+        /// The text.
+        text: String,
+        /// Unique per sender; a resend with the same id is stored once.
+        client_msg_id: String,
+    },
+    /// End the session (before an expert joined: cancel the request).
+    EndSession,
+    /// Keep-alive; answered with [`ServerMessage::Pong`].
+    Ping {
+        /// Echoed back.
+        #[ts(type = "number")]
+        nonce: u64,
+    },
+    /// Console: become available for offers, or away.
+    SetAvailability {
+        /// `true` = available.
+        available: bool,
+    },
+    /// Console: take the ringing offer.
+    Accept {
+        /// The offered session.
+        session_id: SessionId,
+    },
+    /// Console: pass the ringing offer to the next expert.
+    Decline {
+        /// The offered session.
+        session_id: SessionId,
+    },
+}
+
+/// What the host sends, inside a [`ServerFrame`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Answer to a participant's `hello`.
+    Welcome {
+        /// The session as it is now.
+        snapshot: SessionSnapshot,
+        /// The session's latest `seq`; events after it follow.
+        #[ts(type = "number")]
+        seq: u64,
+        /// `true` when the events after the client's `last_seq` follow instead of a fresh start.
+        resumed: bool,
+    },
+    /// The requester's place in the queue changed.
+    Queue {
+        /// 1 = next to be offered.
+        position: u32,
+        /// Estimated seconds until an expert joins.
+        estimated_wait_secs: u32,
+    },
+    /// The session moved to another status (other than ended).
+    Status {
+        /// The new status.
+        status: SessionStatus,
+    },
+    /// Someone joined the session.
+    ParticipantJoined {
+        /// Who.
+        participant: Participant,
+    },
+    /// Someone's socket opened or closed.
+    Presence {
+        /// Who.
+        participant_id: String,
+        /// Whether they are connected now.
+        online: bool,
+    },
+    /// A chat message.
+    Chat {
+        /// The message.
+        message: ChatMessage,
+    },
+    /// The session is over; the host closes the socket after this.
+    Ended {
+        /// Why.
+        reason: EndReason,
+    },
+    /// Answer to a console's `hello`, and after every change of its availability.
+    ConsoleWelcome {
+        /// The signed-in expert.
+        expert: crate::ExpertProfile,
+        /// Whether the expert takes offers now.
+        available: bool,
+        /// Requests waiting for any expert.
+        queue: Vec<QueueEntry>,
+        /// The offer ringing now, if any.
+        offer: Option<Offer>,
+        /// The session the expert is in, if any.
+        active_session: Option<SessionId>,
+    },
+    /// Console: the list of waiting requests changed.
+    QueueUpdate {
+        /// Requests waiting for any expert.
+        queue: Vec<QueueEntry>,
+    },
+    /// Console: a request rings for this expert.
+    Offered {
+        /// The offer.
+        offer: Offer,
+    },
+    /// Console: the ringing offer stopped.
+    OfferWithdrawn {
+        /// The session that was offered.
+        session_id: SessionId,
+        /// Why.
+        reason: WithdrawReason,
+    },
+    /// Console: the expert accepted and is now a participant.
+    Joined {
+        /// The session.
+        session_id: SessionId,
+        /// The co-browse site.
+        site_url: String,
+        /// The expert's participant token for the session socket.
+        participant_token: String,
+    },
+    /// Console: the expert's session ended; they can take offers again.
+    SessionClosed {
+        /// The session.
+        session_id: SessionId,
+        /// Why.
+        reason: EndReason,
+    },
+    /// Answer to `ping`.
+    Pong {
+        /// The client's nonce.
+        #[ts(type = "number")]
+        nonce: u64,
+    },
+    /// A message was refused. The connection stays usable unless the error says otherwise.
+    Error {
+        /// What was wrong.
+        error: ApiError,
+    },
+}
+
+/// Envelope of every server message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct ServerFrame {
+    /// Session sequence number of a session event; absent on replies and console messages.
+    #[ts(type = "number | null")]
+    pub seq: Option<u64>,
+    /// The message.
+    pub msg: ServerMessage,
+}

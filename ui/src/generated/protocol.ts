@@ -1,0 +1,448 @@
+// Generated from crates/protocol by `UPDATE_GENERATED=1 cargo test -p instant-share-protocol`.
+// Do not edit by hand.
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_WS_MESSAGE_BYTES = 16384;
+export const MAX_CHAT_CHARS = 2000;
+export const MAX_NOTE_CHARS = 500;
+
+export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal";
+
+export type ApiError = { 
+/**
+ * What went wrong, for programs.
+ */
+code: ErrorCode, 
+/**
+ * What went wrong, for people.
+ */
+message: string, };
+
+export type EnrolRequest = { 
+/**
+ * The code an administrator handed out (`instant-share-host enrolment-code`).
+ */
+code: string, 
+/**
+ * A name for this device, shown to administrators ("Ana's laptop").
+ */
+device_name: string, };
+
+export type EnrolResponse = { 
+/**
+ * The device's identifier.
+ */
+device_id: string, 
+/**
+ * The device credential: a bearer secret for `Authorization: Bearer ...`. Keep it in the
+ * OS keychain; the host stores only its hash.
+ */
+credential: string, 
+/**
+ * The name of the employee the code was made for.
+ */
+employee_name: string, };
+
+export type Topic = { 
+/**
+ * Stable identifier, also the skill name (`"email"`).
+ */
+id: string, 
+/**
+ * What the picker shows (`"Email and calendar"`).
+ */
+label: string, };
+
+export type TopicList = { 
+/**
+ * Every topic the host routes, in display order.
+ */
+topics: Array<Topic>, };
+
+export type ShareRequest = { 
+/**
+ * One of the host's [`Topic`] ids.
+ */
+topic: string, 
+/**
+ * What the requester wants help with, in their words (at most 500 characters).
+ */
+note?: string, 
+/**
+ * Version of the requesting app.
+ */
+app_version: string, 
+/**
+ * The requester's operating system and version.
+ */
+os_version: string, };
+
+export type SharePointer = { 
+/**
+ * The new session.
+ */
+session_id: string, 
+/**
+ * Absolute address of the session's co-browse site (`https://host/s/<id>`).
+ */
+site_url: string, 
+/**
+ * Absolute address of the session WebSocket.
+ */
+ws_url: string, 
+/**
+ * The requester's participant token; sent in the first WebSocket message, never in a URL.
+ */
+participant_token: string, 
+/**
+ * When the participant token stops working.
+ */
+token_expires_at: number, 
+/**
+ * 1 = next to be offered. 0 once an expert has been offered the request.
+ */
+queue_position: number, 
+/**
+ * Estimated seconds until an expert joins.
+ */
+estimated_wait_secs: number, };
+
+export type LoginRequest = { 
+/**
+ * The expert's user name.
+ */
+username: string, 
+/**
+ * The expert's password.
+ */
+password: string, };
+
+export type ExpertProfile = { 
+/**
+ * The expert's identifier.
+ */
+id: string, 
+/**
+ * The expert's user name.
+ */
+username: string, 
+/**
+ * Name shown to requesters.
+ */
+display_name: string, 
+/**
+ * Topic ids this expert takes.
+ */
+skills: Array<string>, };
+
+export type ConsoleTicket = { 
+/**
+ * Single-use, expires after a minute.
+ */
+ticket: string, 
+/**
+ * Absolute address of the WebSocket.
+ */
+ws_url: string, };
+
+export type Health = { 
+/**
+ * `"ok"` when the host serves requests.
+ */
+status: string, 
+/**
+ * The host's version.
+ */
+version: string, };
+
+export type Role = "requester" | "expert" | "guest";
+
+export type SessionStatus = "requested" | "queued" | "offered" | "active" | "ended";
+
+export type EndReason = "cancelled" | "ended_by_requester" | "ended_by_expert" | "no_expert_available" | "idle_timeout" | "max_duration";
+
+export type WithdrawReason = "timeout" | "declined" | "request_ended" | "expert_unavailable";
+
+export type Participant = { 
+/**
+ * The participant's identifier within the session.
+ */
+id: string, 
+/**
+ * Their part.
+ */
+role: Role, 
+/**
+ * The name others see.
+ */
+display_name: string, 
+/**
+ * Whether they have a socket open now.
+ */
+online: boolean, };
+
+export type ChatMessage = { 
+/**
+ * The sender's participant id.
+ */
+from: string, 
+/**
+ * The sender's name when they sent it.
+ */
+from_name: string, 
+/**
+ * The text, at most [`crate::MAX_CHAT_CHARS`] characters.
+ */
+text: string, 
+/**
+ * The sender's own id for the message, so a resent message is stored once.
+ */
+client_msg_id: string, 
+/**
+ * When the host received it.
+ */
+at: number, };
+
+export type SessionSnapshot = { 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * The topic asked about.
+ */
+topic: string, 
+/**
+ * The requester's note.
+ */
+note: string | null, 
+/**
+ * Where the session is in its life.
+ */
+status: SessionStatus, 
+/**
+ * Why it ended, once [`SessionStatus::Ended`].
+ */
+end_reason: EndReason | null, 
+/**
+ * Place in the queue while waiting (1 = next), 0 otherwise.
+ */
+queue_position: number, 
+/**
+ * Estimated seconds until an expert joins, while waiting.
+ */
+estimated_wait_secs: number, 
+/**
+ * Everyone who has joined, in order of joining.
+ */
+participants: Array<Participant>, 
+/**
+ * The chat so far, oldest first.
+ */
+chat: Array<ChatMessage>, 
+/**
+ * The receiving participant's own id.
+ */
+you: string, 
+/**
+ * When the request was made.
+ */
+created_at: number, };
+
+export type QueueEntry = { 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * The topic asked about.
+ */
+topic: string, 
+/**
+ * The requester's note.
+ */
+note: string | null, 
+/**
+ * The requester's name.
+ */
+requester_name: string, 
+/**
+ * The requester's app and OS, as they sent them.
+ */
+client: string, 
+/**
+ * When the request was made.
+ */
+waiting_since: number, 
+/**
+ * 1 = next to be offered.
+ */
+position: number, };
+
+export type Offer = { 
+/**
+ * The request being offered.
+ */
+entry: QueueEntry, 
+/**
+ * When the offer passes to the next expert unless accepted.
+ */
+expires_at: number, };
+
+export type ClientMessage = { "type": "hello", 
+/**
+ * A participant token or a console ticket.
+ */
+token: string, 
+/**
+ * Must equal [`crate::PROTOCOL_VERSION`].
+ */
+protocol: number, 
+/**
+ * On reconnect: the last session `seq` this client saw.
+ */
+last_seq?: number, } | { "type": "chat", 
+/**
+ * The text.
+ */
+text: string, 
+/**
+ * Unique per sender; a resend with the same id is stored once.
+ */
+client_msg_id: string, } | { "type": "end_session" } | { "type": "ping", 
+/**
+ * Echoed back.
+ */
+nonce: number, } | { "type": "set_availability", 
+/**
+ * `true` = available.
+ */
+available: boolean, } | { "type": "accept", 
+/**
+ * The offered session.
+ */
+session_id: string, } | { "type": "decline", 
+/**
+ * The offered session.
+ */
+session_id: string, };
+
+export type ServerMessage = { "type": "welcome", 
+/**
+ * The session as it is now.
+ */
+snapshot: SessionSnapshot, 
+/**
+ * The session's latest `seq`; events after it follow.
+ */
+seq: number, 
+/**
+ * `true` when the events after the client's `last_seq` follow instead of a fresh start.
+ */
+resumed: boolean, } | { "type": "queue", 
+/**
+ * 1 = next to be offered.
+ */
+position: number, 
+/**
+ * Estimated seconds until an expert joins.
+ */
+estimated_wait_secs: number, } | { "type": "status", 
+/**
+ * The new status.
+ */
+status: SessionStatus, } | { "type": "participant_joined", 
+/**
+ * Who.
+ */
+participant: Participant, } | { "type": "presence", 
+/**
+ * Who.
+ */
+participant_id: string, 
+/**
+ * Whether they are connected now.
+ */
+online: boolean, } | { "type": "chat", 
+/**
+ * The message.
+ */
+message: ChatMessage, } | { "type": "ended", 
+/**
+ * Why.
+ */
+reason: EndReason, } | { "type": "console_welcome", 
+/**
+ * The signed-in expert.
+ */
+expert: ExpertProfile, 
+/**
+ * Whether the expert takes offers now.
+ */
+available: boolean, 
+/**
+ * Requests waiting for any expert.
+ */
+queue: Array<QueueEntry>, 
+/**
+ * The offer ringing now, if any.
+ */
+offer: Offer | null, 
+/**
+ * The session the expert is in, if any.
+ */
+active_session: string | null, } | { "type": "queue_update", 
+/**
+ * Requests waiting for any expert.
+ */
+queue: Array<QueueEntry>, } | { "type": "offered", 
+/**
+ * The offer.
+ */
+offer: Offer, } | { "type": "offer_withdrawn", 
+/**
+ * The session that was offered.
+ */
+session_id: string, 
+/**
+ * Why.
+ */
+reason: WithdrawReason, } | { "type": "joined", 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * The co-browse site.
+ */
+site_url: string, 
+/**
+ * The expert's participant token for the session socket.
+ */
+participant_token: string, } | { "type": "session_closed", 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * Why.
+ */
+reason: EndReason, } | { "type": "pong", 
+/**
+ * The client's nonce.
+ */
+nonce: number, } | { "type": "error", 
+/**
+ * What was wrong.
+ */
+error: ApiError, };
+
+export type ServerFrame = { 
+/**
+ * Session sequence number of a session event; absent on replies and console messages.
+ */
+seq: number | null, 
+/**
+ * The message.
+ */
+msg: ServerMessage, };
