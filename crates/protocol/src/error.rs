@@ -42,6 +42,10 @@ pub enum ErrorCode {
     CrossSite,
     /// Something failed inside the host; the operator's log has the details.
     Internal,
+    /// App only: the host did not answer (network down, wrong address, host stopped).
+    HostUnreachable,
+    /// App only: the OS keychain could not be read or written.
+    Keychain,
 }
 
 /// An error as it crosses a boundary: `{ "code": "...", "message": "..." }`.

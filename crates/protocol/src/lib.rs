@@ -12,11 +12,13 @@
 //!   sentence for people.
 #![deny(missing_docs)]
 
+mod app;
 mod error;
 mod rest;
 pub mod typescript;
 mod ws;
 
+pub use app::*;
 pub use error::{ApiError, ErrorCode};
 pub use rest::*;
 pub use ws::*;

@@ -37,6 +37,9 @@ pub fn render() -> String {
         ClientMessage::decl(),
         ServerMessage::decl(),
         ServerFrame::decl(),
+        AppPhase::decl(),
+        ConnectionState::decl(),
+        AppState::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/protocol by `UPDATE_GENERATED=1 cargo test -p instant-share-protocol`.\n\

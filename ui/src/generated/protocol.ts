@@ -6,7 +6,7 @@ export const MAX_WS_MESSAGE_BYTES = 16384;
 export const MAX_CHAT_CHARS = 2000;
 export const MAX_NOTE_CHARS = 500;
 
-export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal";
+export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal" | "host_unreachable" | "keychain";
 
 export type ApiError = { 
 /**
@@ -446,3 +446,45 @@ seq: number | null,
  * The message.
  */
 msg: ServerMessage, };
+
+export type AppPhase = "unenrolled" | "idle" | "requesting" | "waiting" | "in_session" | "ended";
+
+export type ConnectionState = "offline" | "connecting" | "connected" | "reconnecting";
+
+export type AppState = { 
+/**
+ * Which screen.
+ */
+phase: AppPhase, 
+/**
+ * The host this app is enrolled with (or was last told about).
+ */
+host_url: string | null, 
+/**
+ * The enrolled employee's name.
+ */
+employee_name: string | null, 
+/**
+ * Topics the host routes, for the picker.
+ */
+topics: Array<Topic>, 
+/**
+ * The current or last session.
+ */
+session: SessionSnapshot | null, 
+/**
+ * The session socket.
+ */
+connection: ConnectionState, 
+/**
+ * Why the session ended, in [`AppPhase::Ended`].
+ */
+end_reason: EndReason | null, 
+/**
+ * The last error to show, in plain words; cleared by the next successful action.
+ */
+error: ApiError | null, 
+/**
+ * The app's version.
+ */
+app_version: string, };
