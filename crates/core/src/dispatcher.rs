@@ -1,0 +1,644 @@
+//! Routing of requests to experts, and the timers of requests and live sessions.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use instant_share_protocol::{EndReason, WithdrawReason};
+
+use crate::WaitEstimator;
+
+/// A session's identifier, as the host names it.
+pub type SessionKey = String;
+
+/// An expert's identifier, as the host names it.
+pub type ExpertId = String;
+
+/// The timers of routing and of live sessions.
+#[derive(Debug, Clone)]
+pub struct RoutingConfig {
+    /// How long an offer rings before it passes to the next expert.
+    pub offer_timeout: Duration,
+    /// How long a request may wait for an expert before it ends with
+    /// [`EndReason::NoExpertAvailable`].
+    pub queue_timeout: Duration,
+    /// How long a live session may go without activity.
+    pub idle_timeout: Duration,
+    /// How long a live session may last.
+    pub max_duration: Duration,
+    /// Estimated wait per queue position before any request has been accepted.
+    pub initial_wait_estimate: Duration,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self {
+            offer_timeout: Duration::from_secs(20),
+            queue_timeout: Duration::from_secs(600),
+            idle_timeout: Duration::from_secs(30 * 60),
+            max_duration: Duration::from_secs(4 * 60 * 60),
+            initial_wait_estimate: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the host must carry out, drained with [`Dispatcher::poll_output`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Ring `expert`'s console with `session` until `expires_at`.
+    Offered {
+        /// The request.
+        session: SessionKey,
+        /// Who is offered it.
+        expert: ExpertId,
+        /// When the offer passes on unless accepted.
+        expires_at: Instant,
+    },
+    /// Stop ringing.
+    OfferWithdrawn {
+        /// The request.
+        session: SessionKey,
+        /// Whose console rang.
+        expert: ExpertId,
+        /// Why.
+        reason: WithdrawReason,
+    },
+    /// `expert` accepted; the session is live.
+    Activated {
+        /// The session.
+        session: SessionKey,
+        /// The expert who joins it.
+        expert: ExpertId,
+    },
+    /// The session is over and forgotten by the dispatcher.
+    Ended {
+        /// The session.
+        session: SessionKey,
+        /// Why.
+        reason: EndReason,
+        /// The expert who was in it, now free again.
+        expert: Option<ExpertId>,
+    },
+    /// The expert let an offer time out and was set away, so that nobody else waits on them.
+    ExpertAway {
+        /// The expert.
+        expert: ExpertId,
+    },
+    /// Queue positions or estimated waits changed: read [`Dispatcher::queue`] again.
+    QueueChanged,
+}
+
+/// An input that does not fit the dispatcher's state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoutingError {
+    /// No request or live session has this key.
+    #[error("no such session")]
+    UnknownSession,
+    /// No expert has this id.
+    #[error("no such expert")]
+    UnknownExpert,
+    /// The expert has no offer for this session (it timed out, was withdrawn or never was).
+    #[error("this offer is no longer open")]
+    NoSuchOffer,
+    /// The session key is already in use.
+    #[error("a session with this key exists already")]
+    Duplicate,
+}
+
+/// A waiting request, as the queue lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedRequest {
+    /// The request.
+    pub session: SessionKey,
+    /// Its topic.
+    pub topic: String,
+    /// When it was made.
+    pub created_at: Instant,
+    /// 1 = next to be offered; 0 = ringing on an expert's console now.
+    pub position: u32,
+    /// Estimated time until an expert accepts.
+    pub estimated_wait: Duration,
+    /// The expert being offered it, if any.
+    pub offered_to: Option<ExpertId>,
+}
+
+#[derive(Debug)]
+struct Expert {
+    skills: BTreeSet<String>,
+    available: bool,
+    idle_since: Instant,
+    offer: Option<SessionKey>,
+    session: Option<SessionKey>,
+}
+
+impl Expert {
+    fn free(&self) -> bool {
+        self.available && self.offer.is_none() && self.session.is_none()
+    }
+}
+
+#[derive(Debug)]
+enum RequestState {
+    Queued,
+    Offered {
+        expert: ExpertId,
+        expires_at: Instant,
+    },
+    Active {
+        expert: ExpertId,
+        started_at: Instant,
+        last_activity: Instant,
+    },
+}
+
+#[derive(Debug)]
+struct Request {
+    topic: String,
+    created_at: Instant,
+    order: u64,
+    state: RequestState,
+    passed_by: BTreeSet<ExpertId>,
+}
+
+/// The queue, the experts and every timer of routing. See the crate docs for how to drive it.
+#[derive(Debug)]
+pub struct Dispatcher {
+    config: RoutingConfig,
+    experts: BTreeMap<ExpertId, Expert>,
+    requests: BTreeMap<SessionKey, Request>,
+    next_order: u64,
+    outputs: VecDeque<Output>,
+    queue_changed: bool,
+    wait: WaitEstimator,
+}
+
+impl Dispatcher {
+    /// A dispatcher with no experts and no requests.
+    pub fn new(config: RoutingConfig) -> Self {
+        let wait = WaitEstimator::new(config.initial_wait_estimate);
+        Self {
+            config,
+            experts: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            next_order: 0,
+            outputs: VecDeque::new(),
+            queue_changed: false,
+            wait,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &RoutingConfig {
+        &self.config
+    }
+
+    /// Makes an expert known, or updates their skills. A new expert starts away.
+    pub fn upsert_expert(
+        &mut self,
+        now: Instant,
+        expert: &str,
+        skills: impl IntoIterator<Item = String>,
+    ) {
+        let skills: BTreeSet<String> = skills.into_iter().collect();
+        match self.experts.get_mut(expert) {
+            Some(e) => e.skills = skills,
+            None => {
+                self.experts.insert(
+                    expert.to_owned(),
+                    Expert {
+                        skills,
+                        available: false,
+                        idle_since: now,
+                        offer: None,
+                        session: None,
+                    },
+                );
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// Sets an expert available for offers, or away. Going away withdraws a ringing offer.
+    pub fn set_available(
+        &mut self,
+        now: Instant,
+        expert: &str,
+        available: bool,
+    ) -> Result<(), RoutingError> {
+        let e = self
+            .experts
+            .get_mut(expert)
+            .ok_or(RoutingError::UnknownExpert)?;
+        if e.available == available {
+            return Ok(());
+        }
+        e.available = available;
+        if available {
+            e.idle_since = now;
+        } else if let Some(session) = e.offer.clone() {
+            self.withdraw(&session, WithdrawReason::ExpertUnavailable, false);
+        }
+        self.queue_changed = true;
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Whether the expert takes offers now.
+    pub fn is_available(&self, expert: &str) -> bool {
+        self.experts.get(expert).is_some_and(|e| e.available)
+    }
+
+    /// The session the expert is in, if any.
+    pub fn active_session_of(&self, expert: &str) -> Option<&SessionKey> {
+        self.experts.get(expert).and_then(|e| e.session.as_ref())
+    }
+
+    /// The offer ringing on the expert's console, with its expiry.
+    pub fn offer_of(&self, expert: &str) -> Option<(&SessionKey, Instant)> {
+        let session = self.experts.get(expert)?.offer.as_ref()?;
+        match self.requests.get(session)?.state {
+            RequestState::Offered { expires_at, .. } => Some((session, expires_at)),
+            _ => None,
+        }
+    }
+
+    /// A new request for `topic`, queued behind those before it.
+    pub fn request(
+        &mut self,
+        now: Instant,
+        session: &str,
+        topic: &str,
+    ) -> Result<(), RoutingError> {
+        self.restore_request(now, session, topic, now)
+    }
+
+    /// Puts back a request that was waiting since `created_at` (after a host restart).
+    pub fn restore_request(
+        &mut self,
+        now: Instant,
+        session: &str,
+        topic: &str,
+        created_at: Instant,
+    ) -> Result<(), RoutingError> {
+        if self.requests.contains_key(session) {
+            return Err(RoutingError::Duplicate);
+        }
+        self.next_order += 1;
+        self.requests.insert(
+            session.to_owned(),
+            Request {
+                topic: topic.to_owned(),
+                created_at,
+                order: self.next_order,
+                state: RequestState::Queued,
+                passed_by: BTreeSet::new(),
+            },
+        );
+        self.queue_changed = true;
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Puts back a live session (after a host restart). The expert becomes known if they
+    /// were not, with no skills and away, until their console says more.
+    pub fn restore_active(
+        &mut self,
+        now: Instant,
+        session: &str,
+        topic: &str,
+        expert: &str,
+    ) -> Result<(), RoutingError> {
+        if self.requests.contains_key(session) {
+            return Err(RoutingError::Duplicate);
+        }
+        let e = self
+            .experts
+            .entry(expert.to_owned())
+            .or_insert_with(|| Expert {
+                skills: BTreeSet::new(),
+                available: false,
+                idle_since: now,
+                offer: None,
+                session: None,
+            });
+        e.session = Some(session.to_owned());
+        self.next_order += 1;
+        self.requests.insert(
+            session.to_owned(),
+            Request {
+                topic: topic.to_owned(),
+                created_at: now,
+                order: self.next_order,
+                state: RequestState::Active {
+                    expert: expert.to_owned(),
+                    started_at: now,
+                    last_activity: now,
+                },
+                passed_by: BTreeSet::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The expert takes the offer ringing on their console.
+    pub fn accept(
+        &mut self,
+        now: Instant,
+        expert: &str,
+        session: &str,
+    ) -> Result<(), RoutingError> {
+        self.check_offer(expert, session)?;
+        let request = self
+            .requests
+            .get_mut(session)
+            .ok_or(RoutingError::UnknownSession)?;
+        request.state = RequestState::Active {
+            expert: expert.to_owned(),
+            started_at: now,
+            last_activity: now,
+        };
+        let waited = now.saturating_duration_since(request.created_at);
+        let e = self
+            .experts
+            .get_mut(expert)
+            .ok_or(RoutingError::UnknownExpert)?;
+        e.offer = None;
+        e.session = Some(session.to_owned());
+        self.wait.observe(waited);
+        self.outputs.push_back(Output::Activated {
+            session: session.to_owned(),
+            expert: expert.to_owned(),
+        });
+        self.queue_changed = true;
+        Ok(())
+    }
+
+    /// The expert passes the offer on; it goes to the next expert and never back to them.
+    pub fn decline(
+        &mut self,
+        now: Instant,
+        expert: &str,
+        session: &str,
+    ) -> Result<(), RoutingError> {
+        self.check_offer(expert, session)?;
+        self.withdraw(session, WithdrawReason::Declined, true);
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Ends a request or a live session for `reason` (cancel, end by either side).
+    /// Returns the expert who was in it.
+    pub fn end(
+        &mut self,
+        now: Instant,
+        session: &str,
+        reason: EndReason,
+    ) -> Result<Option<ExpertId>, RoutingError> {
+        let request = self
+            .requests
+            .get(session)
+            .ok_or(RoutingError::UnknownSession)?;
+        let expert = match &request.state {
+            RequestState::Queued => None,
+            RequestState::Offered { .. } => {
+                // The expert was only rung; they were not in the session.
+                self.withdraw(session, WithdrawReason::RequestEnded, false);
+                None
+            }
+            RequestState::Active { expert, .. } => {
+                let expert = expert.clone();
+                if let Some(e) = self.experts.get_mut(&expert) {
+                    e.session = None;
+                    e.idle_since = now;
+                }
+                Some(expert)
+            }
+        };
+        if expert.is_none() {
+            self.queue_changed = true;
+        }
+        self.requests.remove(session);
+        self.outputs.push_back(Output::Ended {
+            session: session.to_owned(),
+            reason,
+            expert: expert.clone(),
+        });
+        self.dispatch(now);
+        Ok(expert)
+    }
+
+    /// Something happened in a live session (a message): restarts its idle timer.
+    pub fn activity(&mut self, now: Instant, session: &str) {
+        if let Some(Request {
+            state: RequestState::Active { last_activity, .. },
+            ..
+        }) = self.requests.get_mut(session)
+        {
+            *last_activity = now;
+        }
+    }
+
+    /// The next instant at which [`Dispatcher::handle_timeout`] has work, if any.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.requests
+            .values()
+            .flat_map(|r| match &r.state {
+                RequestState::Queued => [Some(r.created_at + self.config.queue_timeout), None],
+                RequestState::Offered { expires_at, .. } => [
+                    Some(*expires_at),
+                    Some(r.created_at + self.config.queue_timeout),
+                ],
+                RequestState::Active {
+                    started_at,
+                    last_activity,
+                    ..
+                } => [
+                    Some(*last_activity + self.config.idle_timeout),
+                    Some(*started_at + self.config.max_duration),
+                ],
+            })
+            .flatten()
+            .min()
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut ended = Vec::new();
+        let mut missed = Vec::new();
+        for (key, r) in &self.requests {
+            match &r.state {
+                RequestState::Queued | RequestState::Offered { .. }
+                    if now >= r.created_at + self.config.queue_timeout =>
+                {
+                    ended.push((key.clone(), EndReason::NoExpertAvailable));
+                }
+                RequestState::Offered { expert, expires_at } if now >= *expires_at => {
+                    missed.push((key.clone(), expert.clone()));
+                }
+                RequestState::Active { started_at, .. }
+                    if now >= *started_at + self.config.max_duration =>
+                {
+                    ended.push((key.clone(), EndReason::MaxDuration));
+                }
+                RequestState::Active { last_activity, .. }
+                    if now >= *last_activity + self.config.idle_timeout =>
+                {
+                    ended.push((key.clone(), EndReason::IdleTimeout));
+                }
+                _ => {}
+            }
+        }
+        for (session, expert) in missed {
+            self.withdraw(&session, WithdrawReason::Timeout, true);
+            if let Some(e) = self.experts.get_mut(&expert) {
+                e.available = false;
+                self.outputs.push_back(Output::ExpertAway { expert });
+            }
+        }
+        for (session, reason) in ended {
+            // Cannot fail: the key was just read from the map.
+            let _ = self.end(now, &session, reason);
+        }
+        self.dispatch(now);
+    }
+
+    /// The next thing for the host to carry out.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(o) = self.outputs.pop_front() {
+            return Some(o);
+        }
+        if std::mem::take(&mut self.queue_changed) {
+            return Some(Output::QueueChanged);
+        }
+        None
+    }
+
+    /// Every waiting request (queued or ringing), oldest first.
+    pub fn queue(&self) -> Vec<QueuedRequest> {
+        let mut waiting: Vec<(&SessionKey, &Request)> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| !matches!(r.state, RequestState::Active { .. }))
+            .collect();
+        waiting.sort_by_key(|(_, r)| r.order);
+        let mut position = 0;
+        waiting
+            .into_iter()
+            .map(|(key, r)| {
+                let offered_to = match &r.state {
+                    RequestState::Offered { expert, .. } => Some(expert.clone()),
+                    _ => None,
+                };
+                let (pos, estimated_wait) = if offered_to.is_some() {
+                    (0, Duration::ZERO)
+                } else {
+                    position += 1;
+                    (
+                        position,
+                        self.wait.estimate(position, self.experts_for(&r.topic)),
+                    )
+                };
+                QueuedRequest {
+                    session: key.clone(),
+                    topic: r.topic.clone(),
+                    created_at: r.created_at,
+                    position: pos,
+                    estimated_wait,
+                    offered_to,
+                }
+            })
+            .collect()
+    }
+
+    /// The expert in a live session, if it is live.
+    pub fn expert_of(&self, session: &str) -> Option<&ExpertId> {
+        match &self.requests.get(session)?.state {
+            RequestState::Active { expert, .. } => Some(expert),
+            _ => None,
+        }
+    }
+
+    fn experts_for(&self, topic: &str) -> usize {
+        self.experts
+            .values()
+            .filter(|e| e.available && e.skills.contains(topic))
+            .count()
+    }
+
+    fn check_offer(&self, expert: &str, session: &str) -> Result<(), RoutingError> {
+        let e = self
+            .experts
+            .get(expert)
+            .ok_or(RoutingError::UnknownExpert)?;
+        if e.offer.as_deref() == Some(session) {
+            Ok(())
+        } else {
+            Err(RoutingError::NoSuchOffer)
+        }
+    }
+
+    /// Takes back the ringing offer of `session`. With `pass`, its expert is never offered
+    /// this request again.
+    fn withdraw(&mut self, session: &str, reason: WithdrawReason, pass: bool) {
+        let Some(request) = self.requests.get_mut(session) else {
+            return;
+        };
+        let RequestState::Offered { expert, .. } =
+            std::mem::replace(&mut request.state, RequestState::Queued)
+        else {
+            return;
+        };
+        if pass {
+            request.passed_by.insert(expert.clone());
+        }
+        if let Some(e) = self.experts.get_mut(&expert) {
+            e.offer = None;
+        }
+        self.outputs.push_back(Output::OfferWithdrawn {
+            session: session.to_owned(),
+            expert,
+            reason,
+        });
+        self.queue_changed = true;
+    }
+
+    /// Offers queued requests, oldest first, each to the longest-idle free expert with the skill.
+    fn dispatch(&mut self, now: Instant) {
+        let mut queued: Vec<(u64, SessionKey)> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| matches!(r.state, RequestState::Queued))
+            .map(|(k, r)| (r.order, k.clone()))
+            .collect();
+        queued.sort();
+        for (_, session) in queued {
+            let request = &self.requests[&session];
+            let best = self
+                .experts
+                .iter()
+                .filter(|(id, e)| {
+                    e.free()
+                        && e.skills.contains(&request.topic)
+                        && !request.passed_by.contains(*id)
+                })
+                .min_by_key(|(id, e)| (e.idle_since, (*id).clone()))
+                .map(|(id, _)| id.clone());
+            let Some(expert) = best else { continue };
+            let expires_at = now + self.config.offer_timeout;
+            if let Some(r) = self.requests.get_mut(&session) {
+                r.state = RequestState::Offered {
+                    expert: expert.clone(),
+                    expires_at,
+                };
+            }
+            if let Some(e) = self.experts.get_mut(&expert) {
+                e.offer = Some(session.clone());
+            }
+            self.outputs.push_back(Output::Offered {
+                session,
+                expert,
+                expires_at,
+            });
+            self.queue_changed = true;
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Routing scenarios on a virtual clock.
+
+use std::time::{Duration, Instant};
+
+use instant_share_core::{Dispatcher, Output, RoutingConfig, RoutingError};
+use instant_share_protocol::{EndReason, WithdrawReason};
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn drain(d: &mut Dispatcher) -> Vec<Output> {
+    std::iter::from_fn(|| d.poll_output())
+        .filter(|o| *o != Output::QueueChanged)
+        .collect()
+}
+
+fn expert(d: &mut Dispatcher, now: Instant, id: &str, skills: &[&str]) {
+    d.upsert_expert(now, id, skills.iter().map(|s| s.to_string()));
+    d.set_available(now, id, true).unwrap();
+}
+
+fn offered(outputs: &[Output]) -> Vec<(String, String)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Offered {
+                session, expert, ..
+            } => Some((session.clone(), expert.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_longest_idle_expert_with_the_skill_is_offered_first() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "printer-person", &["printing"]);
+    expert(&mut d, t0 + secs(5), "fresh", &["email"]);
+    expert(&mut d, t0 + secs(1), "idle-longest", &["email"]);
+    drain(&mut d);
+    d.request(t0 + secs(10), "s1", "email").unwrap();
+    assert_eq!(
+        offered(&drain(&mut d)),
+        [("s1".into(), "idle-longest".into())]
+    );
+}
+
+#[test]
+fn accept_makes_the_session_live_and_the_expert_busy() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "a", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    d.request(t0 + secs(1), "s2", "email").unwrap();
+    drain(&mut d);
+    d.accept(t0 + secs(3), "a", "s1").unwrap();
+    assert_eq!(
+        drain(&mut d),
+        [Output::Activated {
+            session: "s1".into(),
+            expert: "a".into()
+        }]
+    );
+    assert_eq!(d.expert_of("s1").map(String::as_str), Some("a"));
+    // The busy expert is not offered the second request.
+    let q = d.queue();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].session, "s2");
+    assert_eq!(q[0].position, 1);
+    // When the first session ends, the second is offered to the same expert.
+    assert_eq!(
+        d.end(t0 + secs(60), "s1", EndReason::EndedByExpert),
+        Ok(Some("a".into()))
+    );
+    let out = drain(&mut d);
+    assert!(matches!(
+        out[0],
+        Output::Ended {
+            reason: EndReason::EndedByExpert,
+            ..
+        }
+    ));
+    assert_eq!(offered(&out), [("s2".into(), "a".into())]);
+}
+
+#[test]
+fn decline_offers_the_next_expert_and_never_the_same_again() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "a", &["email"]);
+    expert(&mut d, t0 + secs(1), "b", &["email"]);
+    d.request(t0 + secs(2), "s1", "email").unwrap();
+    drain(&mut d);
+    d.decline(t0 + secs(3), "a", "s1").unwrap();
+    let out = drain(&mut d);
+    assert_eq!(
+        out[0],
+        Output::OfferWithdrawn {
+            session: "s1".into(),
+            expert: "a".into(),
+            reason: WithdrawReason::Declined
+        }
+    );
+    assert_eq!(offered(&out), [("s1".into(), "b".into())]);
+    d.decline(t0 + secs(4), "b", "s1").unwrap();
+    assert!(
+        offered(&drain(&mut d)).is_empty(),
+        "nobody left who has not passed"
+    );
+    assert_eq!(d.queue()[0].position, 1);
+    assert_eq!(
+        d.accept(t0 + secs(5), "a", "s1"),
+        Err(RoutingError::NoSuchOffer)
+    );
+}
+
+#[test]
+fn an_offer_times_out_passes_on_and_sets_the_expert_away() {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        offer_timeout: secs(20),
+        ..RoutingConfig::default()
+    };
+    let mut d = Dispatcher::new(cfg);
+    expert(&mut d, t0, "a", &["email"]);
+    expert(&mut d, t0 + secs(1), "b", &["email"]);
+    d.request(t0 + secs(2), "s1", "email").unwrap();
+    drain(&mut d);
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(22)));
+    d.handle_timeout(t0 + secs(21));
+    assert!(
+        drain(&mut d).is_empty(),
+        "nothing is due before the deadline"
+    );
+    d.handle_timeout(t0 + secs(22));
+    let out = drain(&mut d);
+    assert!(out.contains(&Output::OfferWithdrawn {
+        session: "s1".into(),
+        expert: "a".into(),
+        reason: WithdrawReason::Timeout
+    }));
+    assert!(out.contains(&Output::ExpertAway { expert: "a".into() }));
+    assert_eq!(offered(&out), [("s1".into(), "b".into())]);
+    assert!(!d.is_available("a"));
+}
+
+#[test]
+fn the_queue_timeout_ends_a_request_nobody_took() {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        queue_timeout: secs(30),
+        ..RoutingConfig::default()
+    };
+    let mut d = Dispatcher::new(cfg);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(30)));
+    d.handle_timeout(t0 + secs(30));
+    assert_eq!(
+        drain(&mut d),
+        [Output::Ended {
+            session: "s1".into(),
+            reason: EndReason::NoExpertAvailable,
+            expert: None
+        }]
+    );
+    assert!(d.queue().is_empty());
+    assert_eq!(d.poll_timeout(), None);
+}
+
+#[test]
+fn cancel_while_ringing_withdraws_the_offer() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "a", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    assert_eq!(d.end(t0 + secs(1), "s1", EndReason::Cancelled), Ok(None));
+    let out = drain(&mut d);
+    assert_eq!(
+        out,
+        [
+            Output::OfferWithdrawn {
+                session: "s1".into(),
+                expert: "a".into(),
+                reason: WithdrawReason::RequestEnded
+            },
+            Output::Ended {
+                session: "s1".into(),
+                reason: EndReason::Cancelled,
+                expert: None
+            },
+        ]
+    );
+    assert!(d.offer_of("a").is_none());
+    assert_eq!(
+        d.end(t0 + secs(2), "s1", EndReason::Cancelled),
+        Err(RoutingError::UnknownSession)
+    );
+}
+
+#[test]
+fn live_sessions_end_when_idle_or_too_long() {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        idle_timeout: secs(100),
+        max_duration: secs(250),
+        ..RoutingConfig::default()
+    };
+    let mut d = Dispatcher::new(cfg);
+    expert(&mut d, t0, "a", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    d.accept(t0, "a", "s1").unwrap();
+    drain(&mut d);
+    d.activity(t0 + secs(90), "s1");
+    d.activity(t0 + secs(180), "s1");
+    d.handle_timeout(t0 + secs(200));
+    assert!(drain(&mut d).is_empty());
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(250)));
+    d.handle_timeout(t0 + secs(250));
+    assert_eq!(
+        drain(&mut d),
+        [Output::Ended {
+            session: "s1".into(),
+            reason: EndReason::MaxDuration,
+            expert: Some("a".into())
+        }]
+    );
+}
+
+#[test]
+fn going_away_withdraws_the_ringing_offer() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "a", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    d.set_available(t0 + secs(1), "a", false).unwrap();
+    let out = drain(&mut d);
+    assert_eq!(
+        out,
+        [Output::OfferWithdrawn {
+            session: "s1".into(),
+            expert: "a".into(),
+            reason: WithdrawReason::ExpertUnavailable
+        }]
+    );
+    // Coming back makes the request ring again: going away is not a decline.
+    d.set_available(t0 + secs(2), "a", true).unwrap();
+    assert_eq!(offered(&drain(&mut d)), [("s1".into(), "a".into())]);
+}
+
+#[test]
+fn positions_and_estimates_follow_the_queue() {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        initial_wait_estimate: secs(60),
+        ..RoutingConfig::default()
+    };
+    let mut d = Dispatcher::new(cfg);
+    for (i, s) in ["s1", "s2", "s3"].iter().enumerate() {
+        d.request(t0 + secs(i as u64), s, "email").unwrap();
+    }
+    let q = d.queue();
+    assert_eq!(q.iter().map(|r| r.position).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(q[2].estimated_wait, secs(180));
+    assert!(d.poll_output().is_some_and(|o| o == Output::QueueChanged));
+    expert(&mut d, t0 + secs(5), "a", &["email"]);
+    let q = d.queue();
+    assert_eq!((q[0].position, q[0].offered_to.as_deref()), (0, Some("a")));
+    assert_eq!(q[1].position, 1);
+}
+
+#[test]
+fn restored_sessions_keep_their_place() {
+    let t0 = Instant::now() + secs(1000);
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    d.restore_request(t0, "later", "email", t0 - secs(10))
+        .unwrap();
+    d.restore_active(t0, "live", "email", "a").unwrap();
+    assert_eq!(d.active_session_of("a").map(String::as_str), Some("live"));
+    d.request(t0, "new", "email").unwrap();
+    let q = d.queue();
+    assert_eq!(q[0].session, "later");
+    assert_eq!(q[1].session, "new");
+    assert_eq!(d.request(t0, "new", "email"), Err(RoutingError::Duplicate));
+}
