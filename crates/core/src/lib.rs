@@ -6,12 +6,14 @@
 //! [`Dispatcher::poll_timeout`] names. Tests drive the same code on a virtual clock.
 //!
 //! - [`lifecycle`]: which status may follow which.
+//! - [`snapshot`]: what each session event does to a session's state.
 //! - [`Dispatcher`]: the queue of requests, the experts, offers and their timers, and the timers
 //!   of live sessions (idle, maximum duration).
 #![deny(missing_docs)]
 
 mod dispatcher;
 pub mod lifecycle;
+pub mod snapshot;
 mod wait;
 
 pub use dispatcher::{

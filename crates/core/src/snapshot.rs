@@ -1,0 +1,162 @@
+//! Applying session events to a [`SessionSnapshot`]: the one definition of what an event
+//! means, used by the host to rebuild sessions from its event log and by clients to keep
+//! their view current.
+
+use instant_share_protocol::{ServerMessage, SessionSnapshot, SessionStatus};
+
+/// Applies one session event. Messages that are not session events change nothing.
+pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
+    match msg {
+        ServerMessage::Queue {
+            position,
+            estimated_wait_secs,
+        } => {
+            snapshot.queue_position = *position;
+            snapshot.estimated_wait_secs = *estimated_wait_secs;
+        }
+        ServerMessage::Status { status } => {
+            snapshot.status = *status;
+            if *status != SessionStatus::Queued {
+                snapshot.queue_position = 0;
+                snapshot.estimated_wait_secs = 0;
+            }
+        }
+        ServerMessage::ParticipantJoined { participant } => {
+            match snapshot
+                .participants
+                .iter_mut()
+                .find(|p| p.id == participant.id)
+            {
+                Some(p) => *p = participant.clone(),
+                None => snapshot.participants.push(participant.clone()),
+            }
+        }
+        ServerMessage::Presence {
+            participant_id,
+            online,
+        } => {
+            if let Some(p) = snapshot
+                .participants
+                .iter_mut()
+                .find(|p| &p.id == participant_id)
+            {
+                p.online = *online;
+            }
+        }
+        ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
+        ServerMessage::Ended { reason } => {
+            snapshot.status = SessionStatus::Ended;
+            snapshot.end_reason = Some(*reason);
+            snapshot.queue_position = 0;
+            snapshot.estimated_wait_secs = 0;
+            for p in &mut snapshot.participants {
+                p.online = false;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a message is a session event (sequenced, stored, replayed on resume).
+pub fn is_session_event(msg: &ServerMessage) -> bool {
+    matches!(
+        msg,
+        ServerMessage::Queue { .. }
+            | ServerMessage::Status { .. }
+            | ServerMessage::ParticipantJoined { .. }
+            | ServerMessage::Presence { .. }
+            | ServerMessage::Chat { .. }
+            | ServerMessage::Ended { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use instant_share_protocol::{ChatMessage, EndReason, Participant, Role};
+
+    fn empty() -> SessionSnapshot {
+        SessionSnapshot {
+            session_id: "s".into(),
+            topic: "email".into(),
+            note: None,
+            status: SessionStatus::Queued,
+            end_reason: None,
+            queue_position: 2,
+            estimated_wait_secs: 120,
+            participants: vec![],
+            chat: vec![],
+            you: "p1".into(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn events_build_the_session() {
+        let mut s = empty();
+        let ana = Participant {
+            id: "p1".into(),
+            role: Role::Requester,
+            display_name: "Ana".into(),
+            online: true,
+        };
+        apply(
+            &mut s,
+            &ServerMessage::ParticipantJoined {
+                participant: ana.clone(),
+            },
+        );
+        apply(
+            &mut s,
+            &ServerMessage::ParticipantJoined { participant: ana },
+        );
+        assert_eq!(
+            s.participants.len(),
+            1,
+            "a rejoin replaces, never duplicates"
+        );
+        apply(
+            &mut s,
+            &ServerMessage::Queue {
+                position: 1,
+                estimated_wait_secs: 60,
+            },
+        );
+        assert_eq!((s.queue_position, s.estimated_wait_secs), (1, 60));
+        apply(
+            &mut s,
+            &ServerMessage::Status {
+                status: SessionStatus::Active,
+            },
+        );
+        assert_eq!((s.status, s.queue_position), (SessionStatus::Active, 0));
+        let chat = ChatMessage {
+            from: "p1".into(),
+            from_name: "Ana".into(),
+            text: "hi".into(),
+            client_msg_id: "c1".into(),
+            at: 5,
+        };
+        apply(&mut s, &ServerMessage::Chat { message: chat });
+        apply(
+            &mut s,
+            &ServerMessage::Presence {
+                participant_id: "p1".into(),
+                online: false,
+            },
+        );
+        assert!(!s.participants[0].online);
+        apply(
+            &mut s,
+            &ServerMessage::Ended {
+                reason: EndReason::EndedByExpert,
+            },
+        );
+        assert_eq!(
+            (s.status, s.end_reason, s.chat.len()),
+            (SessionStatus::Ended, Some(EndReason::EndedByExpert), 1)
+        );
+        apply(&mut s, &ServerMessage::Pong { nonce: 1 });
+        assert_eq!(s.chat.len(), 1);
+    }
+}
