@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Instant Share need, and only what is missing.
+#
+#   scripts/deps.sh [build] [run] [headless] [test]     (no argument: all of them)
+#
+# build: compile the workspace and the UI; run: start the app; headless: Xvfb, a D-Bus session
+# and a keyring for a machine without a desktop; test: headless + the end-to-end test tools.
+#
+# Debian/Ubuntu packages (apt-get, as root or through sudo), Node.js >= 20, the npm packages of
+# ui/ and tests/, and tauri-driver (from crates.io, into $INSTANT_SHARE_CACHE). Safe to run again:
+# when everything is there it changes nothing and says so.
+set -euo pipefail
+# shellcheck source=env.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=common.sh
+. "$INSTANT_SHARE_ROOT/scripts/common.sh"
+
+build_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
+  librsvg2-dev libssl-dev libasound2-dev libclang-dev libxdo-dev cmake libvpx-dev)
+run_pkgs=(libayatana-appindicator3-1)
+headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
+test_pkgs=(xdotool webkit2gtk-driver chromium)
+
+want_build=0 want_run=0 want_headless=0 want_test=0
+if [ $# -eq 0 ]; then set -- build run headless test; fi
+for group in "$@"; do
+  case "$group" in
+    build) want_build=1 ;;
+    run) want_run=1 ;;
+    headless) want_headless=1 ;;
+    test) want_headless=1 want_test=1 ;;
+    *) die "unknown group '$group' (build, run, headless or test)" ;;
+  esac
+done
+
+apt_updated=0
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  say "installing: $*"
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root apt-get update -q
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+# missing_pkgs PKG...: prints those not installed.
+missing_pkgs() {
+  local pkg status
+  for pkg in "$@"; do
+    status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
+    [ "$status" = installed ] || printf '%s\n' "$pkg"
+  done
+}
+
+wanted=()
+[ "$want_build" -eq 0 ] || wanted+=("${build_pkgs[@]}")
+[ "$want_run" -eq 0 ] || wanted+=("${run_pkgs[@]}")
+[ "$want_headless" -eq 0 ] || wanted+=("${headless_pkgs[@]}")
+[ "$want_test" -eq 0 ] || wanted+=("${test_pkgs[@]}")
+mapfile -t missing < <(missing_pkgs "${wanted[@]}")
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt_install "${missing[@]}"
+else
+  say "Debian packages: all ${#wanted[@]} present"
+fi
+
+# Node.js: the UI's tooling needs 20 or later.
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 || [ "$(node_major)" -lt 20 ]; then
+  apt_install nodejs npm
+  if [ "$(node_major)" -lt 20 ]; then
+    die "Node.js $(node --version 2>/dev/null || echo '(none)') is too old: the UI needs 20 or later. Install Node.js 20+ (e.g. from your distribution's backports) and run again."
+  fi
+else
+  say "Node.js $(node --version): present"
+fi
+
+# npm packages, from the lock files. `npm ci` starts from scratch each time, so run it only when
+# node_modules is older than the lock file.
+npm_ci() {
+  local dir="$1"
+  [ -f "$dir/package-lock.json" ] || return 0
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then
+    say "npm packages in ${dir#"$INSTANT_SHARE_ROOT"/}: present"
+    return 0
+  fi
+  say "installing npm packages in ${dir#"$INSTANT_SHARE_ROOT"/} (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+}
+if [ "$want_build" -eq 1 ]; then npm_ci "$INSTANT_SHARE_ROOT/ui"; fi
+if [ "$want_test" -eq 1 ]; then npm_ci "$INSTANT_SHARE_ROOT/tests"; fi
+
+# tauri-driver: the WebDriver server in front of WebKitWebDriver that the app's tests talk to.
+if [ "$want_test" -eq 1 ]; then
+  if [ -x "$TAURI_DRIVER_ROOT/bin/tauri-driver" ]; then
+    say "tauri-driver: present in $TAURI_DRIVER_ROOT/bin"
+  else
+    command -v cargo >/dev/null 2>&1 || die "cargo is missing: install Rust with rustup (https://rustup.rs) first"
+    say "installing: tauri-driver (cargo install tauri-driver --locked --root $TAURI_DRIVER_ROOT)"
+    mkdir -p "$TAURI_DRIVER_ROOT"
+    # Outside the workspace, so that its pinned toolchain and target dir do not apply.
+    (cd "$INSTANT_SHARE_CACHE" && CARGO_TARGET_DIR="$INSTANT_SHARE_CACHE/tauri-driver-build" \
+      cargo install tauri-driver --locked --root "$TAURI_DRIVER_ROOT")
+    rm -rf "$INSTANT_SHARE_CACHE/tauri-driver-build"
+  fi
+fi

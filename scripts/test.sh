@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# `make test` and CI: every check and every test suite, in order, with a header and a time per
+# step, ending with one line `N passed, M failed[, K skipped]`. Exits non-zero if any step failed.
+#
+# Steps that do not depend on each other all run, so that one run shows every problem; a step
+# whose prerequisite failed (the build, for the tests) is skipped and says why.
+#
+#   scripts/test.sh [--no-deps]       --no-deps: do not check or install packages
+set -euo pipefail
+# shellcheck source=env.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=common.sh
+. "$INSTANT_SHARE_ROOT/scripts/common.sh"
+cd "$INSTANT_SHARE_ROOT"
+
+install_deps=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-deps) install_deps=0 ;;
+    *) die "unknown argument '$arg'" ;;
+  esac
+done
+
+passed=0 failed=0 skipped=0
+summary=()
+step_no=0
+declare -A outcome=()
+
+# step NAME CMD...: runs CMD as one step: header, time, outcome.
+step() {
+  local name="$1"
+  shift
+  step_no=$((step_no + 1))
+  printf '\n======== [%d] %s ========\n' "$step_no" "$name"
+  printf '$ %s\n' "$*"
+  local start=$SECONDS status=0
+  "$@" || status=$?
+  local took=$((SECONDS - start))
+  if [ "$status" -eq 0 ]; then
+    passed=$((passed + 1))
+    outcome[$name]=ok
+    printf -- '-------- %s: ok (%d s)\n' "$name" "$took"
+    summary+=("$(printf '  ok      %5d s  %s' "$took" "$name")")
+  else
+    failed=$((failed + 1))
+    outcome[$name]=failed
+    printf -- '-------- %s: FAILED with status %d (%d s)\n' "$name" "$status" "$took"
+    summary+=("$(printf '  FAILED  %5d s  %s' "$took" "$name")")
+  fi
+}
+
+# skip NAME REASON
+skip() {
+  step_no=$((step_no + 1))
+  skipped=$((skipped + 1))
+  outcome[$1]=skipped
+  printf '\n======== [%d] %s ========\nskipped: %s\n' "$step_no" "$1" "$2"
+  summary+=("$(printf '  skipped         %s (%s)' "$1" "$2")")
+}
+
+ok() { [ "${outcome[$1]:-}" = ok ]; }
+
+total_start=$SECONDS
+
+if [ "$install_deps" -eq 1 ]; then
+  step "dependencies" "$INSTANT_SHARE_ROOT/scripts/deps.sh"
+  ok dependencies || { echo "0 passed, 1 failed"; exit 1; }
+fi
+
+mapfile -t features < <(app_features)
+has_host=0 has_app=0
+if workspace_has instant-share-host; then has_host=1; fi
+if workspace_has instant-share; then has_app=1; fi
+say "CARGO_TARGET_DIR=$CARGO_TARGET_DIR; host in workspace: $has_host; app in workspace: $has_app; features: ${features[*]:-(none)}"
+
+step "cargo fmt --check" cargo fmt --all --check
+
+# The UI first: the app's build embeds ui/dist, so it must exist before cargo builds the app.
+ui_step() {
+  (cd ui && npm run check && npm run build)
+}
+if [ -f ui/package.json ]; then
+  step "ui: check and build" ui_step
+else
+  skip "ui: check and build" "ui/package.json does not exist yet"
+fi
+
+if [ "$has_app" -eq 1 ] && ! ok "ui: check and build"; then
+  skip "cargo build" "the app embeds ui/dist, whose build failed"
+else
+  step "cargo build" cargo build --workspace --all-targets "${features[@]}"
+fi
+
+step "cargo clippy" cargo clippy --workspace --all-targets "${features[@]}" -- -D warnings
+
+rust_tests() {
+  if command -v cargo-nextest >/dev/null 2>&1; then
+    "$INSTANT_SHARE_ROOT/scripts/headless.sh" cargo nextest run --workspace --no-fail-fast "${features[@]}"
+  else
+    say "cargo-nextest is not installed: using cargo test"
+    "$INSTANT_SHARE_ROOT/scripts/headless.sh" cargo test --workspace --no-fail-fast "${features[@]}"
+  fi
+}
+if ok "cargo build"; then
+  step "rust tests (in the headless keyring session)" rust_tests
+else
+  skip "rust tests (in the headless keyring session)" "the build failed"
+fi
+
+# End-to-end suites: node's test runner, one suite per file, in the headless desktop.
+rm -rf tests/output
+mkdir -p tests/output
+for suite in console app; do
+  name="e2e: tests/$suite.test.mjs"
+  if [ "$has_host" -eq 0 ]; then
+    skip "$name" "the host (instant-share-host) is not in the workspace yet"
+  elif [ "$suite" = app ] && [ "$has_app" -eq 0 ]; then
+    skip "$name" "the app (instant-share) is not in the workspace yet"
+  elif ! ok "cargo build" || ! ok "ui: check and build"; then
+    skip "$name" "the build failed"
+  else
+    step "$name" "$INSTANT_SHARE_ROOT/scripts/e2e.sh" "$suite"
+  fi
+done
+
+printf '\n======== summary (%d s in all) ========\n' "$((SECONDS - total_start))"
+printf '%s\n' "${summary[@]}"
+if [ -d tests/output ] && compgen -G 'tests/output/*.png' >/dev/null; then
+  printf 'screenshots: %s\n' "$(cd tests/output && echo ./*.png)"
+fi
+if [ "$skipped" -gt 0 ]; then
+  printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+else
+  printf '%d passed, %d failed\n' "$passed" "$failed"
+fi
+[ "$failed" -eq 0 ]
