@@ -1,0 +1,211 @@
+// The desktop app's real window, driven through tauri-driver, which starts WebKitWebDriver,
+// which starts the app. Plain W3C WebDriver over fetch: JSON over HTTP.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import { appBin, outputDir } from './paths.mjs';
+import { waitFor } from './wait.mjs';
+
+/** The key under which W3C WebDriver returns an element reference. */
+const ELEMENT_KEY = 'element-6066-11e4-a23c-4ad0-3c1f80d3a4e2';
+
+export const nativeDriver = process.env.INSTANT_SHARE_NATIVE_DRIVER ?? '/usr/bin/WebKitWebDriver';
+
+/** A loopback port nobody listens on right now. */
+export async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** tauri-driver with its native driver, on free ports. */
+export class TauriDriver {
+  /** @param {{env?: object, name?: string}} [options]  env: the app inherits it */
+  static async start({ env = {}, name = 'tauri-driver' } = {}) {
+    await access(nativeDriver).catch(() => {
+      throw new Error(`no ${nativeDriver}: install webkit2gtk-driver (scripts/deps.sh test)`);
+    });
+    const port = await freePort();
+    const nativePort = await freePort();
+    await mkdir(outputDir, { recursive: true });
+    const log = createWriteStream(path.join(outputDir, `${name}.log`));
+    const child = spawn(
+      'tauri-driver',
+      ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    );
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    const driver = new TauriDriver(child, `http://127.0.0.1:${port}`);
+    const spawnError = once(child, 'error').then(([error]) => {
+      throw new Error(`tauri-driver did not start: ${error.message} (is it on PATH? scripts/deps.sh test installs it)`);
+    });
+    spawnError.catch(() => {});
+    // Ready when the native driver behind it answers /status.
+    await Promise.race([
+      spawnError,
+      waitFor(
+        'tauri-driver and WebKitWebDriver to answer /status',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
+          const response = await fetch(`${driver.url}/status`);
+          if (!response.ok) return false;
+          const { value } = await response.json();
+          return value?.ready !== false;
+        },
+        { timeout: 20_000, interval: 100 },
+      ),
+    ]);
+    return driver;
+  }
+
+  constructor(child, url) {
+    this.child = child;
+    this.url = url;
+    this.exited = once(child, 'exit');
+  }
+
+  /** Starts the app and returns its session. */
+  async newSession({ application = appBin, args = [] } = {}) {
+    await access(application).catch(() => {
+      throw new Error(`no app binary at ${application}: build it (cargo build -p instant-share)`);
+    });
+    const { value } = await request(this.url, 'POST', '/session', {
+      capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
+    });
+    return new AppSession(this.url, value.sessionId);
+  }
+
+  /** Stops tauri-driver (it stops WebKitWebDriver). */
+  async stop() {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const killer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await this.exited;
+      clearTimeout(killer);
+    }
+  }
+}
+
+async function request(base, method, urlPath, body) {
+  const response = await fetch(`${base}${urlPath}`, {
+    method,
+    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`WebDriver ${method} ${urlPath}: HTTP ${response.status}, not JSON: ${text.slice(0, 500)}`);
+  }
+  if (!response.ok || json?.value?.error) {
+    const error = new Error(
+      `WebDriver ${method} ${urlPath}: ${json?.value?.error ?? response.status}: ${json?.value?.message ?? text.slice(0, 500)}`,
+    );
+    error.webdriverError = json?.value?.error;
+    throw error;
+  }
+  return json;
+}
+
+/** A `[data-testid=…]` selector. */
+export const tid = (id) => `[data-testid="${id}"]`;
+
+/** One WebDriver session: the app's main window. */
+export class AppSession {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  async cmd(method, urlPath, body) {
+    return (await request(this.base, method, `/session/${this.id}${urlPath}`, body)).value;
+  }
+
+  /** Every element matching a CSS selector (ids, possibly none). */
+  async findAll(selector) {
+    const found = await this.cmd('POST', '/elements', { using: 'css selector', value: selector });
+    return found.map((element) => element[ELEMENT_KEY]);
+  }
+
+  /** The first *displayed* element matching `selector`, or undefined. */
+  async findVisible(selector) {
+    for (const element of await this.findAll(selector)) {
+      try {
+        if (await this.cmd('GET', `/element/${element}/displayed`)) return element;
+      } catch (error) {
+        if (error.webdriverError !== 'stale element reference') throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /** Waits until an element matching `selector` is displayed; returns its id. */
+  async waitVisible(selector, timeout = 10_000) {
+    return waitFor(`${selector} to be displayed in the app`, () => this.findVisible(selector), { timeout });
+  }
+
+  /** Waits until nothing matching `selector` is displayed. */
+  async waitGone(selector, timeout = 10_000) {
+    return waitFor(`${selector} to disappear from the app`, async () => !(await this.findVisible(selector)), {
+      timeout,
+    });
+  }
+
+  /** Waits until the displayed element's text satisfies `predicate`; returns the text. */
+  async waitText(selector, predicate, timeout = 10_000) {
+    let last = '(not displayed)';
+    return waitFor(
+      () => `${selector} text to match (last seen: ${JSON.stringify(last)})`,
+      async () => {
+        const element = await this.findVisible(selector);
+        if (!element) return false;
+        last = await this.cmd('GET', `/element/${element}/text`);
+        return predicate(last) ? last : false;
+      },
+      { timeout },
+    );
+  }
+
+  async click(selector, timeout = 10_000) {
+    const element = await this.waitVisible(selector, timeout);
+    await this.cmd('POST', `/element/${element}/click`, {});
+  }
+
+  /** Clears a field and types `text` into it. */
+  async type(selector, text, timeout = 10_000) {
+    const element = await this.waitVisible(selector, timeout);
+    await this.cmd('POST', `/element/${element}/clear`, {});
+    await this.cmd('POST', `/element/${element}/value`, { text });
+  }
+
+  async value(selector) {
+    const element = await this.waitVisible(selector);
+    return this.cmd('GET', `/element/${element}/property/value`);
+  }
+
+  async execute(script, args = []) {
+    return this.cmd('POST', '/execute/sync', { script, args });
+  }
+
+  /** Saves a screenshot of the window as tests/output/NAME.png. */
+  async screenshot(name) {
+    const png = await this.cmd('GET', '/screenshot');
+    await mkdir(outputDir, { recursive: true });
+    await writeFile(path.join(outputDir, `${name}.png`), Buffer.from(png, 'base64'));
+  }
+
+  /** Ends the session, which closes the app. */
+  async close() {
+    await this.cmd('DELETE', '');
+  }
+}

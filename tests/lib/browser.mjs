@@ -1,0 +1,55 @@
+// Debian's Chromium, driven by playwright-core (never a downloaded browser).
+import { chromium } from 'playwright-core';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { outputDir } from './paths.mjs';
+
+export const chromiumPath = process.env.INSTANT_SHARE_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Launches headless Chromium with the flags that work on these machines (shared/MEDIA-NOTES.md).
+ * Playwright passes `--headless` itself and gives every launch a new empty profile
+ * (`--user-data-dir` is not allowed in `args`).
+ */
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+/** A `[data-testid=…]` selector. */
+export const tid = (id) => `[data-testid="${id}"]`;
+
+/** Saves a full-page screenshot as tests/output/NAME.png. */
+export async function screenshot(page, name) {
+  await mkdir(outputDir, { recursive: true });
+  await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Collects a page's console errors and uncaught exceptions into `errors`, so that a test run
+ * can show them.
+ * @param {import('playwright-core').Page} page
+ * @param {string} label
+ * @param {string[]} errors
+ */
+export function recordPageErrors(page, label, errors) {
+  page.on('pageerror', (error) => errors.push(`${label}: uncaught ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`${label}: console.error ${message.text()}`);
+  });
+}
