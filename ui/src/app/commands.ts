@@ -1,0 +1,30 @@
+// The app window's only way out: Tauri commands and the `app-state` event (CONTRACT.md).
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AppState } from '../generated/protocol';
+import { ApiRequestError, toApiError } from '../lib/errors';
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw new ApiRequestError(toApiError(error), 0);
+  }
+}
+
+export const commands = {
+  getState: () => call<AppState>('get_state'),
+  enrol: (hostUrl: string, code: string, deviceName?: string) =>
+    call<AppState>('enrol', { hostUrl, code, ...(deviceName ? { deviceName } : {}) }),
+  startShare: (topic: string, note?: string) =>
+    call<AppState>('start_share', { topic, ...(note ? { note } : {}) }),
+  endSession: () => call<AppState>('end_session'),
+  sendChat: (text: string) => call<null>('send_chat', { text }),
+  dismiss: () => call<AppState>('dismiss'),
+  forgetEnrolment: () => call<AppState>('forget_enrolment'),
+};
+
+/** Calls `handler` with every `app-state` event; resolves to the function that stops it. */
+export function onAppState(handler: (state: AppState) => void): Promise<UnlistenFn> {
+  return listen<AppState>('app-state', (event) => handler(event.payload));
+}

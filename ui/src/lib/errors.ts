@@ -1,0 +1,116 @@
+// Turning error codes and end reasons into sentences people can act on.
+import type { ApiError, EndReason, ErrorCode, Role, WithdrawReason } from '../generated/protocol';
+
+const ERROR_CODES: readonly ErrorCode[] = [
+  'bad_request', 'unauthenticated', 'device_revoked', 'enrolment_code_invalid',
+  'enrolment_code_used', 'bad_credentials', 'forbidden', 'not_found', 'session_ended',
+  'conflict', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
+  'unknown_topic', 'cross_site', 'internal', 'host_unreachable', 'keychain',
+];
+
+/** Whether `value` has the shape of an `ApiError` with a known code. */
+export function isApiError(value: unknown): value is ApiError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === 'string' && typeof v.message === 'string'
+    && (ERROR_CODES as readonly string[]).includes(v.code);
+}
+
+/** Anything thrown or rejected, as an `ApiError`. */
+export function toApiError(value: unknown): ApiError {
+  if (isApiError(value)) return value;
+  if (value instanceof ApiRequestError) return value.apiError;
+  if (typeof value === 'string') return { code: 'internal', message: value };
+  if (value instanceof Error) return { code: 'internal', message: value.message };
+  return { code: 'internal', message: 'Unknown error' };
+}
+
+/** An HTTP request that failed, carrying the host's `ApiError`. */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly apiError: ApiError,
+    readonly status: number,
+  ) {
+    super(apiError.message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+/** A sentence for an error; `hostUrl` names the host when it could not be reached. */
+export function describeError(error: ApiError, hostUrl?: string | null): string {
+  switch (error.code) {
+    case 'host_unreachable':
+      return hostUrl
+        ? `Can't reach the help host at ${hostUrl}. Check your network or the address.`
+        : "Can't reach the help host. Check your network or the address.";
+    case 'enrolment_code_invalid':
+      return "That enrolment code isn't valid. Check it for typos, or ask IT for a new one.";
+    case 'enrolment_code_used':
+      return 'That enrolment code has already been used. Ask IT for a new one.';
+    case 'bad_credentials':
+      return 'The user name or password is not right.';
+    case 'unauthenticated':
+      return "The help host didn't recognise you. Sign in or enrol again.";
+    case 'device_revoked':
+      return "This device's access was removed. Enrol again with a new code from IT.";
+    case 'keychain':
+      return "Instant Share couldn't use the system keychain. Unlock it and try again.";
+    case 'unknown_topic':
+      return "The help host doesn't handle that topic. Pick another one.";
+    case 'rate_limited':
+      return 'Too much at once. Wait a moment and try again.';
+    case 'message_too_large':
+      return 'That message is too long.';
+    case 'session_ended':
+      return 'This session has already ended.';
+    case 'not_found':
+      return "That isn't there any more.";
+    case 'conflict':
+      return 'Someone else got there first, or it has changed in the meantime.';
+    case 'forbidden':
+      return "You aren't allowed to do that.";
+    case 'cross_site':
+      return 'The request was blocked because it came from another site. Reload the page.';
+    case 'hello_expected':
+    case 'unsupported_version':
+      return "This version doesn't match the help host. Reload the page or update the app.";
+    case 'bad_request':
+      return error.message ? `The help host refused the request: ${error.message}` : 'The help host refused the request.';
+    case 'internal':
+      return 'Something went wrong. Try again in a moment.';
+  }
+}
+
+/** Why a session ended, from the point of view of `viewer` (`null` when unknown). */
+export function describeEndReason(reason: EndReason | null, viewer: Role | null = null): string {
+  switch (reason) {
+    case 'cancelled':
+      return 'The request was cancelled before an expert joined.';
+    case 'ended_by_requester':
+      return viewer === 'requester' ? 'You ended the session.' : 'The person asking for help ended the session.';
+    case 'ended_by_expert':
+      return viewer === 'expert' ? 'You ended the session.' : 'The expert ended the session.';
+    case 'no_expert_available':
+      return 'No expert was available this time. Please try again a little later.';
+    case 'idle_timeout':
+      return 'The session ended because nothing happened for a while.';
+    case 'max_duration':
+      return 'The session reached its maximum length.';
+    case null:
+      return 'The session has ended.';
+  }
+}
+
+/** Why an offer stopped ringing, for the expert it rang for. */
+export function describeWithdrawal(reason: WithdrawReason): string {
+  switch (reason) {
+    case 'timeout':
+      return 'The request was not answered in time and went to the next expert.';
+    case 'declined':
+      return 'You declined the request.';
+    case 'request_ended':
+      return 'The person asking for help cancelled the request.';
+    case 'expert_unavailable':
+      return 'The request was withdrawn because you are away.';
+  }
+}

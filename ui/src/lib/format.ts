@@ -1,0 +1,49 @@
+// Small formatting helpers for times and durations.
+
+/** "45 s", "3 min 05 s", "1 h 02 min" for an elapsed number of milliseconds. */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h} h ${pad(m)} min`;
+  if (m > 0) return `${m} min ${pad(s)} s`;
+  return `${s} s`;
+}
+
+/** "under a minute", "about 3 minutes", "about 1 hour" for an estimate in seconds. */
+export function formatEstimate(secs: number): string {
+  if (secs < 60) return 'under a minute';
+  const minutes = Math.round(secs / 60);
+  if (minutes < 60) return minutes === 1 ? 'about 1 minute' : `about ${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours === 1 ? 'about 1 hour' : `about ${hours} hours`;
+}
+
+/** "14:05" in the viewer's locale, for a Unix time in milliseconds. */
+export function formatClock(unixMillis: number): string {
+  return new Date(unixMillis).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "1st", "2nd", "3rd", "4th"… */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  switch (n % 10) {
+    case 1: return `${n}st`;
+    case 2: return `${n}nd`;
+    case 3: return `${n}rd`;
+    default: return `${n}th`;
+  }
+}
+
+/** Initials for an avatar: "Ana Lima" → "AL". */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((p) => (p ?? '').charAt(0).toUpperCase()).join('') || '?';
+}
+
+function pad(n: number): string {
+  return n.toString().padStart(2, '0');
+}

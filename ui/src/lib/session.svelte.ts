@@ -1,0 +1,205 @@
+// A participant's connection to one session over the WebSocket: snapshot, ordered events,
+// resume with `last_seq`, and chat messages kept until the host has them.
+import {
+  PROTOCOL_VERSION,
+  type ApiError,
+  type ChatMessage,
+  type ConnectionState,
+  type ServerFrame,
+  type ServerMessage,
+  type SessionSnapshot,
+} from '../generated/protocol';
+import { newMessageId } from './ids';
+import { ResilientSocket } from './socket';
+
+/** A chat message sent by this client that the host has not echoed yet. */
+export interface PendingChat {
+  client_msg_id: string;
+  text: string;
+}
+
+const INVALID_CODES: ReadonlySet<string> = new Set(['unauthenticated', 'not_found', 'forbidden']);
+const FATAL_CODES: ReadonlySet<string> = new Set(['unsupported_version', 'hello_expected']);
+
+export class SessionConnection {
+  /** The session as this participant sees it; `null` until the first welcome. */
+  snapshot = $state<SessionSnapshot | null>(null);
+  connection = $state<ConnectionState>('connecting');
+  /** The token was refused: show nothing about the session. */
+  invalid = $state(false);
+  /** The last error worth telling the user about. */
+  error = $state<ApiError | null>(null);
+  /** Sent but not yet confirmed by the host; resent after a reconnect. */
+  pending = $state<PendingChat[]>([]);
+
+  #token: string;
+  #lastSeq: number | null = null;
+  #answered = false;
+  #socket: ResilientSocket;
+  #retryPendingTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(token: string) {
+    this.#token = token;
+    this.#socket = new ResilientSocket({
+      hello: async () => ({
+        type: 'hello',
+        token: this.#token,
+        protocol: PROTOCOL_VERSION,
+        ...(this.#lastSeq !== null ? { last_seq: this.#lastSeq } : {}),
+      }),
+      opened: () => {
+        this.#answered = false;
+      },
+      frame: (frame) => this.#onFrame(frame),
+      state: (state) => {
+        this.connection = state;
+      },
+    });
+  }
+
+  start(): void {
+    this.#socket.start();
+  }
+
+  stop(): void {
+    if (this.#retryPendingTimer !== null) clearTimeout(this.#retryPendingTimer);
+    this.#socket.stop();
+  }
+
+  get ended(): boolean {
+    return this.snapshot?.status === 'ended';
+  }
+
+  /** Queues a chat message and sends it now if connected. */
+  sendChat(text: string): void {
+    const item: PendingChat = { client_msg_id: newMessageId(), text };
+    this.pending.push(item);
+    if (this.connection === 'connected') {
+      this.#socket.send({ type: 'chat', text: item.text, client_msg_id: item.client_msg_id });
+    }
+  }
+
+  /** Asks the host to end the session; `false` when not connected. */
+  endSession(): boolean {
+    if (this.connection !== 'connected') return false;
+    return this.#socket.send({ type: 'end_session' });
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    const msg = frame.msg;
+    if (msg.type === 'error') {
+      this.#onError(msg.error);
+      return;
+    }
+    if (msg.type === 'pong') return;
+    if (msg.type === 'welcome') {
+      this.#answered = true;
+      this.#onWelcome(msg.snapshot, msg.seq, msg.resumed);
+      return;
+    }
+    if (frame.seq !== null) {
+      if (this.#lastSeq !== null && frame.seq <= this.#lastSeq) return;
+      this.#lastSeq = frame.seq;
+    }
+    this.#apply(msg);
+  }
+
+  #onWelcome(snapshot: SessionSnapshot, seq: number, resumed: boolean): void {
+    this.snapshot = snapshot;
+    // On a resume the missed events follow and are applied on top; applying is idempotent, so
+    // this holds whether the snapshot is from before or after them.
+    if (!resumed || this.#lastSeq === null) this.#lastSeq = seq;
+    this.error = null;
+    this.#forgetConfirmed(snapshot.chat);
+    if (snapshot.status === 'ended') {
+      this.#socket.stop();
+      return;
+    }
+    this.#socket.markConnected();
+    this.#flushPending();
+  }
+
+  #apply(msg: ServerMessage): void {
+    const s = this.snapshot;
+    if (!s) return;
+    switch (msg.type) {
+      case 'queue':
+        s.queue_position = msg.position;
+        s.estimated_wait_secs = msg.estimated_wait_secs;
+        break;
+      case 'status':
+        s.status = msg.status;
+        break;
+      case 'participant_joined': {
+        const i = s.participants.findIndex((p) => p.id === msg.participant.id);
+        if (i >= 0) s.participants[i] = msg.participant;
+        else s.participants.push(msg.participant);
+        break;
+      }
+      case 'presence': {
+        const p = s.participants.find((x) => x.id === msg.participant_id);
+        if (p) p.online = msg.online;
+        break;
+      }
+      case 'chat': {
+        const m = msg.message;
+        const seen = s.chat.some((c) => c.from === m.from && c.client_msg_id === m.client_msg_id);
+        if (!seen) s.chat.push(m);
+        this.#forgetConfirmed([m]);
+        break;
+      }
+      case 'ended':
+        s.status = 'ended';
+        s.end_reason = msg.reason;
+        s.queue_position = 0;
+        this.#socket.stop();
+        break;
+      default:
+        // Console messages never arrive on a session socket.
+        break;
+    }
+  }
+
+  #onError(error: ApiError): void {
+    const answer = !this.#answered;
+    this.#answered = true;
+    if (answer && INVALID_CODES.has(error.code)) {
+      this.#socket.stop();
+      if (this.snapshot === null) this.invalid = true;
+      else this.error = error;
+      return;
+    }
+    if (answer && error.code === 'session_ended') {
+      this.#socket.stop();
+      if (this.snapshot) this.snapshot.status = 'ended';
+      else this.error = error;
+      return;
+    }
+    if (FATAL_CODES.has(error.code)) {
+      this.#socket.stop();
+      this.error = error;
+      return;
+    }
+    this.error = error;
+    if (error.code === 'rate_limited' && this.#retryPendingTimer === null) {
+      this.#retryPendingTimer = setTimeout(() => {
+        this.#retryPendingTimer = null;
+        this.#flushPending();
+      }, 2000);
+    }
+  }
+
+  #flushPending(): void {
+    if (this.connection !== 'connected') return;
+    for (const item of this.pending) {
+      this.#socket.send({ type: 'chat', text: item.text, client_msg_id: item.client_msg_id });
+    }
+  }
+
+  #forgetConfirmed(messages: ChatMessage[]): void {
+    const you = this.snapshot?.you;
+    if (this.pending.length === 0 || you === undefined) return;
+    const confirmed = new Set(messages.filter((m) => m.from === you).map((m) => m.client_msg_id));
+    if (confirmed.size > 0) this.pending = this.pending.filter((p) => !confirmed.has(p.client_msg_id));
+  }
+}
