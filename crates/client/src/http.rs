@@ -1,0 +1,238 @@
+//! The host's REST API as the requester uses it.
+
+use instant_share_protocol::{
+    ApiError, EnrolRequest, EnrolResponse, SharePointer, ShareRequest, Topic, TopicList,
+};
+use reqwest::{Method, StatusCode};
+use serde::{de::DeserializeOwned, Serialize};
+use url::Url;
+
+use crate::{ClientError, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+
+/// A client of one host's REST API. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct HostClient {
+    base: Url,
+    http: reqwest::Client,
+}
+
+impl HostClient {
+    /// A client for the host at `base_url` (`http://` or `https://`, optionally with a path
+    /// prefix). Fails with [`ClientError::InvalidUrl`] for anything else.
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        let base = parse_base_url(base_url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("instant-share-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Protocol(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Self { base, http })
+    }
+
+    /// The host's base address, normalised (always ends with `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// `GET /api/v1/topics`: the topics the host routes, in display order.
+    pub async fn topics(&self) -> Result<Vec<Topic>, ClientError> {
+        let list: TopicList = self
+            .call(Method::GET, "api/v1/topics", None::<&()>, None)
+            .await?;
+        Ok(list.topics)
+    }
+
+    /// `POST /api/v1/enrol`: trades a one-time enrolment code for a device credential.
+    pub async fn enrol(&self, code: &str, device_name: &str) -> Result<EnrolResponse, ClientError> {
+        let body = EnrolRequest {
+            code: code.trim().to_owned(),
+            device_name: device_name.to_owned(),
+        };
+        self.call(Method::POST, "api/v1/enrol", Some(&body), None)
+            .await
+    }
+
+    /// `POST /api/v1/shares`: asks for a session with the device credential.
+    pub async fn share(
+        &self,
+        credential: &str,
+        request: &ShareRequest,
+    ) -> Result<SharePointer, ClientError> {
+        self.call(
+            Method::POST,
+            "api/v1/shares",
+            Some(request),
+            Some(credential),
+        )
+        .await
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        bearer: Option<&str>,
+    ) -> Result<T, ClientError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            // `.json` also sets `Content-Type: application/json`, which the host's CSRF check wants.
+            request = request.json(body);
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        decode(status, &bytes)
+    }
+}
+
+/// Checks and normalises a host base address.
+fn parse_base_url(raw: &str) -> Result<Url, ClientError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(ClientError::InvalidUrl("it is empty".into()));
+    }
+    let mut url = Url::parse(raw).map_err(|e| ClientError::InvalidUrl(format!("{raw}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ClientError::InvalidUrl(format!(
+            "{raw}: it must start with http:// or https://"
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ClientError::InvalidUrl(format!(
+            "{raw}: it has no host name"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ClientError::InvalidUrl(format!(
+            "{raw}: it must not have a query or fragment"
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn transport_error(e: reqwest::Error) -> ClientError {
+    if e.is_connect() || e.is_timeout() || e.is_request() {
+        ClientError::Unreachable(e.to_string())
+    } else if e.is_decode() || e.is_body() {
+        ClientError::Protocol(e.to_string())
+    } else {
+        ClientError::Unreachable(e.to_string())
+    }
+}
+
+/// Turns a status and body into the expected value or the host's error.
+fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, ClientError> {
+    if status.is_success() {
+        return serde_json::from_slice(body).map_err(|e| {
+            ClientError::Protocol(format!(
+                "HTTP {status} with a body that does not parse: {e}"
+            ))
+        });
+    }
+    match serde_json::from_slice::<ApiError>(body) {
+        Ok(error) => Err(ClientError::Api(error)),
+        Err(_) => Err(ClientError::Protocol(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use instant_share_protocol::ErrorCode;
+
+    #[test]
+    fn base_urls_are_checked_and_normalised() {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            parse_base_url(" https://help.example.com/support ")
+                .unwrap()
+                .join("api/v1/topics")
+                .unwrap()
+                .as_str(),
+            "https://help.example.com/support/api/v1/topics"
+        );
+        for bad in [
+            "",
+            "ftp://host",
+            "ws://host:8080",
+            "127.0.0.1:8080",
+            "host",
+            "http://host/?q=1",
+            "file:///etc/passwd",
+        ] {
+            assert!(
+                matches!(parse_base_url(bad), Err(ClientError::InvalidUrl(_))),
+                "{bad:?} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn error_bodies_become_api_errors() {
+        let body = br#"{"code":"enrolment_code_used","message":"That code was already used."}"#;
+        let err = decode::<TopicList>(StatusCode::UNAUTHORIZED, body).unwrap_err();
+        assert_eq!(
+            err,
+            ClientError::Api(ApiError::new(
+                ErrorCode::EnrolmentCodeUsed,
+                "That code was already used."
+            ))
+        );
+        assert_eq!(err.to_api_error().code, ErrorCode::EnrolmentCodeUsed);
+    }
+
+    #[test]
+    fn unexpected_answers_are_protocol_errors() {
+        let html = b"<html>Bad gateway</html>";
+        assert!(matches!(
+            decode::<TopicList>(StatusCode::BAD_GATEWAY, html),
+            Err(ClientError::Protocol(m)) if m.contains("502")
+        ));
+        assert!(matches!(
+            decode::<TopicList>(StatusCode::OK, b"{\"nope\":1}"),
+            Err(ClientError::Protocol(_))
+        ));
+        let ok = decode::<TopicList>(
+            StatusCode::OK,
+            br#"{"topics":[{"id":"email","label":"Email and calendar"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.topics[0].id, "email");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable() {
+        // Bind and drop to find a port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = HostClient::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let err = client.topics().await.unwrap_err();
+        assert!(matches!(err, ClientError::Unreachable(_)), "{err:?}");
+        assert_eq!(
+            err.to_api_error().code,
+            instant_share_protocol::ErrorCode::HostUnreachable
+        );
+    }
+}
