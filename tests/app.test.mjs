@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Host } from './lib/host.mjs';
-import { launchChromium, tid as css, screenshot, recordPageErrors } from './lib/browser.mjs';
+import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { TauriDriver, tid } from './lib/app.mjs';
 import { waitFor } from './lib/wait.mjs';
 
@@ -35,6 +35,15 @@ after(async () => {
 });
 
 test('enrol, Instant share, queue, expert joins, chat both ways, expert ends', { timeout: 180_000 }, async () => {
+  try {
+    await flow();
+  } catch (error) {
+    await app.screenshot('app-failure').catch(() => {});
+    throw error;
+  }
+});
+
+async function flow() {
   // Enrol with a code from the host's CLI.
   const code = await host.enrolmentCode('Robin Employee');
   await app.waitVisible(tid('enrol-host'), 30_000);
@@ -49,7 +58,7 @@ test('enrol, Instant share, queue, expert joins, chat both ways, expert ends', {
   const console_ = await context.newPage();
   recordPageErrors(console_, 'console', pageErrors);
   context.on('page', (page) => recordPageErrors(page, 'site', pageErrors));
-  try {
+  await screenshotsOnFailure(context, 'app-console', async () => {
     await console_.goto(`${host.url}/console`);
     await console_.locator(css('login-username')).fill(expert.username);
     await console_.locator(css('login-password')).fill(expert.password);
@@ -107,7 +116,5 @@ test('enrol, Instant share, queue, expert joins, chat both ways, expert ends', {
     // And it can start over.
     await app.click(tid('new-share'));
     await app.waitVisible(tid('share-button'), 10_000);
-  } finally {
-    await context.close();
-  }
-});
+  }).finally(() => context.close());
+}

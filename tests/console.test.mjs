@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Host, SessionSocket } from './lib/host.mjs';
-import { launchChromium, tid, screenshot, recordPageErrors } from './lib/browser.mjs';
+import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { waitFor } from './lib/wait.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
@@ -54,7 +54,7 @@ test('an expert signs in, takes a request, chats with the requester and ends the
   const console_ = await context.newPage();
   recordPageErrors(console_, 'console', pageErrors);
   context.on('page', (page) => recordPageErrors(page, 'site', pageErrors));
-  try {
+  await screenshotsOnFailure(context, 'console', async () => {
     await console_.goto(`${host.url}/console`);
 
     // A wrong password is refused, visibly.
@@ -133,9 +133,7 @@ test('an expert signs in, takes a request, chats with the requester and ends the
     } finally {
       requester.close();
     }
-  } finally {
-    await context.close();
-  }
+  }).finally(() => context.close());
 });
 
 test('the co-browse site admits a token from the link once, and nobody without one', { timeout: 60_000 }, async () => {

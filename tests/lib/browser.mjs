@@ -53,3 +53,23 @@ export function recordPageErrors(page, label, errors) {
     if (message.type() === 'error') errors.push(`${label}: console.error ${message.text()}`);
   });
 }
+
+/**
+ * Runs `body`; if it throws, saves a screenshot of every page of `context` as
+ * tests/output/NAME-failure-N.png before passing the error on.
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {string} name
+ * @param {() => Promise<void>} body
+ */
+export async function screenshotsOnFailure(context, name, body) {
+  try {
+    await body();
+  } catch (error) {
+    let n = 0;
+    for (const page of context.pages()) {
+      n += 1;
+      await screenshot(page, `${name}-failure-${n}`).catch(() => {});
+    }
+    throw error;
+  }
+}
