@@ -16,6 +16,29 @@ import { router } from '../lib/route.svelte';
 import { ResilientSocket } from '../lib/socket';
 import { storeToken } from '../lib/tokens';
 
+/**
+ * Set while this browser has a console sign-in, so a fresh browser shows the form without
+ * first asking `/expert/me` (whose 401 would be logged as an error).
+ */
+const SIGNED_IN_HINT = 'instant-share.console.signed-in';
+
+function setHint(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(SIGNED_IN_HINT, '1');
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    // Storage disabled: the page asks the host each time instead.
+  }
+}
+
+function hasHint(): boolean {
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) !== null;
+  } catch {
+    return true;
+  }
+}
+
 export type ConsolePhase = 'checking' | 'signed_out' | 'signed_in';
 
 export interface Notice {
@@ -64,13 +87,18 @@ class ConsoleClient {
   async init(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    if (!hasHint()) {
+      this.phase = 'signed_out';
+      return;
+    }
     try {
       const me = await api<ExpertProfile>('GET', '/api/v1/expert/me');
       this.#signedIn(me);
     } catch (error) {
       const e = toApiError(error);
       this.phase = 'signed_out';
-      if (e.code !== 'unauthenticated') this.notice = { kind: 'error', text: describeError(e) };
+      if (e.code === 'unauthenticated') setHint(false);
+      else this.notice = { kind: 'error', text: describeError(e) };
     }
   }
 
@@ -117,17 +145,18 @@ class ConsoleClient {
     }
   }
 
-  /** The session page saw its session end: back to the queue. */
+  /**
+   * The expert's session ended. The session page keeps showing why until the expert goes back;
+   * the console then says it too.
+   */
   sessionEnded(sessionId: string, reason: EndReason | null): void {
-    const route = router.route;
-    const showing = route.kind === 'session' && route.sessionId === sessionId;
-    if (this.activeSession !== sessionId && !showing) return;
+    if (this.activeSession !== sessionId) return;
     this.activeSession = null;
-    this.notice = { kind: 'info', text: describeEndReason(reason, 'expert') };
-    if (showing) router.navigate('/console');
+    this.notice = { kind: 'info', text: `Your last session ended. ${describeEndReason(reason, 'expert')}` };
   }
 
   #signedIn(profile: ExpertProfile): void {
+    setHint(true);
     this.expert = profile;
     this.phase = 'signed_in';
     this.welcomed = false;
@@ -135,6 +164,7 @@ class ConsoleClient {
   }
 
   #signedOut(notice: Notice | null): void {
+    setHint(false);
     this.#socket.stop();
     this.phase = 'signed_out';
     this.expert = null;

@@ -11,30 +11,17 @@ export function formatElapsed(ms: number): string {
   return `${s} s`;
 }
 
-/** "under a minute", "about 3 minutes", "about 1 hour" for an estimate in seconds. */
+/** "under a minute", "about 3 min", "about 1 h" for an estimate in seconds. */
 export function formatEstimate(secs: number): string {
   if (secs < 60) return 'under a minute';
   const minutes = Math.round(secs / 60);
-  if (minutes < 60) return minutes === 1 ? 'about 1 minute' : `about ${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  return hours === 1 ? 'about 1 hour' : `about ${hours} hours`;
+  if (minutes < 60) return `about ${minutes} min`;
+  return `about ${Math.round(minutes / 60)} h`;
 }
 
 /** "14:05" in the viewer's locale, for a Unix time in milliseconds. */
 export function formatClock(unixMillis: number): string {
   return new Date(unixMillis).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-}
-
-/** "1st", "2nd", "3rd", "4th"… */
-export function ordinal(n: number): string {
-  const tens = n % 100;
-  if (tens >= 11 && tens <= 13) return `${n}th`;
-  switch (n % 10) {
-    case 1: return `${n}st`;
-    case 2: return `${n}nd`;
-    case 3: return `${n}rd`;
-    default: return `${n}th`;
-  }
 }
 
 /** Initials for an avatar: "Ana Lima" → "AL". */
