@@ -22,7 +22,7 @@ if [ "${#files[@]}" -eq 0 ]; then
 fi
 [ -d node_modules/playwright-core ] || die "tests/node_modules is missing: run scripts/deps.sh test"
 
-node_flags=(--test --test-concurrency=1)
+node_flags=(--test --test-concurrency=1 --test-reporter=spec)
 if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
   node_flags+=(--experimental-websocket) # Node 20 has WebSocket only behind this flag.
 fi
