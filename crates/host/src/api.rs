@@ -1,0 +1,313 @@
+//! HTTP handlers: thin adapters from requests to the store and the hub.
+
+use std::path::Path;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use instant_share_protocol::*;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::HttpError;
+use crate::hub::{NewShare, Now};
+use crate::store::{DeviceRecord, ExpertRecord, RedeemRefusal};
+use crate::{secrets, AppState};
+
+/// Name of the console's login cookie.
+pub const LOGIN_COOKIE: &str = "instant_share_login";
+
+/// How long a console login lasts.
+const LOGIN_LIFETIME_MS: u64 = 12 * 60 * 60 * 1000;
+
+/// Largest JSON body accepted.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The API routes.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/api/v1/topics", get(topics))
+        .route("/api/v1/enrol", post(enrol))
+        .route("/api/v1/shares", post(create_share))
+        .route("/api/v1/expert/login", post(login))
+        .route("/api/v1/expert/logout", post(logout))
+        .route("/api/v1/expert/me", get(me))
+        .route("/api/v1/expert/ticket", post(ticket))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state, same_site_posts))
+}
+
+/// The console and co-browse site from the `ui/` build: assets as files, pages as `index.html`.
+pub fn ui_routes(ui_dir: &Path) -> Router<AppState> {
+    let index = ServeFile::new(ui_dir.join("index.html"));
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
+        .route_service("/console", index.clone())
+        .route_service("/console/{*rest}", index.clone())
+        .route_service("/s/{id}", index)
+        .fallback_service(ServeDir::new(ui_dir))
+}
+
+/// CSRF protection: a `POST` must be JSON and, if it names an origin, come from this host.
+async fn same_site_posts(State(state): State<AppState>, req: axum::extract::Request, next: Next) -> Response {
+    if req.method() == Method::POST {
+        let headers = req.headers();
+        let json = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+        if !json {
+            return HttpError::new(ErrorCode::BadRequest, "send the body as application/json").into_response();
+        }
+        if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
+            if !same_origin(origin, headers, state.public_url()) {
+                return HttpError::new(ErrorCode::CrossSite, "requests from other sites are refused").into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn same_origin(origin: &str, headers: &HeaderMap, public_url: &str) -> bool {
+    if origin == public_url {
+        return true;
+    }
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+}
+
+/// JSON body whose rejection is an [`ApiError`] with code `bad_request`.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(HttpError::new(ErrorCode::BadRequest, e.body_text())),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let (waiting, active, available) = state.with_hub(|hub, _, _| hub.gauges());
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics().render(waiting, active, available),
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], crate::openapi::document())
+}
+
+#[utoipa::path(get, path = "/api/v1/topics", responses((status = 200, body = TopicList)))]
+async fn topics(State(state): State<AppState>) -> Json<TopicList> {
+    Json(TopicList { topics: state.config().topics.clone() })
+}
+
+#[utoipa::path(post, path = "/api/v1/enrol", request_body = EnrolRequest, responses(
+    (status = 200, body = EnrolResponse),
+    (status = 401, body = ApiError, description = "enrolment_code_invalid or enrolment_code_used"),
+))]
+async fn enrol(State(state): State<AppState>, Body(req): Body<EnrolRequest>) -> Result<Json<EnrolResponse>, HttpError> {
+    let name = req.device_name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(HttpError::new(ErrorCode::BadRequest, "the device name must have 1 to 100 characters"));
+    }
+    let code = secrets::normalise_code(&req.code);
+    let device_id = secrets::id();
+    let credential = secrets::token();
+    let now = Now::get();
+    let outcome = state
+        .store()
+        .redeem_enrolment_code(&secrets::hash(&code), now.millis, &device_id, name, &secrets::hash(&credential))
+        .await?;
+    match outcome {
+        Ok(employee_name) => {
+            state.metrics().enrolments.inc();
+            tracing::info!(device = device_id, employee = employee_name, "device enrolled");
+            Ok(Json(EnrolResponse { device_id, credential, employee_name }))
+        }
+        Err(refusal) => {
+            state.metrics().auth_failures.inc();
+            Err(match refusal {
+                RedeemRefusal::Invalid => HttpError::new(
+                    ErrorCode::EnrolmentCodeInvalid,
+                    "this enrolment code is not valid; check it, or ask for a new one",
+                ),
+                RedeemRefusal::Used => {
+                    HttpError::new(ErrorCode::EnrolmentCodeUsed, "this enrolment code was already used; ask for a new one")
+                }
+            })
+        }
+    }
+}
+
+/// The enrolled device making a request (`Authorization: Bearer <credential>`).
+pub struct Device(pub DeviceRecord);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthenticated = || {
+            state.metrics().auth_failures.inc();
+            HttpError::new(ErrorCode::Unauthenticated, "this device is not enrolled with the help host")
+        };
+        let credential = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(unauthenticated)?;
+        let device = state.store().device_by_credential(&secrets::hash(credential.trim())).await?.ok_or_else(unauthenticated)?;
+        if device.revoked_at.is_some() {
+            state.metrics().auth_failures.inc();
+            return Err(HttpError::new(ErrorCode::DeviceRevoked, "this device's enrolment was revoked; enrol it again"));
+        }
+        Ok(Device(device))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/shares", request_body = ShareRequest,
+    security(("device" = [])),
+    responses(
+        (status = 201, body = SharePointer),
+        (status = 400, body = ApiError, description = "unknown_topic or bad_request"),
+        (status = 401, body = ApiError, description = "unauthenticated or device_revoked"),
+    ))]
+async fn create_share(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Body(req): Body<ShareRequest>,
+) -> Result<(StatusCode, Json<SharePointer>), HttpError> {
+    let pointer = state
+        .with_hub_durable(|hub, now, fx| {
+            let share = NewShare::validate(&req, hub)?;
+            Ok::<_, ApiError>(hub.create_share(now, &device, share, fx))
+        })
+        .await??;
+    tracing::info!(session = pointer.session_id, device = device.id, topic = req.topic, "share requested");
+    Ok((StatusCode::CREATED, Json(pointer)))
+}
+
+/// The expert signed in to the console (login cookie).
+pub struct Expert(pub ExpertRecord, pub [u8; 32]);
+
+fn login_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(LOGIN_COOKIE).and_then(|r| r.strip_prefix('=')))
+}
+
+impl FromRequestParts<AppState> for Expert {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthenticated = || HttpError::new(ErrorCode::Unauthenticated, "sign in to the console first");
+        let token = login_cookie(&parts.headers).ok_or_else(unauthenticated)?;
+        let hash = secrets::hash(token);
+        let expert = state.store().expert_by_login(&hash, Now::get().millis).await?.ok_or_else(unauthenticated)?;
+        Ok(Expert(expert, hash))
+    }
+}
+
+fn profile(e: &ExpertRecord) -> ExpertProfile {
+    ExpertProfile { id: e.id.clone(), username: e.username.clone(), display_name: e.display_name.clone(), skills: e.skills.clone() }
+}
+
+#[utoipa::path(post, path = "/api/v1/expert/login", request_body = LoginRequest, responses(
+    (status = 200, body = ExpertProfile, description = "signed in; sets the login cookie"),
+    (status = 401, body = ApiError, description = "bad_credentials"),
+))]
+async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>) -> Result<Response, HttpError> {
+    let expert = state.store().expert_by_username(req.username.trim()).await?;
+    let password = req.password;
+    let (expert, ok) = tokio::task::spawn_blocking(move || {
+        let phc = expert.as_ref().map_or(secrets::decoy_password_hash(), |e| e.password_hash.as_str());
+        let ok = secrets::verify_password(&password, phc);
+        (expert, ok)
+    })
+    .await
+    .map_err(|_| HttpError::new(ErrorCode::Internal, "password check failed"))?;
+    let Some(expert) = expert.filter(|_| ok) else {
+        state.metrics().auth_failures.inc();
+        return Err(HttpError::new(ErrorCode::BadCredentials, "wrong user name or password"));
+    };
+    let token = secrets::token();
+    let now = Now::get();
+    state.store().add_login(&secrets::hash(&token), &expert.id, now.millis + LOGIN_LIFETIME_MS).await?;
+    let secure = if state.public_url().starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!(
+        "{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        LOGIN_LIFETIME_MS / 1000
+    );
+    tracing::info!(expert = expert.username, "expert signed in");
+    Ok(([(SET_COOKIE, cookie)], Json(profile(&expert))).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/expert/logout", responses((status = 204, description = "signed out")))]
+async fn logout(State(state): State<AppState>, expert: Expert) -> Result<Response, HttpError> {
+    state.store().remove_login(&expert.1).await?;
+    let cookie = format!("{LOGIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/expert/me", responses(
+    (status = 200, body = ExpertProfile),
+    (status = 401, body = ApiError),
+))]
+async fn me(expert: Expert) -> Json<ExpertProfile> {
+    Json(profile(&expert.0))
+}
+
+#[utoipa::path(post, path = "/api/v1/expert/ticket", responses(
+    (status = 200, body = ConsoleTicket),
+    (status = 401, body = ApiError),
+))]
+async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTicket> {
+    let ticket = state.with_hub(|hub, now, _| hub.issue_ticket(now, profile(&expert.0)));
+    let ws = state.public_url().replacen("http", "ws", 1);
+    Json(ConsoleTicket { ticket, ws_url: format!("{ws}/api/v1/ws") })
+}
+
+/// The paths documented in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
+    paths(healthz, metrics, topics, enrol, create_share, login, logout, me, ticket),
+    components(schemas(ClientMessage, ServerFrame, ServerMessage)),
+    modifiers(&SecuritySchemes),
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "device",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("device credential")).build()),
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Configuration: flags, then `INSTANT_SHARE_*` environment variables, then a TOML file, then
+//! the embedded defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use instant_share_core::RoutingConfig;
+use instant_share_protocol::Topic;
+use serde::Deserialize;
+
+/// `serve` settings. Every flag is also `INSTANT_SHARE_<FLAG>` and a key of the config file.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (keys as the flags, with underscores).
+    #[arg(long, env = "INSTANT_SHARE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on. Port 0 picks a free one.
+    #[arg(long, env = "INSTANT_SHARE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// The SQLite file (created if missing).
+    #[arg(long, env = "INSTANT_SHARE_DATABASE")]
+    pub database: Option<PathBuf>,
+    /// The address people reach this host at; defaults to http://<listen address>.
+    #[arg(long, env = "INSTANT_SHARE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The built `ui/` (console and co-browse site).
+    #[arg(long, env = "INSTANT_SHARE_UI_DIR")]
+    pub ui_dir: Option<PathBuf>,
+    /// Seconds an offer rings before it passes to the next expert.
+    #[arg(long, env = "INSTANT_SHARE_OFFER_TIMEOUT_SECS")]
+    pub offer_timeout_secs: Option<u64>,
+    /// Seconds a request may wait for an expert.
+    #[arg(long, env = "INSTANT_SHARE_QUEUE_TIMEOUT_SECS")]
+    pub queue_timeout_secs: Option<u64>,
+    /// Seconds a live session may go without activity.
+    #[arg(long, env = "INSTANT_SHARE_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Create a demo expert (`demo` / `demo-password`) and print a fresh enrolment code.
+    #[arg(long, env = "INSTANT_SHARE_DEMO")]
+    pub demo: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "INSTANT_SHARE_LOG_JSON")]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    database: Option<PathBuf>,
+    public_url: Option<String>,
+    ui_dir: Option<PathBuf>,
+    offer_timeout_secs: Option<u64>,
+    queue_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    demo: Option<bool>,
+    topics: Option<Vec<FileTopic>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTopic {
+    id: String,
+    label: String,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// SQLite file.
+    pub database: PathBuf,
+    /// Public base address, without a trailing slash; `None` = derived from the bound address.
+    pub public_url: Option<String>,
+    /// The `ui/` build.
+    pub ui_dir: PathBuf,
+    /// Routing timers.
+    pub routing: RoutingConfig,
+    /// Topics routed.
+    pub topics: Vec<Topic>,
+    /// Demo expert and enrolment code.
+    pub demo: bool,
+    /// Lifetime of participant tokens.
+    pub token_lifetime: Duration,
+}
+
+/// The topics a host routes unless its config file says otherwise.
+pub fn default_topics() -> Vec<Topic> {
+    [
+        ("email", "Email and calendar"),
+        ("network", "Network and VPN"),
+        ("printing", "Printing"),
+        ("software", "Installing software"),
+        ("other", "Something else"),
+    ]
+    .into_iter()
+    .map(|(id, label)| Topic { id: id.into(), label: label.into() })
+    .collect()
+}
+
+impl Config {
+    /// Merges flags and environment (already in `args`) over the file over the defaults.
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the config file {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| anyhow::anyhow!("the config file {} is not valid: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let mut routing = RoutingConfig::default();
+        if let Some(s) = args.offer_timeout_secs.or(file.offer_timeout_secs) {
+            routing.offer_timeout = Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = args.queue_timeout_secs.or(file.queue_timeout_secs) {
+            routing.queue_timeout = Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = args.idle_timeout_secs.or(file.idle_timeout_secs) {
+            routing.idle_timeout = Duration::from_secs(s.max(1));
+        }
+        let public_url = args.public_url.clone().or(file.public_url).map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                anyhow::bail!("public URL {u:?} must start with http:// or https://");
+            }
+        }
+        let topics = match file.topics {
+            Some(t) if t.is_empty() => anyhow::bail!("the config file lists no topics"),
+            Some(t) => t.into_iter().map(|t| Topic { id: t.id, label: t.label }).collect(),
+            None => default_topics(),
+        };
+        Ok(Self {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database: args.database.clone().or(file.database).unwrap_or_else(|| PathBuf::from("instant-share.sqlite3")),
+            public_url,
+            ui_dir: args.ui_dir.clone().or(file.ui_dir).unwrap_or_else(|| PathBuf::from("ui/dist")),
+            routing,
+            topics,
+            demo: args.demo || file.demo.unwrap_or(false),
+            token_lifetime: Duration::from_secs(12 * 60 * 60),
+        })
+    }
+}

@@ -1,0 +1,85 @@
+//! Bringing back the sessions that were open when the host stopped.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use instant_share_core::snapshot;
+use instant_share_protocol::{ServerFrame, ServerMessage, SessionSnapshot, SessionStatus};
+
+use super::{Hub, LiveParticipant, LiveSession, Now};
+use crate::store::OpenSession;
+use crate::writer::Effects;
+
+impl Hub {
+    /// Rebuilds open sessions from their records and event logs and gives them back to the
+    /// dispatcher: waiting ones in their old order, live ones to their expert.
+    pub fn restore(&mut self, now: Now, open: Vec<OpenSession>, fx: &mut Effects) {
+        for o in open {
+            let r = &o.record;
+            let mut snap = SessionSnapshot {
+                session_id: r.id.clone(),
+                topic: r.topic.clone(),
+                note: r.note.clone(),
+                status: SessionStatus::Requested,
+                end_reason: None,
+                queue_position: 0,
+                estimated_wait_secs: 0,
+                participants: vec![],
+                chat: vec![],
+                you: String::new(),
+                created_at: r.created_at,
+            };
+            let mut events = Vec::with_capacity(o.events.len());
+            let mut chat_ids = HashSet::new();
+            for (i, e) in o.events.iter().enumerate() {
+                let Ok(msg) = serde_json::from_str::<ServerMessage>(&e.body) else {
+                    tracing::error!(session = r.id, seq = e.seq, "unreadable stored event; the session is restored without it");
+                    continue;
+                };
+                if e.seq != i as u64 + 1 {
+                    tracing::error!(session = r.id, seq = e.seq, "gap in the stored event log");
+                }
+                if let ServerMessage::Chat { message } = &msg {
+                    chat_ids.insert((message.from.clone(), message.client_msg_id.clone()));
+                }
+                snapshot::apply(&mut snap, &msg);
+                let frame = ServerFrame { seq: Some(e.seq), msg };
+                events.push(Arc::<str>::from(serde_json::to_string(&frame).unwrap_or_default()));
+            }
+            // Nobody is connected after a restart.
+            for p in &mut snap.participants {
+                p.online = false;
+            }
+            for p in &o.participants {
+                self.tokens.insert(p.token_hash, (r.id.clone(), p.id.clone()));
+            }
+            let last_queue = (snap.queue_position, snap.estimated_wait_secs);
+            let mut record = r.clone();
+            let offered = record.status == SessionStatus::Offered;
+            let live = LiveSession {
+                participants: o.participants.iter().map(|p| LiveParticipant { record: p.clone(), conns: vec![] }).collect(),
+                snapshot: snap,
+                events,
+                chat_ids,
+                last_queue,
+                record: record.clone(),
+            };
+            self.sessions.insert(r.id.clone(), live);
+            match (record.status, record.expert_id.take()) {
+                (SessionStatus::Active, Some(expert)) => {
+                    let _ = self.dispatcher.restore_active(now.instant, &r.id, &r.topic, &expert);
+                }
+                (SessionStatus::Requested | SessionStatus::Queued | SessionStatus::Offered, _) => {
+                    if offered {
+                        // The ringing console is gone with the old process.
+                        self.transition(now, &r.id, SessionStatus::Queued, None, fx);
+                    }
+                    let created = now.instant_at(r.created_at);
+                    let _ = self.dispatcher.restore_request(now.instant, &r.id, &r.topic, created);
+                }
+                (status, _) => tracing::error!(session = r.id, ?status, "open session in an unexpected state"),
+            }
+        }
+        self.process(now, fx);
+    }
+}

@@ -1,0 +1,411 @@
+//! Sessions: creating them, joining their sockets, chat, ending, and what routing decides.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use instant_share_core::{lifecycle, snapshot, Output};
+use instant_share_protocol::{
+    ApiError, ChatMessage, EndReason, ErrorCode, Offer, Participant, QueueEntry, Role, ServerFrame, ServerMessage,
+    SessionSnapshot, SessionStatus, SharePointer, WithdrawReason, MAX_CHAT_CHARS, MAX_NOTE_CHARS,
+};
+
+use super::{encode, frame, Conn, Hub, Identity, LiveParticipant, LiveSession, Now};
+use crate::secrets;
+use crate::store::{DeviceRecord, EventRecord, ParticipantRecord, SessionRecord, Write};
+use crate::writer::{Effects, Outbound};
+
+/// A validated share request.
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    /// Topic id.
+    pub topic: String,
+    /// Note, trimmed; `None` when empty.
+    pub note: Option<String>,
+    /// App and OS.
+    pub client: String,
+}
+
+impl NewShare {
+    /// Checks a request against the routed topics and the limits.
+    pub fn validate(req: &instant_share_protocol::ShareRequest, hub: &Hub) -> Result<Self, ApiError> {
+        if !hub.config.topics.iter().any(|t| t.id == req.topic) {
+            return Err(ApiError::new(ErrorCode::UnknownTopic, format!("\"{}\" is not a topic this host routes", req.topic)));
+        }
+        let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+            return Err(ApiError::new(ErrorCode::BadRequest, format!("the note is longer than {MAX_NOTE_CHARS} characters")));
+        }
+        let field = |s: &str| s.chars().filter(|c| !c.is_control()).take(100).collect::<String>();
+        Ok(Self {
+            topic: req.topic.clone(),
+            note: note.map(str::to_owned),
+            client: format!("{} on {}", field(&req.app_version), field(&req.os_version)),
+        })
+    }
+}
+
+impl Hub {
+    /// Creates a session for `device` and queues it. Returns the pointer for the requester.
+    pub fn create_share(&mut self, now: Now, device: &DeviceRecord, share: NewShare, fx: &mut Effects) -> SharePointer {
+        let id = secrets::id();
+        let record = SessionRecord {
+            id: id.clone(),
+            topic: share.topic,
+            note: share.note,
+            device_id: device.id.clone(),
+            requester_name: device.employee_name.clone(),
+            client: share.client,
+            created_at: now.millis,
+            status: SessionStatus::Requested,
+            end_reason: None,
+            expert_id: None,
+        };
+        fx.writes.push(Write::CreateSession(record.clone()));
+        let snapshot = SessionSnapshot {
+            session_id: id.clone(),
+            topic: record.topic.clone(),
+            note: record.note.clone(),
+            status: SessionStatus::Requested,
+            end_reason: None,
+            queue_position: 0,
+            estimated_wait_secs: 0,
+            participants: vec![],
+            chat: vec![],
+            you: String::new(),
+            created_at: now.millis,
+        };
+        let topic = record.topic.clone();
+        self.sessions.insert(
+            id.clone(),
+            LiveSession { record, participants: vec![], snapshot, events: vec![], chat_ids: HashSet::new(), last_queue: (0, 0) },
+        );
+        let (token, expires_at) = self.add_participant(now, &id, Role::Requester, &device.employee_name, fx);
+        self.transition(now, &id, SessionStatus::Queued, None, fx);
+        self.metrics.shares_created.inc();
+        // The key is fresh, so the dispatcher cannot already know it.
+        let _ = self.dispatcher.request(now.instant, &id, &topic);
+        self.process(now, fx);
+        let (queue_position, estimated_wait_secs) =
+            self.sessions.get(&id).map(|s| s.last_queue).unwrap_or((0, 0));
+        SharePointer {
+            site_url: self.site_url(&id),
+            ws_url: self.ws_url(),
+            session_id: id,
+            participant_token: token,
+            token_expires_at: expires_at,
+            queue_position,
+            estimated_wait_secs,
+        }
+    }
+
+    /// Accepts a participant socket. Returns what to send it first, in order.
+    pub fn join(
+        &mut self,
+        now: Now,
+        token: &str,
+        last_seq: Option<u64>,
+        conn: Conn,
+        fx: &mut Effects,
+    ) -> Result<(Identity, Vec<Outbound>), ApiError> {
+        let unknown = || ApiError::new(ErrorCode::Unauthenticated, "this session link or token is not valid");
+        let (session_id, participant_id) = self.tokens.get(&secrets::hash(token)).cloned().ok_or_else(unknown)?;
+        let session = self.sessions.get_mut(&session_id).ok_or_else(unknown)?;
+        let p = session.participants.iter_mut().find(|p| p.record.id == participant_id).ok_or_else(unknown)?;
+        if p.record.expires_at <= now.millis {
+            return Err(ApiError::new(ErrorCode::Unauthenticated, "this session token has expired"));
+        }
+        let first = p.conns.is_empty();
+        p.conns.push(conn);
+        let seq = session.events.len() as u64;
+        let mut first_out = Vec::new();
+        let mut snapshot = session.snapshot.clone();
+        snapshot.you = participant_id.clone();
+        match last_seq {
+            Some(last) if last <= seq => {
+                first_out.push(encode(&ServerFrame {
+                    seq: None,
+                    msg: ServerMessage::Welcome { snapshot, seq: last, resumed: true },
+                }));
+                first_out.extend(session.events[last as usize..].iter().map(|e| Outbound::Frame(e.clone())));
+            }
+            _ => first_out.push(encode(&ServerFrame { seq: None, msg: ServerMessage::Welcome { snapshot, seq, resumed: false } })),
+        }
+        let ended = session.record.status == SessionStatus::Ended;
+        if ended {
+            first_out.push(Outbound::Close);
+        } else if first {
+            let msg = ServerMessage::Presence { participant_id: participant_id.clone(), online: true };
+            self.event(now, &session_id, msg, fx);
+        }
+        Ok((Identity::Participant { session: session_id, participant: participant_id }, first_out))
+    }
+
+    /// A participant socket closed.
+    pub fn leave(&mut self, now: Now, session_id: &str, participant_id: &str, conn_id: u64, fx: &mut Effects) {
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        let Some(p) = session.participants.iter_mut().find(|p| p.record.id == participant_id) else { return };
+        p.conns.retain(|c| c.id != conn_id);
+        if p.conns.is_empty() && session.record.status != SessionStatus::Ended {
+            let msg = ServerMessage::Presence { participant_id: participant_id.to_owned(), online: false };
+            self.event(now, session_id, msg, fx);
+        }
+    }
+
+    /// A participant says something. A resend (same `client_msg_id`) is stored once.
+    pub fn chat(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        text: &str,
+        client_msg_id: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ApiError::new(ErrorCode::BadRequest, "a chat message needs some text"));
+        }
+        if text.chars().count() > MAX_CHAT_CHARS {
+            return Err(ApiError::new(ErrorCode::BadRequest, format!("a chat message has at most {MAX_CHAT_CHARS} characters")));
+        }
+        if client_msg_id.is_empty() || client_msg_id.len() > 64 {
+            return Err(ApiError::new(ErrorCode::BadRequest, "client_msg_id must have 1 to 64 characters"));
+        }
+        let session = self.live_session(session_id)?;
+        if !session.chat_ids.insert((participant_id.to_owned(), client_msg_id.to_owned())) {
+            return Ok(());
+        }
+        let from_name = session
+            .participants
+            .iter()
+            .find(|p| p.record.id == participant_id)
+            .map(|p| p.record.display_name.clone())
+            .unwrap_or_default();
+        let message = ChatMessage {
+            from: participant_id.to_owned(),
+            from_name,
+            text: text.to_owned(),
+            client_msg_id: client_msg_id.to_owned(),
+            at: now.millis,
+        };
+        self.dispatcher.activity(now.instant, session_id);
+        self.event(now, session_id, ServerMessage::Chat { message }, fx);
+        Ok(())
+    }
+
+    /// A participant ends the session (the requester, before an expert joined: cancels).
+    pub fn end_by(&mut self, now: Now, session_id: &str, participant_id: &str, fx: &mut Effects) -> Result<(), ApiError> {
+        let session = self.live_session(session_id)?;
+        let role = session
+            .participants
+            .iter()
+            .find(|p| p.record.id == participant_id)
+            .map(|p| p.record.role)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such participant"))?;
+        let active = session.record.status == SessionStatus::Active;
+        let reason = match role {
+            Role::Requester if active => EndReason::EndedByRequester,
+            Role::Requester => EndReason::Cancelled,
+            Role::Expert => EndReason::EndedByExpert,
+            Role::Guest => return Err(ApiError::new(ErrorCode::Forbidden, "a guest cannot end the session")),
+        };
+        self.dispatcher
+            .end(now.instant, session_id, reason)
+            .map_err(|e| ApiError::new(ErrorCode::Conflict, e.to_string()))?;
+        self.process(now, fx);
+        Ok(())
+    }
+
+    fn live_session(&mut self, session_id: &str) -> Result<&mut LiveSession, ApiError> {
+        let session = self
+            .sessions
+            .get_mut(session_id)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such session"))?;
+        if session.record.status == SessionStatus::Ended {
+            return Err(ApiError::new(ErrorCode::SessionEnded, "the session has ended"));
+        }
+        Ok(session)
+    }
+
+    /// Adds a participant with a fresh token; returns the token and its expiry.
+    pub(super) fn add_participant(&mut self, now: Now, session_id: &str, role: Role, name: &str, fx: &mut Effects) -> (String, u64) {
+        let token = secrets::token();
+        let expires_at = now.millis + self.config.token_lifetime.as_millis() as u64;
+        let Some(session) = self.sessions.get_mut(session_id) else { return (token, expires_at) };
+        let record = ParticipantRecord {
+            session_id: session_id.to_owned(),
+            id: format!("p{}", session.participants.len() + 1),
+            role,
+            display_name: name.to_owned(),
+            token_hash: secrets::hash(&token),
+            expires_at,
+        };
+        self.tokens.insert(record.token_hash, (session_id.to_owned(), record.id.clone()));
+        fx.writes.push(Write::AddParticipant(record.clone()));
+        let participant = Participant { id: record.id.clone(), role, display_name: name.to_owned(), online: false };
+        session.participants.push(LiveParticipant { record, conns: vec![] });
+        self.event(now, session_id, ServerMessage::ParticipantJoined { participant }, fx);
+        (token, expires_at)
+    }
+
+    /// Appends a session event: stored, applied to the snapshot, sent to every socket.
+    pub(super) fn event(&mut self, now: Now, session_id: &str, msg: ServerMessage, fx: &mut Effects) {
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        let seq = session.events.len() as u64 + 1;
+        let frame = ServerFrame { seq: Some(seq), msg };
+        let json: Arc<str> = serde_json::to_string(&frame).unwrap_or_default().into();
+        snapshot::apply(&mut session.snapshot, &frame.msg);
+        session.events.push(json.clone());
+        fx.writes.push(Write::AppendEvent(EventRecord {
+            session_id: session_id.to_owned(),
+            seq,
+            body: serde_json::to_string(&frame.msg).unwrap_or_default(),
+            at: now.millis,
+        }));
+        for p in &session.participants {
+            for c in &p.conns {
+                fx.out.push((c.tx.clone(), Outbound::Frame(json.clone())));
+            }
+        }
+    }
+
+    /// Moves a session to `status`, recording the transition and telling the participants.
+    pub(super) fn transition(&mut self, now: Now, session_id: &str, status: SessionStatus, detail: Option<(Option<String>, Option<EndReason>)>, fx: &mut Effects) {
+        let Some(session) = self.sessions.get_mut(session_id) else { return };
+        if let Err(e) = lifecycle::check(session.record.status, status) {
+            tracing::error!(session = session_id, error = %e, "refused a lifecycle transition");
+            return;
+        }
+        session.record.status = status;
+        let (expert_id, end_reason) = detail.unwrap_or_default();
+        if expert_id.is_some() {
+            session.record.expert_id.clone_from(&expert_id);
+        }
+        session.record.end_reason = end_reason.or(session.record.end_reason);
+        fx.writes.push(Write::Transition {
+            session_id: session_id.to_owned(),
+            status,
+            detail: expert_id.clone().or_else(|| end_reason.map(|r| crate::store::enum_name(&r))),
+            at: now.millis,
+            expert_id,
+            end_reason,
+        });
+        let msg = match (status, end_reason) {
+            (SessionStatus::Ended, Some(reason)) => ServerMessage::Ended { reason },
+            _ => ServerMessage::Status { status },
+        };
+        self.event(now, session_id, msg, fx);
+    }
+
+    /// Carries out what the dispatcher decided.
+    pub(super) fn process(&mut self, now: Now, fx: &mut Effects) {
+        while let Some(output) = self.dispatcher.poll_output() {
+            match output {
+                Output::Offered { session, expert, expires_at } => {
+                    self.metrics.offers.inc();
+                    self.transition(now, &session, SessionStatus::Offered, Some((None, None)), fx);
+                    if let Some(entry) = self.queue_entries().into_iter().find(|e| e.session_id == session) {
+                        let offer = Offer { entry, expires_at: now.millis_at(expires_at) };
+                        self.to_consoles(&expert, ServerMessage::Offered { offer }, fx);
+                    }
+                    tracing::info!(session, expert, "offered");
+                }
+                Output::OfferWithdrawn { session, expert, reason } => {
+                    self.metrics.offers_withdrawn.inc();
+                    if reason != WithdrawReason::RequestEnded {
+                        self.transition(now, &session, SessionStatus::Queued, None, fx);
+                    }
+                    self.to_consoles(&expert, ServerMessage::OfferWithdrawn { session_id: session.clone(), reason }, fx);
+                    tracing::info!(session, expert, ?reason, "offer withdrawn");
+                }
+                Output::Activated { session, expert } => {
+                    self.metrics.sessions_activated.inc();
+                    let name = self.experts.get(&expert).map(|e| e.profile.display_name.clone()).unwrap_or_default();
+                    let (token, _) = self.add_participant(now, &session, Role::Expert, &name, fx);
+                    self.transition(now, &session, SessionStatus::Active, Some((Some(expert.clone()), None)), fx);
+                    let joined = ServerMessage::Joined {
+                        session_id: session.clone(),
+                        site_url: self.site_url(&session),
+                        participant_token: token.clone(),
+                    };
+                    if let Some(e) = self.experts.get_mut(&expert) {
+                        e.session_token = Some((session.clone(), token));
+                    }
+                    self.to_consoles(&expert, joined, fx);
+                    tracing::info!(session, expert, "session active");
+                }
+                Output::Ended { session, reason, expert } => {
+                    self.metrics.sessions_ended.inc();
+                    self.transition(now, &session, SessionStatus::Ended, Some((None, Some(reason))), fx);
+                    if let Some(s) = self.sessions.get(&session) {
+                        for c in s.participants.iter().flat_map(|p| &p.conns) {
+                            fx.out.push((c.tx.clone(), Outbound::Close));
+                        }
+                    }
+                    if let Some(expert) = expert {
+                        if let Some(e) = self.experts.get_mut(&expert) {
+                            e.session_token = None;
+                        }
+                        self.to_consoles(&expert, ServerMessage::SessionClosed { session_id: session.clone(), reason }, fx);
+                    }
+                    tracing::info!(session, ?reason, "session ended");
+                }
+                Output::ExpertAway { expert } => {
+                    tracing::info!(expert, "expert set away after a missed offer");
+                    self.console_state(&expert, fx);
+                }
+                Output::QueueChanged => self.queue_changed(now, fx),
+            }
+        }
+    }
+
+    /// Tells waiting requesters their place, and consoles the queue.
+    fn queue_changed(&mut self, now: Now, fx: &mut Effects) {
+        for q in self.dispatcher.queue() {
+            let pos = (q.position, q.estimated_wait.as_secs() as u32);
+            let Some(s) = self.sessions.get_mut(&q.session) else { continue };
+            if s.last_queue != pos && q.offered_to.is_none() {
+                s.last_queue = pos;
+                let msg = ServerMessage::Queue { position: pos.0, estimated_wait_secs: pos.1 };
+                self.event(now, &q.session, msg, fx);
+            }
+        }
+        let experts: Vec<String> = self.experts.keys().cloned().collect();
+        for e in experts {
+            let queue = self.queue_for(&e);
+            self.to_consoles(&e, ServerMessage::QueueUpdate { queue }, fx);
+        }
+    }
+
+    /// Every waiting request, oldest first.
+    pub(super) fn queue_entries(&self) -> Vec<QueueEntry> {
+        self.dispatcher
+            .queue()
+            .into_iter()
+            .filter_map(|q| {
+                let s = self.sessions.get(&q.session)?;
+                Some(QueueEntry {
+                    session_id: q.session,
+                    topic: s.record.topic.clone(),
+                    note: s.record.note.clone(),
+                    requester_name: s.record.requester_name.clone(),
+                    client: s.record.client.clone(),
+                    waiting_since: s.record.created_at,
+                    position: q.position,
+                })
+            })
+            .collect()
+    }
+
+    /// A message to every console of one expert.
+    pub(super) fn to_consoles(&self, expert: &str, msg: ServerMessage, fx: &mut Effects) {
+        let Some(e) = self.experts.get(expert) else { return };
+        if e.consoles.is_empty() {
+            return;
+        }
+        let out = frame(msg);
+        for c in &e.consoles {
+            fx.out.push((c.tx.clone(), out.clone()));
+        }
+    }
+}

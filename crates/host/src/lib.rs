@@ -1,0 +1,220 @@
+//! `instant-share-host`: the help host.
+//!
+//! Contract:
+//! - [`Host::start`] opens the store, brings back open sessions and starts the writer and the
+//!   timer task; [`Host::serve`] serves HTTP and WebSockets on a listener it is given until the
+//!   shutdown future resolves, then closes every socket and flushes the writer.
+//! - [`router`] is the whole HTTP surface, testable without a socket.
+//! - Handlers are thin: they check input, take the [`hub::Hub`] lock, call one method, hand the
+//!   resulting effects to the [`writer::Writer`] under the lock.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod metrics;
+pub mod openapi;
+pub mod secrets;
+pub mod store;
+pub mod writer;
+mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+
+use crate::config::Config;
+use crate::hub::{Hub, HubConfig, Now};
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::writer::{Effects, Writer};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    hub: Mutex<Hub>,
+    writer: Writer,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    /// Wakes the timer task when deadlines may have moved.
+    timers: Notify,
+    /// Flips to `true` when the host shuts down; sockets close.
+    shutdown: watch::Receiver<bool>,
+    config: Config,
+    public_url: String,
+    next_conn: std::sync::atomic::AtomicU64,
+}
+
+impl AppState {
+    /// Runs `f` on the hub and submits its effects in order, under the lock.
+    pub fn with_hub<R>(&self, f: impl FnOnce(&mut Hub, Now, &mut Effects) -> R) -> R {
+        let mut hub = self.lock();
+        let mut fx = Effects::default();
+        let r = f(&mut hub, Now::get(), &mut fx);
+        self.inner.writer.submit(fx);
+        drop(hub);
+        self.inner.timers.notify_one();
+        r
+    }
+
+    /// Like [`AppState::with_hub`], and waits until the effects are stored.
+    pub async fn with_hub_durable<R>(&self, f: impl FnOnce(&mut Hub, Now, &mut Effects) -> R) -> Result<R, error::HttpError> {
+        let (r, ack) = {
+            let mut hub = self.lock();
+            let mut fx = Effects::default();
+            let r = f(&mut hub, Now::get(), &mut fx);
+            (r, self.inner.writer.submit_acked(fx))
+        };
+        self.inner.timers.notify_one();
+        match ack.await {
+            Ok(Ok(())) => Ok(r),
+            Ok(Err(e)) => Err(error::HttpError::from(store::StoreError::Backend(e.to_string()))),
+            Err(_) => Err(error::HttpError::new(instant_share_protocol::ErrorCode::Internal, "the host is shutting down")),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Hub> {
+        // A panic while holding the lock leaves the hub as it was between two operations,
+        // each of which keeps it consistent; carry on rather than take the host down.
+        self.inner.hub.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The public base address.
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    pub(crate) fn next_conn_id(&self) -> u64 {
+        self.inner.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.clone()
+    }
+}
+
+/// A started host: state, and the tasks behind it.
+pub struct Host {
+    state: AppState,
+    shutdown_tx: watch::Sender<bool>,
+    writer_task: tokio::task::JoinHandle<()>,
+    timer_task: tokio::task::JoinHandle<()>,
+    local_addr: SocketAddr,
+}
+
+impl Host {
+    /// Opens `store`, restores open sessions and starts the background tasks. `local_addr` is
+    /// the address the listener is bound to (for the default public URL).
+    pub async fn start(config: Config, store: Arc<dyn Store>, local_addr: SocketAddr) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::default());
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        let mut hub = Hub::new(
+            HubConfig {
+                public_url: public_url.clone(),
+                topics: config.topics.clone(),
+                routing: config.routing.clone(),
+                token_lifetime: config.token_lifetime,
+            },
+            metrics.clone(),
+        );
+        let open = store.open_sessions().await?;
+        let restored = open.len();
+        let mut fx = Effects::default();
+        hub.restore(Now::get(), open, &mut fx);
+        store.apply(&fx.writes).await?;
+        if restored > 0 {
+            tracing::info!(sessions = restored, "restored open sessions");
+        }
+        let (writer, writer_task) = Writer::start(store.clone(), metrics.clone());
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let state = AppState {
+            inner: Arc::new(Inner {
+                hub: Mutex::new(hub),
+                writer,
+                store,
+                metrics,
+                timers: Notify::new(),
+                shutdown,
+                config,
+                public_url,
+                next_conn: std::sync::atomic::AtomicU64::new(1),
+            }),
+        };
+        let timer_task = tokio::spawn(run_timers(state.clone()));
+        Ok(Self { state, shutdown_tx, writer_task, timer_task, local_addr })
+    }
+
+    /// The shared state (for the CLI's demo set-up and for tests).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then closes every socket and flushes the records.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = router(self.state.clone());
+        let shutdown_tx = self.shutdown_tx.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing sockets");
+            let _ = shutdown_tx.send(true);
+        };
+        tracing::info!(addr = %self.local_addr, "serving");
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await?;
+        let _ = self.shutdown_tx.send(true);
+        self.timer_task.abort();
+        let Host { state, writer_task, .. } = self;
+        // The writer ends once every handle to it is gone: the state is the last one.
+        drop(state);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), writer_task).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    api::routes(state.clone()).merge(ws::routes()).merge(api::ui_routes(&state.config().ui_dir)).with_state(state)
+}
+
+async fn run_timers(state: AppState) {
+    let mut shutdown = state.shutdown_signal();
+    loop {
+        let deadline = state.lock().next_deadline();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => state.with_hub(|hub, now, fx| hub.tick(now, fx)),
+            _ = state.inner.timers.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

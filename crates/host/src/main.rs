@@ -1,0 +1,209 @@
+//! `instant-share-host`: serve, and the administrator's subcommands.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use instant_share_host::config::{Config, ServeArgs};
+use instant_share_host::hub::Now;
+use instant_share_host::store::sqlite::SqliteStore;
+use instant_share_host::store::{ExpertRecord, Store, StoreError};
+use instant_share_host::{secrets, Host};
+
+#[derive(Parser)]
+#[command(name = "instant-share-host", version, about = "The Instant Share help host")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DbArg {
+    /// The SQLite file.
+    #[arg(long, env = "INSTANT_SHARE_DATABASE", default_value = "instant-share.sqlite3")]
+    database: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the WebSocket, the console and the co-browse site.
+    Serve(ServeArgs),
+    /// Create an expert account.
+    ExpertAdd {
+        #[command(flatten)]
+        db: DbArg,
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// Name shown to requesters.
+        #[arg(long)]
+        display_name: String,
+        /// Topic ids, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        skills: Vec<String>,
+        /// Read the password from standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make a one-time enrolment code for an employee's device.
+    EnrolmentCode {
+        #[command(flatten)]
+        db: DbArg,
+        /// The employee's name.
+        #[arg(long)]
+        employee: String,
+        /// Hours until the code expires.
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u64,
+    },
+    /// Revoke an enrolled device: its credential stops working at once.
+    DeviceRevoke {
+        #[command(flatten)]
+        db: DbArg,
+        /// The device id (from the host's log of the enrolment).
+        device_id: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::ExpertAdd { db, username, display_name, skills, password_stdin } => {
+            let password = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s.trim_end_matches(['\n', '\r']).to_owned()
+            } else {
+                anyhow::bail!("pass the password on standard input with --password-stdin");
+            };
+            if password.chars().count() < 8 {
+                anyhow::bail!("the password must have at least 8 characters");
+            }
+            let store = SqliteStore::open(&db.database).await?;
+            add_expert(&store, &username, &display_name, skills, &password).await?;
+            println!("expert added: {username}");
+            Ok(())
+        }
+        Command::EnrolmentCode { db, employee, valid_hours } => {
+            let store = SqliteStore::open(&db.database).await?;
+            let code = enrolment_code(&store, &employee, valid_hours).await?;
+            println!("{code}");
+            Ok(())
+        }
+        Command::DeviceRevoke { db, device_id } => {
+            let store = SqliteStore::open(&db.database).await?;
+            if store.revoke_device(&device_id, Now::get().millis).await? {
+                println!("revoked: {device_id}");
+                Ok(())
+            } else {
+                anyhow::bail!("no enrolled, unrevoked device has the id {device_id}")
+            }
+        }
+        Command::Openapi => {
+            print!("{}", instant_share_host::openapi::document());
+            Ok(())
+        }
+    }
+}
+
+async fn add_expert(store: &dyn Store, username: &str, name: &str, skills: Vec<String>, password: &str) -> anyhow::Result<()> {
+    let username = username.trim();
+    if username.is_empty() {
+        anyhow::bail!("the user name is empty");
+    }
+    let skills: Vec<String> = skills.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    let password = password.to_owned();
+    let password_hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await?
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
+    let record = ExpertRecord {
+        id: secrets::id(),
+        username: username.to_owned(),
+        display_name: name.trim().to_owned(),
+        password_hash,
+        skills,
+    };
+    match store.add_expert(&record, Now::get().millis).await {
+        Err(StoreError::Conflict(_)) => anyhow::bail!("the user name {username:?} is taken"),
+        other => Ok(other?),
+    }
+}
+
+async fn enrolment_code(store: &dyn Store, employee: &str, valid_hours: u64) -> anyhow::Result<String> {
+    if employee.trim().is_empty() {
+        anyhow::bail!("name the employee the code is for");
+    }
+    let code = secrets::enrolment_code();
+    let now = Now::get().millis;
+    let hash = secrets::hash(&secrets::normalise_code(&code));
+    store.add_enrolment_code(&hash, employee.trim(), now, now + valid_hours * 3_600_000).await?;
+    Ok(code)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INSTANT_SHARE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if args.log_json {
+        fmt.json().init();
+    } else {
+        fmt.init();
+    }
+    let config = Config::load(&args)?;
+    if !config.ui_dir.join("index.html").exists() {
+        tracing::warn!(dir = %config.ui_dir.display(), "no ui build here: the console and site will answer 404 (run `npm run build` in ui/)");
+    }
+    let store = Arc::new(
+        SqliteStore::open(&config.database)
+            .await
+            .with_context(|| format!("opening the database {}", config.database.display()))?,
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let demo = config.demo;
+    let all_topics: Vec<String> = config.topics.iter().map(|t| t.id.clone()).collect();
+    if demo {
+        match store.expert_by_username("demo").await? {
+            Some(_) => {}
+            None => add_expert(store.as_ref(), "demo", "Demo Expert", all_topics, "demo-password").await?,
+        }
+    }
+    let host = Host::start(config, store.clone(), addr).await?;
+    println!("instant-share-host listening on http://{addr}");
+    if demo {
+        let code = enrolment_code(store.as_ref(), "Demo Employee", 72).await?;
+        println!("console: {}/console", host.state().public_url());
+        println!("demo expert: demo / demo-password");
+        println!("enrolment code: {code}");
+    }
+    host.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,359 @@
+//! [`Store`] on a SQLite file (WAL, one writer), with embedded migrations.
+
+use async_trait::async_trait;
+use instant_share_protocol::{SessionStatus, UnixMillis};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::*;
+
+/// The host's records in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            _ => StoreError::Backend(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Backend(format!("migration: {e}"))
+    }
+}
+
+fn millis(v: i64) -> UnixMillis {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn sql_millis(v: UnixMillis) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn hash(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<SecretHash, StoreError> {
+    let bytes: Vec<u8> = row.try_get(col)?;
+    bytes.try_into().map_err(|_| StoreError::Backend(format!("{col} is not 32 bytes")))
+}
+
+fn expert(row: &sqlx::sqlite::SqliteRow) -> Result<ExpertRecord, StoreError> {
+    let skills: String = row.try_get("skills")?;
+    Ok(ExpertRecord {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        skills: skills.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and runs the migrations.
+    pub async fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn add_expert(&self, e: &ExpertRecord, now: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO experts (id, username, display_name, password_hash, skills, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.id)
+        .bind(&e.username)
+        .bind(&e.display_name)
+        .bind(&e.password_hash)
+        .bind(e.skills.join(","))
+        .bind(sql_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn expert_by_username(&self, username: &str) -> Result<Option<ExpertRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM experts WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(expert).transpose()
+    }
+
+    async fn experts(&self) -> Result<Vec<ExpertRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM experts ORDER BY created_at").fetch_all(&self.pool).await?;
+        rows.iter().map(expert).collect()
+    }
+
+    async fn add_login(&self, token: &SecretHash, expert_id: &str, expires_at: UnixMillis) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO expert_logins (token_hash, expert_id, expires_at) VALUES (?, ?, ?)")
+            .bind(&token[..])
+            .bind(expert_id)
+            .bind(sql_millis(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn expert_by_login(&self, token: &SecretHash, now: UnixMillis) -> Result<Option<ExpertRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.* FROM expert_logins l JOIN experts e ON e.id = l.expert_id
+             WHERE l.token_hash = ? AND l.expires_at > ?",
+        )
+        .bind(&token[..])
+        .bind(sql_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(expert).transpose()
+    }
+
+    async fn remove_login(&self, token: &SecretHash) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM expert_logins WHERE token_hash = ?").bind(&token[..]).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn add_enrolment_code(
+        &self,
+        code: &SecretHash,
+        employee_name: &str,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO enrolment_codes (code_hash, employee_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&code[..])
+        .bind(employee_name)
+        .bind(sql_millis(now))
+        .bind(sql_millis(expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn redeem_enrolment_code(
+        &self,
+        code: &SecretHash,
+        now: UnixMillis,
+        device_id: &str,
+        device_name: &str,
+        credential: &SecretHash,
+    ) -> Result<Result<String, RedeemRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT employee_name, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?")
+            .bind(&code[..])
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(Err(RedeemRefusal::Invalid)) };
+        let used_at: Option<i64> = row.try_get("used_at")?;
+        if used_at.is_some() {
+            return Ok(Err(RedeemRefusal::Used));
+        }
+        if millis(row.try_get("expires_at")?) <= now {
+            return Ok(Err(RedeemRefusal::Invalid));
+        }
+        let employee: String = row.try_get("employee_name")?;
+        // The `used_at IS NULL` guard makes a concurrent second redemption change nothing.
+        let updated = sqlx::query("UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL")
+            .bind(sql_millis(now))
+            .bind(device_id)
+            .bind(&code[..])
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(Err(RedeemRefusal::Used));
+        }
+        sqlx::query("INSERT INTO devices (id, name, employee_name, credential_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(device_id)
+            .bind(device_name)
+            .bind(&employee)
+            .bind(&credential[..])
+            .bind(sql_millis(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(employee))
+    }
+
+    async fn device_by_credential(&self, credential: &SecretHash) -> Result<Option<DeviceRecord>, StoreError> {
+        let row = sqlx::query("SELECT id, name, employee_name, revoked_at FROM devices WHERE credential_hash = ?")
+            .bind(&credential[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(DeviceRecord {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                employee_name: r.try_get("employee_name")?,
+                revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(millis),
+            })
+        })
+        .transpose()
+    }
+
+    async fn revoke_device(&self, device_id: &str, now: UnixMillis) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(sql_millis(now))
+            .bind(device_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for w in writes {
+            match w {
+                Write::CreateSession(s) => {
+                    sqlx::query(
+                        "INSERT INTO sessions (id, topic, note, device_id, requester_name, client, created_at, status)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&s.id)
+                    .bind(&s.topic)
+                    .bind(&s.note)
+                    .bind(&s.device_id)
+                    .bind(&s.requester_name)
+                    .bind(&s.client)
+                    .bind(sql_millis(s.created_at))
+                    .bind(enum_name(&s.status))
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("INSERT INTO session_transitions (session_id, status, at) VALUES (?, ?, ?)")
+                        .bind(&s.id)
+                        .bind(enum_name(&s.status))
+                        .bind(sql_millis(s.created_at))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Write::Transition { session_id, status, detail, at, expert_id, end_reason } => {
+                    sqlx::query(
+                        "UPDATE sessions SET status = ?,
+                            expert_id = COALESCE(?, expert_id),
+                            end_reason = COALESCE(?, end_reason),
+                            ended_at = CASE WHEN ? = 'ended' THEN ? ELSE ended_at END
+                         WHERE id = ?",
+                    )
+                    .bind(enum_name(status))
+                    .bind(expert_id)
+                    .bind(end_reason.as_ref().map(enum_name))
+                    .bind(enum_name(status))
+                    .bind(sql_millis(*at))
+                    .bind(session_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("INSERT INTO session_transitions (session_id, status, detail, at) VALUES (?, ?, ?, ?)")
+                        .bind(session_id)
+                        .bind(enum_name(status))
+                        .bind(detail)
+                        .bind(sql_millis(*at))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Write::AddParticipant(p) => {
+                    sqlx::query(
+                        "INSERT INTO participants (session_id, id, role, display_name, token_hash, expires_at)
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&p.session_id)
+                    .bind(&p.id)
+                    .bind(enum_name(&p.role))
+                    .bind(&p.display_name)
+                    .bind(&p.token_hash[..])
+                    .bind(sql_millis(p.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Write::AppendEvent(e) => {
+                    sqlx::query("INSERT INTO session_events (session_id, seq, body, at) VALUES (?, ?, ?, ?)")
+                        .bind(&e.session_id)
+                        .bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
+                        .bind(&e.body)
+                        .bind(sql_millis(e.at))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn open_sessions(&self) -> Result<Vec<OpenSession>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM sessions WHERE status <> 'ended' ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let record = SessionRecord {
+                topic: r.try_get("topic")?,
+                note: r.try_get("note")?,
+                device_id: r.try_get("device_id")?,
+                requester_name: r.try_get("requester_name")?,
+                client: r.try_get("client")?,
+                created_at: millis(r.try_get("created_at")?),
+                status: parse_enum(&r.try_get::<String, _>("status")?)?,
+                end_reason: r.try_get::<Option<String>, _>("end_reason")?.as_deref().map(parse_enum).transpose()?,
+                expert_id: r.try_get("expert_id")?,
+                id: id.clone(),
+            };
+            let participants = sqlx::query("SELECT * FROM participants WHERE session_id = ? AND revoked = 0 ORDER BY rowid")
+                .bind(&id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|p| {
+                    Ok(ParticipantRecord {
+                        session_id: id.clone(),
+                        id: p.try_get("id")?,
+                        role: parse_enum(&p.try_get::<String, _>("role")?)?,
+                        display_name: p.try_get("display_name")?,
+                        token_hash: hash(p, "token_hash")?,
+                        expires_at: millis(p.try_get("expires_at")?),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let events = sqlx::query("SELECT seq, body, at FROM session_events WHERE session_id = ? ORDER BY seq")
+                .bind(&id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|e| {
+                    Ok(EventRecord {
+                        session_id: id.clone(),
+                        seq: millis(e.try_get("seq")?),
+                        body: e.try_get("body")?,
+                        at: millis(e.try_get("at")?),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            out.push(OpenSession { record, participants, events });
+        }
+        Ok(out)
+    }
+
+    async fn transitions(&self, session_id: &str) -> Result<Vec<(SessionStatus, Option<String>, UnixMillis)>, StoreError> {
+        sqlx::query("SELECT status, detail, at FROM session_transitions WHERE session_id = ? ORDER BY rowid")
+            .bind(session_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((parse_enum(&r.try_get::<String, _>("status")?)?, r.try_get("detail")?, millis(r.try_get("at")?))))
+            .collect()
+    }
+}

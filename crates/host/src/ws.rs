@@ -1,0 +1,234 @@
+//! The WebSocket at `/api/v1/ws`: `hello` first, then session or console messages.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use instant_share_protocol::{ApiError, ClientMessage, ErrorCode, ServerMessage, MAX_WS_MESSAGE_BYTES, PROTOCOL_VERSION};
+use tokio::sync::mpsc;
+
+use crate::hub::{error_frame, frame, Conn, Identity};
+use crate::writer::Outbound;
+use crate::AppState;
+
+/// How long a socket may take to say `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest frame read at all; larger ones close the socket. Frames between
+/// [`MAX_WS_MESSAGE_BYTES`] and this are refused with `message_too_large`.
+const MAX_FRAME: usize = 1024 * 1024;
+/// Messages a second, sustained.
+const RATE: f64 = 20.0;
+/// Messages in a burst.
+const BURST: f64 = 40.0;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/ws", get(upgrade))
+}
+
+async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| run(socket, state))
+}
+
+/// A token bucket.
+struct RateLimit {
+    tokens: f64,
+    at: Instant,
+}
+
+impl RateLimit {
+    fn allow(&mut self, now: Instant) -> bool {
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE).min(BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, out: Outbound) -> bool {
+    match out {
+        Outbound::Frame(text) => socket.send(Message::Text(text.as_ref().into())).await.is_ok(),
+        Outbound::Close => {
+            let _ = socket.send(Message::Close(Some(CloseFrame { code: 1000, reason: "session ended".into() }))).await;
+            false
+        }
+    }
+}
+
+/// Reads one client message, or says why not.
+fn parse(msg: &Message) -> Result<Option<ClientMessage>, ApiError> {
+    let text = match msg {
+        Message::Text(t) => t.as_str(),
+        Message::Binary(_) => return Err(ApiError::new(ErrorCode::BadRequest, "send JSON text messages")),
+        _ => return Ok(None),
+    };
+    if text.len() > MAX_WS_MESSAGE_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::MessageTooLarge,
+            format!("a message may have at most {MAX_WS_MESSAGE_BYTES} bytes"),
+        ));
+    }
+    serde_json::from_str(text).map(Some).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a valid message: {e}")))
+}
+
+async fn run(mut socket: WebSocket, state: AppState) {
+    state.metrics().ws_open.inc();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let conn = Conn { id: state.next_conn_id(), tx };
+    let mut shutdown = state.shutdown_signal();
+    if let Some(identity) = hello(&mut socket, &state, conn.clone()).await {
+        serve(&mut socket, &state, &identity, &mut rx, &mut shutdown).await;
+        state.with_hub(|hub, now, fx| match &identity {
+            Identity::Participant { session, participant } => hub.leave(now, session, participant, conn.id, fx),
+            Identity::Console { expert } => hub.leave_console(now, expert, conn.id, fx),
+        });
+    }
+    state.metrics().ws_open.dec();
+}
+
+/// Waits for a valid `hello`; sends the first messages. `None`: the socket is done.
+async fn hello(socket: &mut WebSocket, state: &AppState, conn: Conn) -> Option<Identity> {
+    let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
+    loop {
+        let msg = match tokio::time::timeout_at(deadline, socket.recv()).await {
+            Ok(Some(Ok(m))) => m,
+            Ok(_) => return None,
+            Err(_) => {
+                send(socket, error_frame(ErrorCode::HelloExpected, "no hello within 10 seconds")).await;
+                return None;
+            }
+        };
+        state.metrics().ws_messages_in.inc();
+        let (token, last_seq) = match parse(&msg) {
+            Ok(None) => continue,
+            Ok(Some(ClientMessage::Hello { token, protocol, last_seq })) => {
+                if protocol != PROTOCOL_VERSION {
+                    let text = format!("this host speaks protocol {PROTOCOL_VERSION}, not {protocol}; update the app");
+                    send(socket, error_frame(ErrorCode::UnsupportedVersion, text)).await;
+                    return None;
+                }
+                (token, last_seq)
+            }
+            Ok(Some(_)) => {
+                state.metrics().ws_errors.inc();
+                if !send(socket, error_frame(ErrorCode::HelloExpected, "say hello first")).await {
+                    return None;
+                }
+                continue;
+            }
+            Err(e) => {
+                state.metrics().ws_errors.inc();
+                if !send(socket, frame(ServerMessage::Error { error: e })).await {
+                    return None;
+                }
+                continue;
+            }
+        };
+        let joined = state.with_hub(|hub, now, fx| {
+            if hub.is_ticket(now, &token) {
+                hub.join_console(now, &token, conn, fx)
+            } else {
+                hub.join(now, &token, last_seq, conn, fx)
+            }
+        });
+        return match joined {
+            Ok((identity, first)) => {
+                for out in first {
+                    if !send(socket, out).await {
+                        return Some(identity);
+                    }
+                }
+                Some(identity)
+            }
+            Err(error) => {
+                state.metrics().auth_failures.inc();
+                send(socket, frame(ServerMessage::Error { error })).await;
+                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: "unauthenticated".into() }))).await;
+                None
+            }
+        };
+    }
+}
+
+async fn serve(
+    socket: &mut WebSocket,
+    state: &AppState,
+    identity: &Identity,
+    rx: &mut mpsc::UnboundedReceiver<Outbound>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    let mut limit = RateLimit { tokens: BURST, at: Instant::now() };
+    loop {
+        tokio::select! {
+            out = rx.recv() => {
+                let Some(out) = out else { return };
+                if !send(socket, out).await {
+                    return;
+                }
+            }
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { return };
+                if matches!(msg, Message::Close(_)) {
+                    return;
+                }
+                state.metrics().ws_messages_in.inc();
+                let reply = if limit.allow(Instant::now()) {
+                    match parse(&msg) {
+                        Ok(Some(m)) => handle(state, identity, m),
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    Err(ApiError::new(ErrorCode::RateLimited, "too many messages; slow down"))
+                };
+                let out = match reply {
+                    Ok(Some(m)) => frame(m),
+                    Ok(None) => continue,
+                    Err(error) => {
+                        state.metrics().ws_errors.inc();
+                        frame(ServerMessage::Error { error })
+                    }
+                };
+                if !send(socket, out).await {
+                    return;
+                }
+            }
+            _ = shutdown.changed() => {
+                let _ = socket.send(Message::Close(Some(CloseFrame { code: 1012, reason: "host restarting".into() }))).await;
+                return;
+            }
+        }
+    }
+}
+
+/// One message after `hello`. Returns a direct reply, if any.
+fn handle(state: &AppState, identity: &Identity, msg: ClientMessage) -> Result<Option<ServerMessage>, ApiError> {
+    let wrong = |what: &str| Err(ApiError::new(ErrorCode::BadRequest, format!("{what} is not for this socket")));
+    match (identity, msg) {
+        (_, ClientMessage::Ping { nonce }) => Ok(Some(ServerMessage::Pong { nonce })),
+        (_, ClientMessage::Hello { .. }) => Err(ApiError::new(ErrorCode::HelloExpected, "hello was already said")),
+        (Identity::Participant { session, participant }, ClientMessage::Chat { text, client_msg_id }) => state
+            .with_hub(|hub, now, fx| hub.chat(now, session, participant, &text, &client_msg_id, fx))
+            .map(|()| None),
+        (Identity::Participant { session, participant }, ClientMessage::EndSession) => {
+            state.with_hub(|hub, now, fx| hub.end_by(now, session, participant, fx)).map(|()| None)
+        }
+        (Identity::Console { expert }, ClientMessage::SetAvailability { available }) => {
+            state.with_hub(|hub, now, fx| hub.set_availability(now, expert, available, fx)).map(|()| None)
+        }
+        (Identity::Console { expert }, ClientMessage::Accept { session_id }) => {
+            state.with_hub(|hub, now, fx| hub.accept(now, expert, &session_id, fx)).map(|()| None)
+        }
+        (Identity::Console { expert }, ClientMessage::Decline { session_id }) => {
+            state.with_hub(|hub, now, fx| hub.decline(now, expert, &session_id, fx)).map(|()| None)
+        }
+        (Identity::Console { .. }, ClientMessage::Chat { .. } | ClientMessage::EndSession) => wrong("a session message"),
+        (Identity::Participant { .. }, _) => wrong("a console message"),
+    }
+}
