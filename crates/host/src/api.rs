@@ -48,7 +48,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
 pub fn ui_routes(ui_dir: &Path) -> Router<AppState> {
     let index = ServeFile::new(ui_dir.join("index.html"));
     Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/console") }),
+        )
         .route_service("/console", index.clone())
         .route_service("/console/{*rest}", index.clone())
         .route_service("/s/{id}", index)
@@ -56,19 +59,32 @@ pub fn ui_routes(ui_dir: &Path) -> Router<AppState> {
 }
 
 /// CSRF protection: a `POST` must be JSON and, if it names an origin, come from this host.
-async fn same_site_posts(State(state): State<AppState>, req: axum::extract::Request, next: Next) -> Response {
+async fn same_site_posts(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
     if req.method() == Method::POST {
         let headers = req.headers();
         let json = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !json {
-            return HttpError::new(ErrorCode::BadRequest, "send the body as application/json").into_response();
+            return HttpError::new(ErrorCode::BadRequest, "send the body as application/json")
+                .into_response();
         }
         if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
             if !same_origin(origin, headers, state.public_url()) {
-                return HttpError::new(ErrorCode::CrossSite, "requests from other sites are refused").into_response();
+                return HttpError::new(
+                    ErrorCode::CrossSite,
+                    "requests from other sites are refused",
+                )
+                .into_response();
             }
         }
     }
@@ -79,8 +95,14 @@ fn same_origin(origin: &str, headers: &HeaderMap, public_url: &str) -> bool {
     if origin == public_url {
         return true;
     }
-    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        == Some(host)
 }
 
 /// JSON body whose rejection is an [`ApiError`] with code `bad_request`.
@@ -99,7 +121,10 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }
 
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
@@ -112,22 +137,33 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn openapi() -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/json")], crate::openapi::document())
+    (
+        [(CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/topics", responses((status = 200, body = TopicList)))]
 async fn topics(State(state): State<AppState>) -> Json<TopicList> {
-    Json(TopicList { topics: state.config().topics.clone() })
+    Json(TopicList {
+        topics: state.config().topics.clone(),
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/enrol", request_body = EnrolRequest, responses(
     (status = 200, body = EnrolResponse),
     (status = 401, body = ApiError, description = "enrolment_code_invalid or enrolment_code_used"),
 ))]
-async fn enrol(State(state): State<AppState>, Body(req): Body<EnrolRequest>) -> Result<Json<EnrolResponse>, HttpError> {
+async fn enrol(
+    State(state): State<AppState>,
+    Body(req): Body<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, HttpError> {
     let name = req.device_name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(HttpError::new(ErrorCode::BadRequest, "the device name must have 1 to 100 characters"));
+        return Err(HttpError::new(
+            ErrorCode::BadRequest,
+            "the device name must have 1 to 100 characters",
+        ));
     }
     let code = secrets::normalise_code(&req.code);
     let device_id = secrets::id();
@@ -135,13 +171,27 @@ async fn enrol(State(state): State<AppState>, Body(req): Body<EnrolRequest>) -> 
     let now = Now::get();
     let outcome = state
         .store()
-        .redeem_enrolment_code(&secrets::hash(&code), now.millis, &device_id, name, &secrets::hash(&credential))
+        .redeem_enrolment_code(
+            &secrets::hash(&code),
+            now.millis,
+            &device_id,
+            name,
+            &secrets::hash(&credential),
+        )
         .await?;
     match outcome {
         Ok(employee_name) => {
             state.metrics().enrolments.inc();
-            tracing::info!(device = device_id, employee = employee_name, "device enrolled");
-            Ok(Json(EnrolResponse { device_id, credential, employee_name }))
+            tracing::info!(
+                device = device_id,
+                employee = employee_name,
+                "device enrolled"
+            );
+            Ok(Json(EnrolResponse {
+                device_id,
+                credential,
+                employee_name,
+            }))
         }
         Err(refusal) => {
             state.metrics().auth_failures.inc();
@@ -150,9 +200,10 @@ async fn enrol(State(state): State<AppState>, Body(req): Body<EnrolRequest>) -> 
                     ErrorCode::EnrolmentCodeInvalid,
                     "this enrolment code is not valid; check it, or ask for a new one",
                 ),
-                RedeemRefusal::Used => {
-                    HttpError::new(ErrorCode::EnrolmentCodeUsed, "this enrolment code was already used; ask for a new one")
-                }
+                RedeemRefusal::Used => HttpError::new(
+                    ErrorCode::EnrolmentCodeUsed,
+                    "this enrolment code was already used; ask for a new one",
+                ),
             })
         }
     }
@@ -164,10 +215,16 @@ pub struct Device(pub DeviceRecord);
 impl FromRequestParts<AppState> for Device {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let unauthenticated = || {
             state.metrics().auth_failures.inc();
-            HttpError::new(ErrorCode::Unauthenticated, "this device is not enrolled with the help host")
+            HttpError::new(
+                ErrorCode::Unauthenticated,
+                "this device is not enrolled with the help host",
+            )
         };
         let credential = parts
             .headers
@@ -175,10 +232,17 @@ impl FromRequestParts<AppState> for Device {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthenticated)?;
-        let device = state.store().device_by_credential(&secrets::hash(credential.trim())).await?.ok_or_else(unauthenticated)?;
+        let device = state
+            .store()
+            .device_by_credential(&secrets::hash(credential.trim()))
+            .await?
+            .ok_or_else(unauthenticated)?;
         if device.revoked_at.is_some() {
             state.metrics().auth_failures.inc();
-            return Err(HttpError::new(ErrorCode::DeviceRevoked, "this device's enrolment was revoked; enrol it again"));
+            return Err(HttpError::new(
+                ErrorCode::DeviceRevoked,
+                "this device's enrolment was revoked; enrol it again",
+            ));
         }
         Ok(Device(device))
     }
@@ -202,7 +266,12 @@ async fn create_share(
             Ok::<_, ApiError>(hub.create_share(now, &device, share, fx))
         })
         .await??;
-    tracing::info!(session = pointer.session_id, device = device.id, topic = req.topic, "share requested");
+    tracing::info!(
+        session = pointer.session_id,
+        device = device.id,
+        topic = req.topic,
+        "share requested"
+    );
     Ok((StatusCode::CREATED, Json(pointer)))
 }
 
@@ -215,34 +284,59 @@ fn login_cookie(headers: &HeaderMap) -> Option<&str> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(LOGIN_COOKIE).and_then(|r| r.strip_prefix('=')))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(LOGIN_COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+        })
 }
 
 impl FromRequestParts<AppState> for Expert {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthenticated = || HttpError::new(ErrorCode::Unauthenticated, "sign in to the console first");
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthenticated =
+            || HttpError::new(ErrorCode::Unauthenticated, "sign in to the console first");
         let token = login_cookie(&parts.headers).ok_or_else(unauthenticated)?;
         let hash = secrets::hash(token);
-        let expert = state.store().expert_by_login(&hash, Now::get().millis).await?.ok_or_else(unauthenticated)?;
+        let expert = state
+            .store()
+            .expert_by_login(&hash, Now::get().millis)
+            .await?
+            .ok_or_else(unauthenticated)?;
         Ok(Expert(expert, hash))
     }
 }
 
 fn profile(e: &ExpertRecord) -> ExpertProfile {
-    ExpertProfile { id: e.id.clone(), username: e.username.clone(), display_name: e.display_name.clone(), skills: e.skills.clone() }
+    ExpertProfile {
+        id: e.id.clone(),
+        username: e.username.clone(),
+        display_name: e.display_name.clone(),
+        skills: e.skills.clone(),
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/expert/login", request_body = LoginRequest, responses(
     (status = 200, body = ExpertProfile, description = "signed in; sets the login cookie"),
     (status = 401, body = ApiError, description = "bad_credentials"),
 ))]
-async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>) -> Result<Response, HttpError> {
-    let expert = state.store().expert_by_username(req.username.trim()).await?;
+async fn login(
+    State(state): State<AppState>,
+    Body(req): Body<LoginRequest>,
+) -> Result<Response, HttpError> {
+    let expert = state
+        .store()
+        .expert_by_username(req.username.trim())
+        .await?;
     let password = req.password;
     let (expert, ok) = tokio::task::spawn_blocking(move || {
-        let phc = expert.as_ref().map_or(secrets::decoy_password_hash(), |e| e.password_hash.as_str());
+        let phc = expert
+            .as_ref()
+            .map_or(secrets::decoy_password_hash(), |e| e.password_hash.as_str());
         let ok = secrets::verify_password(&password, phc);
         (expert, ok)
     })
@@ -250,12 +344,26 @@ async fn login(State(state): State<AppState>, Body(req): Body<LoginRequest>) -> 
     .map_err(|_| HttpError::new(ErrorCode::Internal, "password check failed"))?;
     let Some(expert) = expert.filter(|_| ok) else {
         state.metrics().auth_failures.inc();
-        return Err(HttpError::new(ErrorCode::BadCredentials, "wrong user name or password"));
+        return Err(HttpError::new(
+            ErrorCode::BadCredentials,
+            "wrong user name or password",
+        ));
     };
     let token = secrets::token();
     let now = Now::get();
-    state.store().add_login(&secrets::hash(&token), &expert.id, now.millis + LOGIN_LIFETIME_MS).await?;
-    let secure = if state.public_url().starts_with("https://") { "; Secure" } else { "" };
+    state
+        .store()
+        .add_login(
+            &secrets::hash(&token),
+            &expert.id,
+            now.millis + LOGIN_LIFETIME_MS,
+        )
+        .await?;
+    let secure = if state.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         LOGIN_LIFETIME_MS / 1000
@@ -286,7 +394,10 @@ async fn me(expert: Expert) -> Json<ExpertProfile> {
 async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTicket> {
     let ticket = state.with_hub(|hub, now, _| hub.issue_ticket(now, profile(&expert.0)));
     let ws = state.public_url().replacen("http", "ws", 1);
-    Json(ConsoleTicket { ticket, ws_url: format!("{ws}/api/v1/ws") })
+    Json(ConsoleTicket {
+        ticket,
+        ws_url: format!("{ws}/api/v1/ws"),
+    })
 }
 
 /// The paths documented in the OpenAPI document.
@@ -307,7 +418,12 @@ impl utoipa::Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "device",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("device credential")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("device credential"))
+                    .build(),
+            ),
         );
     }
 }

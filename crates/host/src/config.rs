@@ -97,7 +97,10 @@ pub fn default_topics() -> Vec<Topic> {
         ("other", "Something else"),
     ]
     .into_iter()
-    .map(|(id, label)| Topic { id: id.into(), label: label.into() })
+    .map(|(id, label)| Topic {
+        id: id.into(),
+        label: label.into(),
+    })
     .collect()
 }
 
@@ -106,10 +109,12 @@ impl Config {
     pub fn load(args: &ServeArgs) -> anyhow::Result<Self> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read the config file {}: {e}", path.display()))?;
-                toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| anyhow::anyhow!("the config file {} is not valid: {e}", path.display()))?
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the config file {}: {e}", path.display())
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| {
+                    anyhow::anyhow!("the config file {} is not valid: {e}", path.display())
+                })?
             }
             None => FileConfig::default(),
         };
@@ -123,7 +128,11 @@ impl Config {
         if let Some(s) = args.idle_timeout_secs.or(file.idle_timeout_secs) {
             routing.idle_timeout = Duration::from_secs(s.max(1));
         }
-        let public_url = args.public_url.clone().or(file.public_url).map(|u| u.trim_end_matches('/').to_owned());
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_owned());
         if let Some(u) = &public_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 anyhow::bail!("public URL {u:?} must start with http:// or https://");
@@ -131,14 +140,31 @@ impl Config {
         }
         let topics = match file.topics {
             Some(t) if t.is_empty() => anyhow::bail!("the config file lists no topics"),
-            Some(t) => t.into_iter().map(|t| Topic { id: t.id, label: t.label }).collect(),
+            Some(t) => t
+                .into_iter()
+                .map(|t| Topic {
+                    id: t.id,
+                    label: t.label,
+                })
+                .collect(),
             None => default_topics(),
         };
         Ok(Self {
-            listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            database: args.database.clone().or(file.database).unwrap_or_else(|| PathBuf::from("instant-share.sqlite3")),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database: args
+                .database
+                .clone()
+                .or(file.database)
+                .unwrap_or_else(|| PathBuf::from("instant-share.sqlite3")),
             public_url,
-            ui_dir: args.ui_dir.clone().or(file.ui_dir).unwrap_or_else(|| PathBuf::from("ui/dist")),
+            ui_dir: args
+                .ui_dir
+                .clone()
+                .or(file.ui_dir)
+                .unwrap_or_else(|| PathBuf::from("ui/dist")),
             routing,
             topics,
             demo: args.demo || file.demo.unwrap_or(false),

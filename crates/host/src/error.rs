@@ -27,7 +27,10 @@ impl From<ApiError> for HttpError {
 impl From<StoreError> for HttpError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store failed");
-        Self::new(ErrorCode::Internal, "the host could not read or write its records; try again")
+        Self::new(
+            ErrorCode::Internal,
+            "the host could not read or write its records; try again",
+        )
     }
 }
 
@@ -36,9 +39,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         BadRequest | UnknownTopic | HelloExpected | UnsupportedVersion => StatusCode::BAD_REQUEST,
-        Unauthenticated | DeviceRevoked | EnrolmentCodeInvalid | EnrolmentCodeUsed | BadCredentials => {
-            StatusCode::UNAUTHORIZED
-        }
+        Unauthenticated | DeviceRevoked | EnrolmentCodeInvalid | EnrolmentCodeUsed
+        | BadCredentials => StatusCode::UNAUTHORIZED,
         Forbidden | CrossSite => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         SessionEnded => StatusCode::GONE,

@@ -66,7 +66,10 @@ impl AppState {
     }
 
     /// Like [`AppState::with_hub`], and waits until the effects are stored.
-    pub async fn with_hub_durable<R>(&self, f: impl FnOnce(&mut Hub, Now, &mut Effects) -> R) -> Result<R, error::HttpError> {
+    pub async fn with_hub_durable<R>(
+        &self,
+        f: impl FnOnce(&mut Hub, Now, &mut Effects) -> R,
+    ) -> Result<R, error::HttpError> {
         let (r, ack) = {
             let mut hub = self.lock();
             let mut fx = Effects::default();
@@ -76,8 +79,13 @@ impl AppState {
         self.inner.timers.notify_one();
         match ack.await {
             Ok(Ok(())) => Ok(r),
-            Ok(Err(e)) => Err(error::HttpError::from(store::StoreError::Backend(e.to_string()))),
-            Err(_) => Err(error::HttpError::new(instant_share_protocol::ErrorCode::Internal, "the host is shutting down")),
+            Ok(Err(e)) => Err(error::HttpError::from(store::StoreError::Backend(
+                e.to_string(),
+            ))),
+            Err(_) => Err(error::HttpError::new(
+                instant_share_protocol::ErrorCode::Internal,
+                "the host is shutting down",
+            )),
         }
     }
 
@@ -108,7 +116,9 @@ impl AppState {
     }
 
     pub(crate) fn next_conn_id(&self) -> u64 {
-        self.inner.next_conn.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        self.inner
+            .next_conn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
@@ -128,9 +138,16 @@ pub struct Host {
 impl Host {
     /// Opens `store`, restores open sessions and starts the background tasks. `local_addr` is
     /// the address the listener is bound to (for the default public URL).
-    pub async fn start(config: Config, store: Arc<dyn Store>, local_addr: SocketAddr) -> anyhow::Result<Self> {
+    pub async fn start(
+        config: Config,
+        store: Arc<dyn Store>,
+        local_addr: SocketAddr,
+    ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::default());
-        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local_addr}"));
         let mut hub = Hub::new(
             HubConfig {
                 public_url: public_url.clone(),
@@ -164,7 +181,13 @@ impl Host {
             }),
         };
         let timer_task = tokio::spawn(run_timers(state.clone()));
-        Ok(Self { state, shutdown_tx, writer_task, timer_task, local_addr })
+        Ok(Self {
+            state,
+            shutdown_tx,
+            writer_task,
+            timer_task,
+            local_addr,
+        })
     }
 
     /// The shared state (for the CLI's demo set-up and for tests).
@@ -173,7 +196,11 @@ impl Host {
     }
 
     /// Serves until `shutdown` resolves, then closes every socket and flushes the records.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         let shutdown_tx = self.shutdown_tx.clone();
         let signal = async move {
@@ -182,12 +209,17 @@ impl Host {
             let _ = shutdown_tx.send(true);
         };
         tracing::info!(addr = %self.local_addr, "serving");
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(signal)
-            .await?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await?;
         let _ = self.shutdown_tx.send(true);
         self.timer_task.abort();
-        let Host { state, writer_task, .. } = self;
+        let Host {
+            state, writer_task, ..
+        } = self;
         // The writer ends once every handle to it is gone: the state is the last one.
         drop(state);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), writer_task).await;
@@ -198,7 +230,10 @@ impl Host {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    api::routes(state.clone()).merge(ws::routes()).merge(api::ui_routes(&state.config().ui_dir)).with_state(state)
+    api::routes(state.clone())
+        .merge(ws::routes())
+        .merge(api::ui_routes(&state.config().ui_dir))
+        .with_state(state)
 }
 
 async fn run_timers(state: AppState) {

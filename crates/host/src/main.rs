@@ -13,7 +13,11 @@ use instant_share_host::store::{ExpertRecord, Store, StoreError};
 use instant_share_host::{secrets, Host};
 
 #[derive(Parser)]
-#[command(name = "instant-share-host", version, about = "The Instant Share help host")]
+#[command(
+    name = "instant-share-host",
+    version,
+    about = "The Instant Share help host"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,7 +26,11 @@ struct Cli {
 #[derive(clap::Args)]
 struct DbArg {
     /// The SQLite file.
-    #[arg(long, env = "INSTANT_SHARE_DATABASE", default_value = "instant-share.sqlite3")]
+    #[arg(
+        long,
+        env = "INSTANT_SHARE_DATABASE",
+        default_value = "instant-share.sqlite3"
+    )]
     database: PathBuf,
 }
 
@@ -74,7 +82,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::ExpertAdd { db, username, display_name, skills, password_stdin } => {
+        Command::ExpertAdd {
+            db,
+            username,
+            display_name,
+            skills,
+            password_stdin,
+        } => {
             let password = if password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
@@ -90,7 +104,11 @@ async fn main() -> anyhow::Result<()> {
             println!("expert added: {username}");
             Ok(())
         }
-        Command::EnrolmentCode { db, employee, valid_hours } => {
+        Command::EnrolmentCode {
+            db,
+            employee,
+            valid_hours,
+        } => {
             let store = SqliteStore::open(&db.database).await?;
             let code = enrolment_code(&store, &employee, valid_hours).await?;
             println!("{code}");
@@ -112,12 +130,22 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn add_expert(store: &dyn Store, username: &str, name: &str, skills: Vec<String>, password: &str) -> anyhow::Result<()> {
+async fn add_expert(
+    store: &dyn Store,
+    username: &str,
+    name: &str,
+    skills: Vec<String>,
+    password: &str,
+) -> anyhow::Result<()> {
     let username = username.trim();
     if username.is_empty() {
         anyhow::bail!("the user name is empty");
     }
-    let skills: Vec<String> = skills.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    let skills: Vec<String> = skills
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
     let password = password.to_owned();
     let password_hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
         .await?
@@ -135,21 +163,29 @@ async fn add_expert(store: &dyn Store, username: &str, name: &str, skills: Vec<S
     }
 }
 
-async fn enrolment_code(store: &dyn Store, employee: &str, valid_hours: u64) -> anyhow::Result<String> {
+async fn enrolment_code(
+    store: &dyn Store,
+    employee: &str,
+    valid_hours: u64,
+) -> anyhow::Result<String> {
     if employee.trim().is_empty() {
         anyhow::bail!("name the employee the code is for");
     }
     let code = secrets::enrolment_code();
     let now = Now::get().millis;
     let hash = secrets::hash(&secrets::normalise_code(&code));
-    store.add_enrolment_code(&hash, employee.trim(), now, now + valid_hours * 3_600_000).await?;
+    store
+        .add_enrolment_code(&hash, employee.trim(), now, now + valid_hours * 3_600_000)
+        .await?;
     Ok(code)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("INSTANT_SHARE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if args.log_json {
         fmt.json().init();
     } else {
@@ -173,7 +209,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if demo {
         match store.expert_by_username("demo").await? {
             Some(_) => {}
-            None => add_expert(store.as_ref(), "demo", "Demo Expert", all_topics, "demo-password").await?,
+            None => {
+                add_expert(
+                    store.as_ref(),
+                    "demo",
+                    "Demo Expert",
+                    all_topics,
+                    "demo-password",
+                )
+                .await?
+            }
         }
     }
     let host = Host::start(config, store.clone(), addr).await?;

@@ -71,23 +71,71 @@ impl Metrics {
         let mut counter = |name: &str, help: &str, v: u64| {
             let _ = writeln!(out, "# HELP instant_share_{name} {help}\n# TYPE instant_share_{name} counter\ninstant_share_{name} {v}");
         };
-        counter("shares_created_total", "Sessions requested.", self.shares_created.get());
-        counter("sessions_activated_total", "Sessions an expert accepted.", self.sessions_activated.get());
-        counter("sessions_ended_total", "Sessions ended, for any reason.", self.sessions_ended.get());
-        counter("offers_total", "Offers rung on expert consoles.", self.offers.get());
-        counter("offers_withdrawn_total", "Offers declined, timed out or withdrawn.", self.offers_withdrawn.get());
-        counter("enrolments_total", "Devices enrolled.", self.enrolments.get());
-        counter("auth_failures_total", "Refused credentials, codes and tokens.", self.auth_failures.get());
-        counter("ws_messages_in_total", "WebSocket messages received.", self.ws_messages_in.get());
-        counter("ws_errors_total", "WebSocket messages refused.", self.ws_errors.get());
-        counter("store_errors_total", "Failed store transactions.", self.store_errors.get());
+        counter(
+            "shares_created_total",
+            "Sessions requested.",
+            self.shares_created.get(),
+        );
+        counter(
+            "sessions_activated_total",
+            "Sessions an expert accepted.",
+            self.sessions_activated.get(),
+        );
+        counter(
+            "sessions_ended_total",
+            "Sessions ended, for any reason.",
+            self.sessions_ended.get(),
+        );
+        counter(
+            "offers_total",
+            "Offers rung on expert consoles.",
+            self.offers.get(),
+        );
+        counter(
+            "offers_withdrawn_total",
+            "Offers declined, timed out or withdrawn.",
+            self.offers_withdrawn.get(),
+        );
+        counter(
+            "enrolments_total",
+            "Devices enrolled.",
+            self.enrolments.get(),
+        );
+        counter(
+            "auth_failures_total",
+            "Refused credentials, codes and tokens.",
+            self.auth_failures.get(),
+        );
+        counter(
+            "ws_messages_in_total",
+            "WebSocket messages received.",
+            self.ws_messages_in.get(),
+        );
+        counter(
+            "ws_errors_total",
+            "WebSocket messages refused.",
+            self.ws_errors.get(),
+        );
+        counter(
+            "store_errors_total",
+            "Failed store transactions.",
+            self.store_errors.get(),
+        );
         let mut gauge = |name: &str, help: &str, v: u64| {
             let _ = writeln!(out, "# HELP instant_share_{name} {help}\n# TYPE instant_share_{name} gauge\ninstant_share_{name} {v}");
         };
         gauge("ws_open", "Open WebSockets.", self.ws_open.get());
-        gauge("requests_waiting", "Requests waiting for an expert.", waiting as u64);
+        gauge(
+            "requests_waiting",
+            "Requests waiting for an expert.",
+            waiting as u64,
+        );
         gauge("sessions_active", "Live sessions.", active as u64);
-        gauge("experts_available", "Experts taking offers.", experts_available as u64);
+        gauge(
+            "experts_available",
+            "Experts taking offers.",
+            experts_available as u64,
+        );
         out
     }
 }

@@ -1,6 +1,8 @@
 //! Random secrets, their hashes, enrolment codes and password hashing.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -47,18 +49,27 @@ pub fn enrolment_code() -> String {
 
 /// The form a code is hashed in: upper case, without spaces or dashes.
 pub fn normalise_code(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Argon2id hash of a password, as a PHC string.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// Whether `password` matches the PHC string.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A PHC string to verify against when the user does not exist, so that the time taken does
@@ -76,7 +87,10 @@ mod tests {
     fn codes_are_readable_and_normalise() {
         let c = enrolment_code();
         assert_eq!(c.len(), 14);
-        assert_eq!(normalise_code(&c.to_lowercase().replace('-', " ")), c.replace('-', ""));
+        assert_eq!(
+            normalise_code(&c.to_lowercase().replace('-', " ")),
+            c.replace('-', "")
+        );
     }
 
     #[test]

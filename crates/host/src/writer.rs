@@ -56,7 +56,10 @@ pub type Ack = oneshot::Receiver<Result<(), Arc<StoreError>>>;
 
 impl Writer {
     /// Starts the writer task. It ends when every [`Writer`] is dropped, after the last batch.
-    pub fn start(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(store, rx, metrics));
         (Self { tx }, task)
@@ -72,7 +75,10 @@ impl Writer {
     /// Queues effects and returns a receiver that resolves once they are committed.
     pub fn submit_acked(&self, effects: Effects) -> Ack {
         let (ack, rx) = oneshot::channel();
-        let _ = self.tx.send(Batch { effects, ack: Some(ack) });
+        let _ = self.tx.send(Batch {
+            effects,
+            ack: Some(ack),
+        });
         rx
     }
 }
@@ -83,7 +89,10 @@ const MAX_MERGE: usize = 256;
 async fn run(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Batch>, metrics: Arc<Metrics>) {
     let mut batches = Vec::with_capacity(MAX_MERGE);
     while rx.recv_many(&mut batches, MAX_MERGE).await > 0 {
-        let writes: Vec<Write> = batches.iter_mut().flat_map(|b| std::mem::take(&mut b.effects.writes)).collect();
+        let writes: Vec<Write> = batches
+            .iter_mut()
+            .flat_map(|b| std::mem::take(&mut b.effects.writes))
+            .collect();
         let result = if writes.is_empty() {
             Ok(())
         } else {

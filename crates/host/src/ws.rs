@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use instant_share_protocol::{ApiError, ClientMessage, ErrorCode, ServerMessage, MAX_WS_MESSAGE_BYTES, PROTOCOL_VERSION};
+use instant_share_protocol::{
+    ApiError, ClientMessage, ErrorCode, ServerMessage, MAX_WS_MESSAGE_BYTES, PROTOCOL_VERSION,
+};
 use tokio::sync::mpsc;
 
 use crate::hub::{error_frame, frame, Conn, Identity};
@@ -29,7 +31,9 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| run(socket, state))
+    ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| run(socket, state))
 }
 
 /// A token bucket.
@@ -53,9 +57,17 @@ impl RateLimit {
 
 async fn send(socket: &mut WebSocket, out: Outbound) -> bool {
     match out {
-        Outbound::Frame(text) => socket.send(Message::Text(text.as_ref().into())).await.is_ok(),
+        Outbound::Frame(text) => socket
+            .send(Message::Text(text.as_ref().into()))
+            .await
+            .is_ok(),
         Outbound::Close => {
-            let _ = socket.send(Message::Close(Some(CloseFrame { code: 1000, reason: "session ended".into() }))).await;
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code: 1000,
+                    reason: "session ended".into(),
+                })))
+                .await;
             false
         }
     }
@@ -65,7 +77,12 @@ async fn send(socket: &mut WebSocket, out: Outbound) -> bool {
 fn parse(msg: &Message) -> Result<Option<ClientMessage>, ApiError> {
     let text = match msg {
         Message::Text(t) => t.as_str(),
-        Message::Binary(_) => return Err(ApiError::new(ErrorCode::BadRequest, "send JSON text messages")),
+        Message::Binary(_) => {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "send JSON text messages",
+            ))
+        }
         _ => return Ok(None),
     };
     if text.len() > MAX_WS_MESSAGE_BYTES {
@@ -74,18 +91,26 @@ fn parse(msg: &Message) -> Result<Option<ClientMessage>, ApiError> {
             format!("a message may have at most {MAX_WS_MESSAGE_BYTES} bytes"),
         ));
     }
-    serde_json::from_str(text).map(Some).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a valid message: {e}")))
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a valid message: {e}")))
 }
 
 async fn run(mut socket: WebSocket, state: AppState) {
     state.metrics().ws_open.inc();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let conn = Conn { id: state.next_conn_id(), tx };
+    let conn = Conn {
+        id: state.next_conn_id(),
+        tx,
+    };
     let mut shutdown = state.shutdown_signal();
     if let Some(identity) = hello(&mut socket, &state, conn.clone()).await {
         serve(&mut socket, &state, &identity, &mut rx, &mut shutdown).await;
         state.with_hub(|hub, now, fx| match &identity {
-            Identity::Participant { session, participant } => hub.leave(now, session, participant, conn.id, fx),
+            Identity::Participant {
+                session,
+                participant,
+            } => hub.leave(now, session, participant, conn.id, fx),
             Identity::Console { expert } => hub.leave_console(now, expert, conn.id, fx),
         });
     }
@@ -100,14 +125,22 @@ async fn hello(socket: &mut WebSocket, state: &AppState, conn: Conn) -> Option<I
             Ok(Some(Ok(m))) => m,
             Ok(_) => return None,
             Err(_) => {
-                send(socket, error_frame(ErrorCode::HelloExpected, "no hello within 10 seconds")).await;
+                send(
+                    socket,
+                    error_frame(ErrorCode::HelloExpected, "no hello within 10 seconds"),
+                )
+                .await;
                 return None;
             }
         };
         state.metrics().ws_messages_in.inc();
         let (token, last_seq) = match parse(&msg) {
             Ok(None) => continue,
-            Ok(Some(ClientMessage::Hello { token, protocol, last_seq })) => {
+            Ok(Some(ClientMessage::Hello {
+                token,
+                protocol,
+                last_seq,
+            })) => {
                 if protocol != PROTOCOL_VERSION {
                     let text = format!("this host speaks protocol {PROTOCOL_VERSION}, not {protocol}; update the app");
                     send(socket, error_frame(ErrorCode::UnsupportedVersion, text)).await;
@@ -117,7 +150,12 @@ async fn hello(socket: &mut WebSocket, state: &AppState, conn: Conn) -> Option<I
             }
             Ok(Some(_)) => {
                 state.metrics().ws_errors.inc();
-                if !send(socket, error_frame(ErrorCode::HelloExpected, "say hello first")).await {
+                if !send(
+                    socket,
+                    error_frame(ErrorCode::HelloExpected, "say hello first"),
+                )
+                .await
+                {
                     return None;
                 }
                 continue;
@@ -149,7 +187,12 @@ async fn hello(socket: &mut WebSocket, state: &AppState, conn: Conn) -> Option<I
             Err(error) => {
                 state.metrics().auth_failures.inc();
                 send(socket, frame(ServerMessage::Error { error })).await;
-                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: "unauthenticated".into() }))).await;
+                let _ = socket
+                    .send(Message::Close(Some(CloseFrame {
+                        code: 4001,
+                        reason: "unauthenticated".into(),
+                    })))
+                    .await;
                 None
             }
         };
@@ -163,7 +206,10 @@ async fn serve(
     rx: &mut mpsc::UnboundedReceiver<Outbound>,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut limit = RateLimit { tokens: BURST, at: Instant::now() };
+    let mut limit = RateLimit {
+        tokens: BURST,
+        at: Instant::now(),
+    };
     loop {
         tokio::select! {
             out = rx.recv() => {
@@ -208,27 +254,56 @@ async fn serve(
 }
 
 /// One message after `hello`. Returns a direct reply, if any.
-fn handle(state: &AppState, identity: &Identity, msg: ClientMessage) -> Result<Option<ServerMessage>, ApiError> {
-    let wrong = |what: &str| Err(ApiError::new(ErrorCode::BadRequest, format!("{what} is not for this socket")));
+fn handle(
+    state: &AppState,
+    identity: &Identity,
+    msg: ClientMessage,
+) -> Result<Option<ServerMessage>, ApiError> {
+    let wrong = |what: &str| {
+        Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("{what} is not for this socket"),
+        ))
+    };
     match (identity, msg) {
         (_, ClientMessage::Ping { nonce }) => Ok(Some(ServerMessage::Pong { nonce })),
-        (_, ClientMessage::Hello { .. }) => Err(ApiError::new(ErrorCode::HelloExpected, "hello was already said")),
-        (Identity::Participant { session, participant }, ClientMessage::Chat { text, client_msg_id }) => state
+        (_, ClientMessage::Hello { .. }) => Err(ApiError::new(
+            ErrorCode::HelloExpected,
+            "hello was already said",
+        )),
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
+            ClientMessage::Chat {
+                text,
+                client_msg_id,
+            },
+        ) => state
             .with_hub(|hub, now, fx| hub.chat(now, session, participant, &text, &client_msg_id, fx))
             .map(|()| None),
-        (Identity::Participant { session, participant }, ClientMessage::EndSession) => {
-            state.with_hub(|hub, now, fx| hub.end_by(now, session, participant, fx)).map(|()| None)
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
+            ClientMessage::EndSession,
+        ) => state
+            .with_hub(|hub, now, fx| hub.end_by(now, session, participant, fx))
+            .map(|()| None),
+        (Identity::Console { expert }, ClientMessage::SetAvailability { available }) => state
+            .with_hub(|hub, now, fx| hub.set_availability(now, expert, available, fx))
+            .map(|()| None),
+        (Identity::Console { expert }, ClientMessage::Accept { session_id }) => state
+            .with_hub(|hub, now, fx| hub.accept(now, expert, &session_id, fx))
+            .map(|()| None),
+        (Identity::Console { expert }, ClientMessage::Decline { session_id }) => state
+            .with_hub(|hub, now, fx| hub.decline(now, expert, &session_id, fx))
+            .map(|()| None),
+        (Identity::Console { .. }, ClientMessage::Chat { .. } | ClientMessage::EndSession) => {
+            wrong("a session message")
         }
-        (Identity::Console { expert }, ClientMessage::SetAvailability { available }) => {
-            state.with_hub(|hub, now, fx| hub.set_availability(now, expert, available, fx)).map(|()| None)
-        }
-        (Identity::Console { expert }, ClientMessage::Accept { session_id }) => {
-            state.with_hub(|hub, now, fx| hub.accept(now, expert, &session_id, fx)).map(|()| None)
-        }
-        (Identity::Console { expert }, ClientMessage::Decline { session_id }) => {
-            state.with_hub(|hub, now, fx| hub.decline(now, expert, &session_id, fx)).map(|()| None)
-        }
-        (Identity::Console { .. }, ClientMessage::Chat { .. } | ClientMessage::EndSession) => wrong("a session message"),
         (Identity::Participant { .. }, _) => wrong("a console message"),
     }
 }

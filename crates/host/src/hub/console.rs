@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use instant_share_protocol::{ApiError, ErrorCode, ExpertProfile, Offer, QueueEntry, ServerMessage};
+use instant_share_protocol::{
+    ApiError, ErrorCode, ExpertProfile, Offer, QueueEntry, ServerMessage,
+};
 
 use super::{frame, Conn, ExpertLive, Hub, Identity, Now};
 use crate::secrets;
@@ -15,31 +17,51 @@ impl Hub {
     /// A single-use ticket for the expert's console socket.
     pub fn issue_ticket(&mut self, now: Now, expert: ExpertProfile) -> String {
         let ticket = secrets::token();
-        self.tickets.insert(secrets::hash(&ticket), (expert, now.instant + TICKET_LIFETIME));
+        self.tickets.insert(
+            secrets::hash(&ticket),
+            (expert, now.instant + TICKET_LIFETIME),
+        );
         ticket
     }
 
     /// Whether a token is a console ticket (not yet used, not expired).
     pub fn is_ticket(&self, now: Now, token: &str) -> bool {
-        self.tickets.get(&secrets::hash(token)).is_some_and(|(_, exp)| *exp > now.instant)
+        self.tickets
+            .get(&secrets::hash(token))
+            .is_some_and(|(_, exp)| *exp > now.instant)
     }
 
     /// Accepts a console socket with a ticket.
-    pub fn join_console(&mut self, now: Now, ticket: &str, conn: Conn, fx: &mut Effects) -> Result<(Identity, Vec<Outbound>), ApiError> {
-        let (profile, expires) = self
-            .tickets
-            .remove(&secrets::hash(ticket))
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "this console ticket is not valid"))?;
+    pub fn join_console(
+        &mut self,
+        now: Now,
+        ticket: &str,
+        conn: Conn,
+        fx: &mut Effects,
+    ) -> Result<(Identity, Vec<Outbound>), ApiError> {
+        let (profile, expires) = self.tickets.remove(&secrets::hash(ticket)).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "this console ticket is not valid",
+            )
+        })?;
         if expires <= now.instant {
-            return Err(ApiError::new(ErrorCode::Unauthenticated, "this console ticket has expired"));
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "this console ticket has expired",
+            ));
         }
         let id = profile.id.clone();
-        self.dispatcher.upsert_expert(now.instant, &id, profile.skills.iter().cloned());
-        let e = self.experts.entry(id.clone()).or_insert_with(|| ExpertLive {
-            profile: profile.clone(),
-            consoles: vec![],
-            session_token: None,
-        });
+        self.dispatcher
+            .upsert_expert(now.instant, &id, profile.skills.iter().cloned());
+        let e = self
+            .experts
+            .entry(id.clone())
+            .or_insert_with(|| ExpertLive {
+                profile: profile.clone(),
+                consoles: vec![],
+                session_token: None,
+            });
         e.profile = profile;
         e.consoles.push(conn);
         self.process(now, fx);
@@ -50,7 +72,9 @@ impl Hub {
 
     /// A console socket closed. With no console left, the expert goes away.
     pub fn leave_console(&mut self, now: Now, expert: &str, conn_id: u64, fx: &mut Effects) {
-        let Some(e) = self.experts.get_mut(expert) else { return };
+        let Some(e) = self.experts.get_mut(expert) else {
+            return;
+        };
         e.consoles.retain(|c| c.id != conn_id);
         if e.consoles.is_empty() {
             // The expert is known, so this cannot fail.
@@ -60,7 +84,13 @@ impl Hub {
     }
 
     /// The expert becomes available or away.
-    pub fn set_availability(&mut self, now: Now, expert: &str, available: bool, fx: &mut Effects) -> Result<(), ApiError> {
+    pub fn set_availability(
+        &mut self,
+        now: Now,
+        expert: &str,
+        available: bool,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
         self.dispatcher
             .set_available(now.instant, expert, available)
             .map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))?;
@@ -70,7 +100,13 @@ impl Hub {
     }
 
     /// The expert takes the offer.
-    pub fn accept(&mut self, now: Now, expert: &str, session: &str, fx: &mut Effects) -> Result<(), ApiError> {
+    pub fn accept(
+        &mut self,
+        now: Now,
+        expert: &str,
+        session: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
         self.dispatcher
             .accept(now.instant, expert, session)
             .map_err(|e| ApiError::new(ErrorCode::Conflict, e.to_string()))?;
@@ -79,7 +115,13 @@ impl Hub {
     }
 
     /// The expert passes the offer on.
-    pub fn decline(&mut self, now: Now, expert: &str, session: &str, fx: &mut Effects) -> Result<(), ApiError> {
+    pub fn decline(
+        &mut self,
+        now: Now,
+        expert: &str,
+        session: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
         self.dispatcher
             .decline(now.instant, expert, session)
             .map_err(|e| ApiError::new(ErrorCode::Conflict, e.to_string()))?;
@@ -93,17 +135,30 @@ impl Hub {
     }
 
     fn console_welcome(&self, expert: &str) -> ServerMessage {
-        let profile = self.experts.get(expert).map(|e| e.profile.clone()).unwrap_or_else(|| ExpertProfile {
-            id: expert.to_owned(),
-            username: String::new(),
-            display_name: String::new(),
-            skills: vec![],
-        });
-        let offer = self.dispatcher.offer_of(expert).and_then(|(session, expires_at)| {
-            let entry = self.queue_entries().into_iter().find(|e| &e.session_id == session)?;
-            let now = Now::get();
-            Some(Offer { entry, expires_at: now.millis_at(expires_at) })
-        });
+        let profile = self
+            .experts
+            .get(expert)
+            .map(|e| e.profile.clone())
+            .unwrap_or_else(|| ExpertProfile {
+                id: expert.to_owned(),
+                username: String::new(),
+                display_name: String::new(),
+                skills: vec![],
+            });
+        let offer = self
+            .dispatcher
+            .offer_of(expert)
+            .and_then(|(session, expires_at)| {
+                let entry = self
+                    .queue_entries()
+                    .into_iter()
+                    .find(|e| &e.session_id == session)?;
+                let now = Now::get();
+                Some(Offer {
+                    entry,
+                    expires_at: now.millis_at(expires_at),
+                })
+            });
         ServerMessage::ConsoleWelcome {
             expert: profile,
             available: self.dispatcher.is_available(expert),
@@ -116,12 +171,23 @@ impl Hub {
     /// The consoles of an expert in a live session get its link again (after a reload).
     pub fn rejoin_link(&self, expert: &str) -> Option<ServerMessage> {
         let (session, token) = self.experts.get(expert)?.session_token.clone()?;
-        Some(ServerMessage::Joined { site_url: self.site_url(&session), session_id: session, participant_token: token })
+        Some(ServerMessage::Joined {
+            site_url: self.site_url(&session),
+            session_id: session,
+            participant_token: token,
+        })
     }
 
     /// The waiting requests an expert could take.
     pub(super) fn queue_for(&self, expert: &str) -> Vec<QueueEntry> {
-        let skills = self.experts.get(expert).map(|e| e.profile.skills.clone()).unwrap_or_default();
-        self.queue_entries().into_iter().filter(|q| skills.contains(&q.topic)).collect()
+        let skills = self
+            .experts
+            .get(expert)
+            .map(|e| e.profile.skills.clone())
+            .unwrap_or_default();
+        self.queue_entries()
+            .into_iter()
+            .filter(|q| skills.contains(&q.topic))
+            .collect()
     }
 }

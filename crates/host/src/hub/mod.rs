@@ -15,7 +15,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use instant_share_core::{Dispatcher, RoutingConfig};
 use instant_share_protocol::{
-    ApiError, ErrorCode, ExpertProfile, ServerFrame, ServerMessage, SessionSnapshot, Topic, UnixMillis,
+    ApiError, ErrorCode, ExpertProfile, ServerFrame, ServerMessage, SessionSnapshot, Topic,
+    UnixMillis,
 };
 
 use crate::metrics::Metrics;
@@ -36,8 +37,14 @@ pub struct Now {
 impl Now {
     /// The current time.
     pub fn get() -> Self {
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        Self { instant: Instant::now(), millis }
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Self {
+            instant: Instant::now(),
+            millis,
+        }
     }
 
     /// The instant that corresponds to wall-clock `millis` (in the past or the future).
@@ -45,7 +52,9 @@ impl Now {
         if millis >= self.millis {
             self.instant + Duration::from_millis(millis - self.millis)
         } else {
-            self.instant.checked_sub(Duration::from_millis(self.millis - millis)).unwrap_or(self.instant)
+            self.instant
+                .checked_sub(Duration::from_millis(self.millis - millis))
+                .unwrap_or(self.instant)
         }
     }
 
@@ -54,7 +63,8 @@ impl Now {
         if instant >= self.instant {
             self.millis + instant.duration_since(self.instant).as_millis() as u64
         } else {
-            self.millis.saturating_sub(self.instant.duration_since(instant).as_millis() as u64)
+            self.millis
+                .saturating_sub(self.instant.duration_since(instant).as_millis() as u64)
         }
     }
 }
@@ -160,7 +170,8 @@ impl Hub {
 
     /// Fires the timers due at `now`.
     pub fn tick(&mut self, now: Now, fx: &mut Effects) {
-        self.tickets.retain(|_, (_, expires)| *expires > now.instant);
+        self.tickets
+            .retain(|_, (_, expires)| *expires > now.instant);
         self.dispatcher.handle_timeout(now.instant);
         self.process(now, fx);
     }
@@ -168,8 +179,16 @@ impl Hub {
     /// (waiting requests, live sessions, available experts), for `/metrics`.
     pub fn gauges(&self) -> (usize, usize, usize) {
         let waiting = self.dispatcher.queue().len();
-        let active = self.experts.keys().filter(|e| self.dispatcher.active_session_of(e).is_some()).count();
-        let available = self.experts.keys().filter(|e| self.dispatcher.is_available(e)).count();
+        let active = self
+            .experts
+            .keys()
+            .filter(|e| self.dispatcher.active_session_of(e).is_some())
+            .count();
+        let available = self
+            .experts
+            .keys()
+            .filter(|e| self.dispatcher.is_available(e))
+            .count();
         (waiting, active, available)
     }
 
@@ -203,5 +222,7 @@ pub fn encode(frame: &ServerFrame) -> Outbound {
 
 /// An error frame.
 pub fn error_frame(code: ErrorCode, message: impl Into<String>) -> Outbound {
-    frame(ServerMessage::Error { error: ApiError::new(code, message) })
+    frame(ServerMessage::Error {
+        error: ApiError::new(code, message),
+    })
 }

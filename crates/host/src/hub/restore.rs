@@ -33,7 +33,11 @@ impl Hub {
             let mut chat_ids = HashSet::new();
             for (i, e) in o.events.iter().enumerate() {
                 let Ok(msg) = serde_json::from_str::<ServerMessage>(&e.body) else {
-                    tracing::error!(session = r.id, seq = e.seq, "unreadable stored event; the session is restored without it");
+                    tracing::error!(
+                        session = r.id,
+                        seq = e.seq,
+                        "unreadable stored event; the session is restored without it"
+                    );
                     continue;
                 };
                 if e.seq != i as u64 + 1 {
@@ -43,21 +47,34 @@ impl Hub {
                     chat_ids.insert((message.from.clone(), message.client_msg_id.clone()));
                 }
                 snapshot::apply(&mut snap, &msg);
-                let frame = ServerFrame { seq: Some(e.seq), msg };
-                events.push(Arc::<str>::from(serde_json::to_string(&frame).unwrap_or_default()));
+                let frame = ServerFrame {
+                    seq: Some(e.seq),
+                    msg,
+                };
+                events.push(Arc::<str>::from(
+                    serde_json::to_string(&frame).unwrap_or_default(),
+                ));
             }
             // Nobody is connected after a restart.
             for p in &mut snap.participants {
                 p.online = false;
             }
             for p in &o.participants {
-                self.tokens.insert(p.token_hash, (r.id.clone(), p.id.clone()));
+                self.tokens
+                    .insert(p.token_hash, (r.id.clone(), p.id.clone()));
             }
             let last_queue = (snap.queue_position, snap.estimated_wait_secs);
             let mut record = r.clone();
             let offered = record.status == SessionStatus::Offered;
             let live = LiveSession {
-                participants: o.participants.iter().map(|p| LiveParticipant { record: p.clone(), conns: vec![] }).collect(),
+                participants: o
+                    .participants
+                    .iter()
+                    .map(|p| LiveParticipant {
+                        record: p.clone(),
+                        conns: vec![],
+                    })
+                    .collect(),
                 snapshot: snap,
                 events,
                 chat_ids,
@@ -67,7 +84,9 @@ impl Hub {
             self.sessions.insert(r.id.clone(), live);
             match (record.status, record.expert_id.take()) {
                 (SessionStatus::Active, Some(expert)) => {
-                    let _ = self.dispatcher.restore_active(now.instant, &r.id, &r.topic, &expert);
+                    let _ = self
+                        .dispatcher
+                        .restore_active(now.instant, &r.id, &r.topic, &expert);
                 }
                 (SessionStatus::Requested | SessionStatus::Queued | SessionStatus::Offered, _) => {
                     if offered {
@@ -75,9 +94,15 @@ impl Hub {
                         self.transition(now, &r.id, SessionStatus::Queued, None, fx);
                     }
                     let created = now.instant_at(r.created_at);
-                    let _ = self.dispatcher.restore_request(now.instant, &r.id, &r.topic, created);
+                    let _ = self
+                        .dispatcher
+                        .restore_request(now.instant, &r.id, &r.topic, created);
                 }
-                (status, _) => tracing::error!(session = r.id, ?status, "open session in an unexpected state"),
+                (status, _) => tracing::error!(
+                    session = r.id,
+                    ?status,
+                    "open session in an unexpected state"
+                ),
             }
         }
         self.process(now, fx);

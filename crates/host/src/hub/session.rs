@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use instant_share_core::{lifecycle, snapshot, Output};
 use instant_share_protocol::{
-    ApiError, ChatMessage, EndReason, ErrorCode, Offer, Participant, QueueEntry, Role, ServerFrame, ServerMessage,
-    SessionSnapshot, SessionStatus, SharePointer, WithdrawReason, MAX_CHAT_CHARS, MAX_NOTE_CHARS,
+    ApiError, ChatMessage, EndReason, ErrorCode, Offer, Participant, QueueEntry, Role, ServerFrame,
+    ServerMessage, SessionSnapshot, SessionStatus, SharePointer, WithdrawReason, MAX_CHAT_CHARS,
+    MAX_NOTE_CHARS,
 };
 
 use super::{encode, frame, Conn, Hub, Identity, LiveParticipant, LiveSession, Now};
@@ -27,15 +28,29 @@ pub struct NewShare {
 
 impl NewShare {
     /// Checks a request against the routed topics and the limits.
-    pub fn validate(req: &instant_share_protocol::ShareRequest, hub: &Hub) -> Result<Self, ApiError> {
+    pub fn validate(
+        req: &instant_share_protocol::ShareRequest,
+        hub: &Hub,
+    ) -> Result<Self, ApiError> {
         if !hub.config.topics.iter().any(|t| t.id == req.topic) {
-            return Err(ApiError::new(ErrorCode::UnknownTopic, format!("\"{}\" is not a topic this host routes", req.topic)));
+            return Err(ApiError::new(
+                ErrorCode::UnknownTopic,
+                format!("\"{}\" is not a topic this host routes", req.topic),
+            ));
         }
         let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
         if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-            return Err(ApiError::new(ErrorCode::BadRequest, format!("the note is longer than {MAX_NOTE_CHARS} characters")));
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("the note is longer than {MAX_NOTE_CHARS} characters"),
+            ));
         }
-        let field = |s: &str| s.chars().filter(|c| !c.is_control()).take(100).collect::<String>();
+        let field = |s: &str| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect::<String>()
+        };
         Ok(Self {
             topic: req.topic.clone(),
             note: note.map(str::to_owned),
@@ -46,7 +61,13 @@ impl NewShare {
 
 impl Hub {
     /// Creates a session for `device` and queues it. Returns the pointer for the requester.
-    pub fn create_share(&mut self, now: Now, device: &DeviceRecord, share: NewShare, fx: &mut Effects) -> SharePointer {
+    pub fn create_share(
+        &mut self,
+        now: Now,
+        device: &DeviceRecord,
+        share: NewShare,
+        fx: &mut Effects,
+    ) -> SharePointer {
         let id = secrets::id();
         let record = SessionRecord {
             id: id.clone(),
@@ -77,16 +98,27 @@ impl Hub {
         let topic = record.topic.clone();
         self.sessions.insert(
             id.clone(),
-            LiveSession { record, participants: vec![], snapshot, events: vec![], chat_ids: HashSet::new(), last_queue: (0, 0) },
+            LiveSession {
+                record,
+                participants: vec![],
+                snapshot,
+                events: vec![],
+                chat_ids: HashSet::new(),
+                last_queue: (0, 0),
+            },
         );
-        let (token, expires_at) = self.add_participant(now, &id, Role::Requester, &device.employee_name, fx);
+        let (token, expires_at) =
+            self.add_participant(now, &id, Role::Requester, &device.employee_name, fx);
         self.transition(now, &id, SessionStatus::Queued, None, fx);
         self.metrics.shares_created.inc();
         // The key is fresh, so the dispatcher cannot already know it.
         let _ = self.dispatcher.request(now.instant, &id, &topic);
         self.process(now, fx);
-        let (queue_position, estimated_wait_secs) =
-            self.sessions.get(&id).map(|s| s.last_queue).unwrap_or((0, 0));
+        let (queue_position, estimated_wait_secs) = self
+            .sessions
+            .get(&id)
+            .map(|s| s.last_queue)
+            .unwrap_or((0, 0));
         SharePointer {
             site_url: self.site_url(&id),
             ws_url: self.ws_url(),
@@ -107,12 +139,28 @@ impl Hub {
         conn: Conn,
         fx: &mut Effects,
     ) -> Result<(Identity, Vec<Outbound>), ApiError> {
-        let unknown = || ApiError::new(ErrorCode::Unauthenticated, "this session link or token is not valid");
-        let (session_id, participant_id) = self.tokens.get(&secrets::hash(token)).cloned().ok_or_else(unknown)?;
+        let unknown = || {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "this session link or token is not valid",
+            )
+        };
+        let (session_id, participant_id) = self
+            .tokens
+            .get(&secrets::hash(token))
+            .cloned()
+            .ok_or_else(unknown)?;
         let session = self.sessions.get_mut(&session_id).ok_or_else(unknown)?;
-        let p = session.participants.iter_mut().find(|p| p.record.id == participant_id).ok_or_else(unknown)?;
+        let p = session
+            .participants
+            .iter_mut()
+            .find(|p| p.record.id == participant_id)
+            .ok_or_else(unknown)?;
         if p.record.expires_at <= now.millis {
-            return Err(ApiError::new(ErrorCode::Unauthenticated, "this session token has expired"));
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "this session token has expired",
+            ));
         }
         let first = p.conns.is_empty();
         p.conns.push(conn);
@@ -124,29 +172,71 @@ impl Hub {
             Some(last) if last <= seq => {
                 first_out.push(encode(&ServerFrame {
                     seq: None,
-                    msg: ServerMessage::Welcome { snapshot, seq: last, resumed: true },
+                    msg: ServerMessage::Welcome {
+                        snapshot,
+                        seq: last,
+                        resumed: true,
+                    },
                 }));
-                first_out.extend(session.events[last as usize..].iter().map(|e| Outbound::Frame(e.clone())));
+                first_out.extend(
+                    session.events[last as usize..]
+                        .iter()
+                        .map(|e| Outbound::Frame(e.clone())),
+                );
             }
-            _ => first_out.push(encode(&ServerFrame { seq: None, msg: ServerMessage::Welcome { snapshot, seq, resumed: false } })),
+            _ => first_out.push(encode(&ServerFrame {
+                seq: None,
+                msg: ServerMessage::Welcome {
+                    snapshot,
+                    seq,
+                    resumed: false,
+                },
+            })),
         }
         let ended = session.record.status == SessionStatus::Ended;
         if ended {
             first_out.push(Outbound::Close);
         } else if first {
-            let msg = ServerMessage::Presence { participant_id: participant_id.clone(), online: true };
+            let msg = ServerMessage::Presence {
+                participant_id: participant_id.clone(),
+                online: true,
+            };
             self.event(now, &session_id, msg, fx);
         }
-        Ok((Identity::Participant { session: session_id, participant: participant_id }, first_out))
+        Ok((
+            Identity::Participant {
+                session: session_id,
+                participant: participant_id,
+            },
+            first_out,
+        ))
     }
 
     /// A participant socket closed.
-    pub fn leave(&mut self, now: Now, session_id: &str, participant_id: &str, conn_id: u64, fx: &mut Effects) {
-        let Some(session) = self.sessions.get_mut(session_id) else { return };
-        let Some(p) = session.participants.iter_mut().find(|p| p.record.id == participant_id) else { return };
+    pub fn leave(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        conn_id: u64,
+        fx: &mut Effects,
+    ) {
+        let Some(session) = self.sessions.get_mut(session_id) else {
+            return;
+        };
+        let Some(p) = session
+            .participants
+            .iter_mut()
+            .find(|p| p.record.id == participant_id)
+        else {
+            return;
+        };
         p.conns.retain(|c| c.id != conn_id);
         if p.conns.is_empty() && session.record.status != SessionStatus::Ended {
-            let msg = ServerMessage::Presence { participant_id: participant_id.to_owned(), online: false };
+            let msg = ServerMessage::Presence {
+                participant_id: participant_id.to_owned(),
+                online: false,
+            };
             self.event(now, session_id, msg, fx);
         }
     }
@@ -163,16 +253,28 @@ impl Hub {
     ) -> Result<(), ApiError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(ApiError::new(ErrorCode::BadRequest, "a chat message needs some text"));
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "a chat message needs some text",
+            ));
         }
         if text.chars().count() > MAX_CHAT_CHARS {
-            return Err(ApiError::new(ErrorCode::BadRequest, format!("a chat message has at most {MAX_CHAT_CHARS} characters")));
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("a chat message has at most {MAX_CHAT_CHARS} characters"),
+            ));
         }
         if client_msg_id.is_empty() || client_msg_id.len() > 64 {
-            return Err(ApiError::new(ErrorCode::BadRequest, "client_msg_id must have 1 to 64 characters"));
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "client_msg_id must have 1 to 64 characters",
+            ));
         }
         let session = self.live_session(session_id)?;
-        if !session.chat_ids.insert((participant_id.to_owned(), client_msg_id.to_owned())) {
+        if !session
+            .chat_ids
+            .insert((participant_id.to_owned(), client_msg_id.to_owned()))
+        {
             return Ok(());
         }
         let from_name = session
@@ -194,7 +296,13 @@ impl Hub {
     }
 
     /// A participant ends the session (the requester, before an expert joined: cancels).
-    pub fn end_by(&mut self, now: Now, session_id: &str, participant_id: &str, fx: &mut Effects) -> Result<(), ApiError> {
+    pub fn end_by(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
         let session = self.live_session(session_id)?;
         let role = session
             .participants
@@ -207,7 +315,12 @@ impl Hub {
             Role::Requester if active => EndReason::EndedByRequester,
             Role::Requester => EndReason::Cancelled,
             Role::Expert => EndReason::EndedByExpert,
-            Role::Guest => return Err(ApiError::new(ErrorCode::Forbidden, "a guest cannot end the session")),
+            Role::Guest => {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "a guest cannot end the session",
+                ))
+            }
         };
         self.dispatcher
             .end(now.instant, session_id, reason)
@@ -222,16 +335,28 @@ impl Hub {
             .get_mut(session_id)
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such session"))?;
         if session.record.status == SessionStatus::Ended {
-            return Err(ApiError::new(ErrorCode::SessionEnded, "the session has ended"));
+            return Err(ApiError::new(
+                ErrorCode::SessionEnded,
+                "the session has ended",
+            ));
         }
         Ok(session)
     }
 
     /// Adds a participant with a fresh token; returns the token and its expiry.
-    pub(super) fn add_participant(&mut self, now: Now, session_id: &str, role: Role, name: &str, fx: &mut Effects) -> (String, u64) {
+    pub(super) fn add_participant(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        role: Role,
+        name: &str,
+        fx: &mut Effects,
+    ) -> (String, u64) {
         let token = secrets::token();
         let expires_at = now.millis + self.config.token_lifetime.as_millis() as u64;
-        let Some(session) = self.sessions.get_mut(session_id) else { return (token, expires_at) };
+        let Some(session) = self.sessions.get_mut(session_id) else {
+            return (token, expires_at);
+        };
         let record = ParticipantRecord {
             session_id: session_id.to_owned(),
             id: format!("p{}", session.participants.len() + 1),
@@ -240,19 +365,46 @@ impl Hub {
             token_hash: secrets::hash(&token),
             expires_at,
         };
-        self.tokens.insert(record.token_hash, (session_id.to_owned(), record.id.clone()));
+        self.tokens.insert(
+            record.token_hash,
+            (session_id.to_owned(), record.id.clone()),
+        );
         fx.writes.push(Write::AddParticipant(record.clone()));
-        let participant = Participant { id: record.id.clone(), role, display_name: name.to_owned(), online: false };
-        session.participants.push(LiveParticipant { record, conns: vec![] });
-        self.event(now, session_id, ServerMessage::ParticipantJoined { participant }, fx);
+        let participant = Participant {
+            id: record.id.clone(),
+            role,
+            display_name: name.to_owned(),
+            online: false,
+        };
+        session.participants.push(LiveParticipant {
+            record,
+            conns: vec![],
+        });
+        self.event(
+            now,
+            session_id,
+            ServerMessage::ParticipantJoined { participant },
+            fx,
+        );
         (token, expires_at)
     }
 
     /// Appends a session event: stored, applied to the snapshot, sent to every socket.
-    pub(super) fn event(&mut self, now: Now, session_id: &str, msg: ServerMessage, fx: &mut Effects) {
-        let Some(session) = self.sessions.get_mut(session_id) else { return };
+    pub(super) fn event(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        msg: ServerMessage,
+        fx: &mut Effects,
+    ) {
+        let Some(session) = self.sessions.get_mut(session_id) else {
+            return;
+        };
         let seq = session.events.len() as u64 + 1;
-        let frame = ServerFrame { seq: Some(seq), msg };
+        let frame = ServerFrame {
+            seq: Some(seq),
+            msg,
+        };
         let json: Arc<str> = serde_json::to_string(&frame).unwrap_or_default().into();
         snapshot::apply(&mut session.snapshot, &frame.msg);
         session.events.push(json.clone());
@@ -270,8 +422,17 @@ impl Hub {
     }
 
     /// Moves a session to `status`, recording the transition and telling the participants.
-    pub(super) fn transition(&mut self, now: Now, session_id: &str, status: SessionStatus, detail: Option<(Option<String>, Option<EndReason>)>, fx: &mut Effects) {
-        let Some(session) = self.sessions.get_mut(session_id) else { return };
+    pub(super) fn transition(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        status: SessionStatus,
+        detail: Option<(Option<String>, Option<EndReason>)>,
+        fx: &mut Effects,
+    ) {
+        let Some(session) = self.sessions.get_mut(session_id) else {
+            return;
+        };
         if let Err(e) = lifecycle::check(session.record.status, status) {
             tracing::error!(session = session_id, error = %e, "refused a lifecycle transition");
             return;
@@ -285,7 +446,9 @@ impl Hub {
         fx.writes.push(Write::Transition {
             session_id: session_id.to_owned(),
             status,
-            detail: expert_id.clone().or_else(|| end_reason.map(|r| crate::store::enum_name(&r))),
+            detail: expert_id
+                .clone()
+                .or_else(|| end_reason.map(|r| crate::store::enum_name(&r))),
             at: now.millis,
             expert_id,
             end_reason,
@@ -301,28 +464,66 @@ impl Hub {
     pub(super) fn process(&mut self, now: Now, fx: &mut Effects) {
         while let Some(output) = self.dispatcher.poll_output() {
             match output {
-                Output::Offered { session, expert, expires_at } => {
+                Output::Offered {
+                    session,
+                    expert,
+                    expires_at,
+                } => {
                     self.metrics.offers.inc();
-                    self.transition(now, &session, SessionStatus::Offered, Some((None, None)), fx);
-                    if let Some(entry) = self.queue_entries().into_iter().find(|e| e.session_id == session) {
-                        let offer = Offer { entry, expires_at: now.millis_at(expires_at) };
+                    self.transition(
+                        now,
+                        &session,
+                        SessionStatus::Offered,
+                        Some((None, None)),
+                        fx,
+                    );
+                    if let Some(entry) = self
+                        .queue_entries()
+                        .into_iter()
+                        .find(|e| e.session_id == session)
+                    {
+                        let offer = Offer {
+                            entry,
+                            expires_at: now.millis_at(expires_at),
+                        };
                         self.to_consoles(&expert, ServerMessage::Offered { offer }, fx);
                     }
                     tracing::info!(session, expert, "offered");
                 }
-                Output::OfferWithdrawn { session, expert, reason } => {
+                Output::OfferWithdrawn {
+                    session,
+                    expert,
+                    reason,
+                } => {
                     self.metrics.offers_withdrawn.inc();
                     if reason != WithdrawReason::RequestEnded {
                         self.transition(now, &session, SessionStatus::Queued, None, fx);
                     }
-                    self.to_consoles(&expert, ServerMessage::OfferWithdrawn { session_id: session.clone(), reason }, fx);
+                    self.to_consoles(
+                        &expert,
+                        ServerMessage::OfferWithdrawn {
+                            session_id: session.clone(),
+                            reason,
+                        },
+                        fx,
+                    );
                     tracing::info!(session, expert, ?reason, "offer withdrawn");
                 }
                 Output::Activated { session, expert } => {
                     self.metrics.sessions_activated.inc();
-                    let name = self.experts.get(&expert).map(|e| e.profile.display_name.clone()).unwrap_or_default();
+                    let name = self
+                        .experts
+                        .get(&expert)
+                        .map(|e| e.profile.display_name.clone())
+                        .unwrap_or_default();
                     let (token, _) = self.add_participant(now, &session, Role::Expert, &name, fx);
-                    self.transition(now, &session, SessionStatus::Active, Some((Some(expert.clone()), None)), fx);
+                    self.transition(
+                        now,
+                        &session,
+                        SessionStatus::Active,
+                        Some((Some(expert.clone()), None)),
+                        fx,
+                    );
                     let joined = ServerMessage::Joined {
                         session_id: session.clone(),
                         site_url: self.site_url(&session),
@@ -334,9 +535,19 @@ impl Hub {
                     self.to_consoles(&expert, joined, fx);
                     tracing::info!(session, expert, "session active");
                 }
-                Output::Ended { session, reason, expert } => {
+                Output::Ended {
+                    session,
+                    reason,
+                    expert,
+                } => {
                     self.metrics.sessions_ended.inc();
-                    self.transition(now, &session, SessionStatus::Ended, Some((None, Some(reason))), fx);
+                    self.transition(
+                        now,
+                        &session,
+                        SessionStatus::Ended,
+                        Some((None, Some(reason))),
+                        fx,
+                    );
                     if let Some(s) = self.sessions.get(&session) {
                         for c in s.participants.iter().flat_map(|p| &p.conns) {
                             fx.out.push((c.tx.clone(), Outbound::Close));
@@ -346,7 +557,14 @@ impl Hub {
                         if let Some(e) = self.experts.get_mut(&expert) {
                             e.session_token = None;
                         }
-                        self.to_consoles(&expert, ServerMessage::SessionClosed { session_id: session.clone(), reason }, fx);
+                        self.to_consoles(
+                            &expert,
+                            ServerMessage::SessionClosed {
+                                session_id: session.clone(),
+                                reason,
+                            },
+                            fx,
+                        );
                     }
                     tracing::info!(session, ?reason, "session ended");
                 }
@@ -363,10 +581,15 @@ impl Hub {
     fn queue_changed(&mut self, now: Now, fx: &mut Effects) {
         for q in self.dispatcher.queue() {
             let pos = (q.position, q.estimated_wait.as_secs() as u32);
-            let Some(s) = self.sessions.get_mut(&q.session) else { continue };
+            let Some(s) = self.sessions.get_mut(&q.session) else {
+                continue;
+            };
             if s.last_queue != pos && q.offered_to.is_none() {
                 s.last_queue = pos;
-                let msg = ServerMessage::Queue { position: pos.0, estimated_wait_secs: pos.1 };
+                let msg = ServerMessage::Queue {
+                    position: pos.0,
+                    estimated_wait_secs: pos.1,
+                };
                 self.event(now, &q.session, msg, fx);
             }
         }
@@ -399,7 +622,9 @@ impl Hub {
 
     /// A message to every console of one expert.
     pub(super) fn to_consoles(&self, expert: &str, msg: ServerMessage, fx: &mut Effects) {
-        let Some(e) = self.experts.get(expert) else { return };
+        let Some(e) = self.experts.get(expert) else {
+            return;
+        };
         if e.consoles.is_empty() {
             return;
         }

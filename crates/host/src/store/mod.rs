@@ -163,9 +163,18 @@ pub trait Store: Send + Sync + 'static {
     /// Every expert.
     async fn experts(&self) -> Result<Vec<ExpertRecord>, StoreError>;
     /// Remembers a console login (cookie).
-    async fn add_login(&self, token: &SecretHash, expert_id: &str, expires_at: UnixMillis) -> Result<(), StoreError>;
+    async fn add_login(
+        &self,
+        token: &SecretHash,
+        expert_id: &str,
+        expires_at: UnixMillis,
+    ) -> Result<(), StoreError>;
     /// The expert a console login belongs to, if it has not expired.
-    async fn expert_by_login(&self, token: &SecretHash, now: UnixMillis) -> Result<Option<ExpertRecord>, StoreError>;
+    async fn expert_by_login(
+        &self,
+        token: &SecretHash,
+        now: UnixMillis,
+    ) -> Result<Option<ExpertRecord>, StoreError>;
     /// Forgets a console login.
     async fn remove_login(&self, token: &SecretHash) -> Result<(), StoreError>;
     /// Stores a new enrolment code.
@@ -186,7 +195,10 @@ pub trait Store: Send + Sync + 'static {
         credential: &SecretHash,
     ) -> Result<Result<String, RedeemRefusal>, StoreError>;
     /// The device a credential belongs to.
-    async fn device_by_credential(&self, credential: &SecretHash) -> Result<Option<DeviceRecord>, StoreError>;
+    async fn device_by_credential(
+        &self,
+        credential: &SecretHash,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
     /// Revokes a device; false when there is no such device.
     async fn revoke_device(&self, device_id: &str, now: UnixMillis) -> Result<bool, StoreError>;
     /// Applies session writes in one transaction, in order.
@@ -194,7 +206,10 @@ pub trait Store: Send + Sync + 'static {
     /// Every session not yet ended, with its participants and events.
     async fn open_sessions(&self) -> Result<Vec<OpenSession>, StoreError>;
     /// A session's transitions: `(status, detail, at)`, oldest first.
-    async fn transitions(&self, session_id: &str) -> Result<Vec<(SessionStatus, Option<String>, UnixMillis)>, StoreError>;
+    async fn transitions(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<(SessionStatus, Option<String>, UnixMillis)>, StoreError>;
 }
 
 /// The wire name of a unit enum (status, reason, role), as stored.

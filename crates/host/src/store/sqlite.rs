@@ -16,7 +16,9 @@ pub struct SqliteStore {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
             _ => StoreError::Backend(e.to_string()),
         }
     }
@@ -38,7 +40,9 @@ fn sql_millis(v: UnixMillis) -> i64 {
 
 fn hash(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<SecretHash, StoreError> {
     let bytes: Vec<u8> = row.try_get(col)?;
-    bytes.try_into().map_err(|_| StoreError::Backend(format!("{col} is not 32 bytes")))
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Backend(format!("{col} is not 32 bytes")))
 }
 
 fn expert(row: &sqlx::sqlite::SqliteRow) -> Result<ExpertRecord, StoreError> {
@@ -48,7 +52,11 @@ fn expert(row: &sqlx::sqlite::SqliteRow) -> Result<ExpertRecord, StoreError> {
         username: row.try_get("username")?,
         display_name: row.try_get("display_name")?,
         password_hash: row.try_get("password_hash")?,
-        skills: skills.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        skills: skills
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -62,7 +70,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -95,21 +106,34 @@ impl Store for SqliteStore {
     }
 
     async fn experts(&self) -> Result<Vec<ExpertRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM experts ORDER BY created_at").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM experts ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(expert).collect()
     }
 
-    async fn add_login(&self, token: &SecretHash, expert_id: &str, expires_at: UnixMillis) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO expert_logins (token_hash, expert_id, expires_at) VALUES (?, ?, ?)")
-            .bind(&token[..])
-            .bind(expert_id)
-            .bind(sql_millis(expires_at))
-            .execute(&self.pool)
-            .await?;
+    async fn add_login(
+        &self,
+        token: &SecretHash,
+        expert_id: &str,
+        expires_at: UnixMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO expert_logins (token_hash, expert_id, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(&token[..])
+        .bind(expert_id)
+        .bind(sql_millis(expires_at))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn expert_by_login(&self, token: &SecretHash, now: UnixMillis) -> Result<Option<ExpertRecord>, StoreError> {
+    async fn expert_by_login(
+        &self,
+        token: &SecretHash,
+        now: UnixMillis,
+    ) -> Result<Option<ExpertRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT e.* FROM expert_logins l JOIN experts e ON e.id = l.expert_id
              WHERE l.token_hash = ? AND l.expires_at > ?",
@@ -122,7 +146,10 @@ impl Store for SqliteStore {
     }
 
     async fn remove_login(&self, token: &SecretHash) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM expert_logins WHERE token_hash = ?").bind(&token[..]).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM expert_logins WHERE token_hash = ?")
+            .bind(&token[..])
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -154,11 +181,15 @@ impl Store for SqliteStore {
         credential: &SecretHash,
     ) -> Result<Result<String, RedeemRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT employee_name, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?")
-            .bind(&code[..])
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else { return Ok(Err(RedeemRefusal::Invalid)) };
+        let row = sqlx::query(
+            "SELECT employee_name, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
+        )
+        .bind(&code[..])
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(RedeemRefusal::Invalid));
+        };
         let used_at: Option<i64> = row.try_get("used_at")?;
         if used_at.is_some() {
             return Ok(Err(RedeemRefusal::Used));
@@ -189,11 +220,16 @@ impl Store for SqliteStore {
         Ok(Ok(employee))
     }
 
-    async fn device_by_credential(&self, credential: &SecretHash) -> Result<Option<DeviceRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, name, employee_name, revoked_at FROM devices WHERE credential_hash = ?")
-            .bind(&credential[..])
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn device_by_credential(
+        &self,
+        credential: &SecretHash,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, employee_name, revoked_at FROM devices WHERE credential_hash = ?",
+        )
+        .bind(&credential[..])
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(DeviceRecord {
                 id: r.try_get("id")?,
@@ -206,11 +242,12 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_device(&self, device_id: &str, now: UnixMillis) -> Result<bool, StoreError> {
-        let r = sqlx::query("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(sql_millis(now))
-            .bind(device_id)
-            .execute(&self.pool)
-            .await?;
+        let r =
+            sqlx::query("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(sql_millis(now))
+                .bind(device_id)
+                .execute(&self.pool)
+                .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -233,14 +270,23 @@ impl Store for SqliteStore {
                     .bind(enum_name(&s.status))
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("INSERT INTO session_transitions (session_id, status, at) VALUES (?, ?, ?)")
-                        .bind(&s.id)
-                        .bind(enum_name(&s.status))
-                        .bind(sql_millis(s.created_at))
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "INSERT INTO session_transitions (session_id, status, at) VALUES (?, ?, ?)",
+                    )
+                    .bind(&s.id)
+                    .bind(enum_name(&s.status))
+                    .bind(sql_millis(s.created_at))
+                    .execute(&mut *tx)
+                    .await?;
                 }
-                Write::Transition { session_id, status, detail, at, expert_id, end_reason } => {
+                Write::Transition {
+                    session_id,
+                    status,
+                    detail,
+                    at,
+                    expert_id,
+                    end_reason,
+                } => {
                     sqlx::query(
                         "UPDATE sessions SET status = ?,
                             expert_id = COALESCE(?, expert_id),
@@ -294,9 +340,10 @@ impl Store for SqliteStore {
     }
 
     async fn open_sessions(&self) -> Result<Vec<OpenSession>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM sessions WHERE status <> 'ended' ORDER BY created_at")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM sessions WHERE status <> 'ended' ORDER BY created_at")
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get("id")?;
@@ -308,46 +355,61 @@ impl Store for SqliteStore {
                 client: r.try_get("client")?,
                 created_at: millis(r.try_get("created_at")?),
                 status: parse_enum(&r.try_get::<String, _>("status")?)?,
-                end_reason: r.try_get::<Option<String>, _>("end_reason")?.as_deref().map(parse_enum).transpose()?,
+                end_reason: r
+                    .try_get::<Option<String>, _>("end_reason")?
+                    .as_deref()
+                    .map(parse_enum)
+                    .transpose()?,
                 expert_id: r.try_get("expert_id")?,
                 id: id.clone(),
             };
-            let participants = sqlx::query("SELECT * FROM participants WHERE session_id = ? AND revoked = 0 ORDER BY rowid")
-                .bind(&id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|p| {
-                    Ok(ParticipantRecord {
-                        session_id: id.clone(),
-                        id: p.try_get("id")?,
-                        role: parse_enum(&p.try_get::<String, _>("role")?)?,
-                        display_name: p.try_get("display_name")?,
-                        token_hash: hash(p, "token_hash")?,
-                        expires_at: millis(p.try_get("expires_at")?),
-                    })
+            let participants = sqlx::query(
+                "SELECT * FROM participants WHERE session_id = ? AND revoked = 0 ORDER BY rowid",
+            )
+            .bind(&id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|p| {
+                Ok(ParticipantRecord {
+                    session_id: id.clone(),
+                    id: p.try_get("id")?,
+                    role: parse_enum(&p.try_get::<String, _>("role")?)?,
+                    display_name: p.try_get("display_name")?,
+                    token_hash: hash(p, "token_hash")?,
+                    expires_at: millis(p.try_get("expires_at")?),
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let events = sqlx::query("SELECT seq, body, at FROM session_events WHERE session_id = ? ORDER BY seq")
-                .bind(&id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|e| {
-                    Ok(EventRecord {
-                        session_id: id.clone(),
-                        seq: millis(e.try_get("seq")?),
-                        body: e.try_get("body")?,
-                        at: millis(e.try_get("at")?),
-                    })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+            let events = sqlx::query(
+                "SELECT seq, body, at FROM session_events WHERE session_id = ? ORDER BY seq",
+            )
+            .bind(&id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|e| {
+                Ok(EventRecord {
+                    session_id: id.clone(),
+                    seq: millis(e.try_get("seq")?),
+                    body: e.try_get("body")?,
+                    at: millis(e.try_get("at")?),
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            out.push(OpenSession { record, participants, events });
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+            out.push(OpenSession {
+                record,
+                participants,
+                events,
+            });
         }
         Ok(out)
     }
 
-    async fn transitions(&self, session_id: &str) -> Result<Vec<(SessionStatus, Option<String>, UnixMillis)>, StoreError> {
+    async fn transitions(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<(SessionStatus, Option<String>, UnixMillis)>, StoreError> {
         sqlx::query("SELECT status, detail, at FROM session_transitions WHERE session_id = ? ORDER BY rowid")
             .bind(session_id)
             .fetch_all(&self.pool)

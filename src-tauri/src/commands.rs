@@ -1,0 +1,57 @@
+//! The Tauri commands of CONTRACT.md: thin wrappers over the [`Controller`].
+
+use instant_share_protocol::{ApiError, AppState};
+use tauri::State;
+
+use crate::controller::Controller;
+
+/// The state now.
+#[tauri::command]
+pub fn get_state(controller: State<'_, Controller>) -> AppState {
+    controller.state()
+}
+
+/// Enrols this computer with a host.
+#[tauri::command]
+pub async fn enrol(
+    controller: State<'_, Controller>,
+    host_url: String,
+    code: String,
+    device_name: Option<String>,
+) -> Result<AppState, ApiError> {
+    controller.enrol(host_url, code, device_name).await
+}
+
+/// Asks for a session (phase `requesting`, then `waiting` by event).
+#[tauri::command]
+pub async fn start_share(
+    controller: State<'_, Controller>,
+    topic: String,
+    note: Option<String>,
+) -> Result<AppState, ApiError> {
+    controller.start_share(topic, note).await
+}
+
+/// Cancels while waiting, ends while in session.
+#[tauri::command]
+pub fn end_session(controller: State<'_, Controller>) -> Result<AppState, ApiError> {
+    controller.end_session()
+}
+
+/// Sends a chat message.
+#[tauri::command]
+pub fn send_chat(controller: State<'_, Controller>, text: String) -> Result<(), ApiError> {
+    controller.send_chat(&text)
+}
+
+/// From `ended` back to `idle`; clears the error.
+#[tauri::command]
+pub fn dismiss(controller: State<'_, Controller>) -> Result<AppState, ApiError> {
+    Ok(controller.dismiss())
+}
+
+/// Forgets the enrolment and the credential.
+#[tauri::command]
+pub async fn forget_enrolment(controller: State<'_, Controller>) -> Result<AppState, ApiError> {
+    controller.forget_enrolment().await
+}

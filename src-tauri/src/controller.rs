@@ -1,0 +1,410 @@
+//! Carries out what the user asks (commands, tray, shortcut): talks to the host through
+//! `instant-share-client`, keeps the credential in the keychain, feeds [`AppModel`] and pushes
+//! every new [`AppState`] to the window as the `app-state` event.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use instant_share_client::{HostClient, SessionConnection, SessionHandle};
+use instant_share_protocol::{
+    ApiError, AppPhase, AppState, ErrorCode, ShareRequest, MAX_NOTE_CHARS,
+};
+use tauri::{AppHandle, Emitter};
+
+use crate::config::{host_url_override, Config, ConfigFile};
+use crate::credentials::Keychain;
+use crate::state::{AfterShare, AppModel, EndAction, Generation};
+use crate::system;
+
+/// The name of the event that carries the whole [`AppState`].
+pub const APP_STATE_EVENT: &str = "app-state";
+
+/// The topic of a share started from the tray or the shortcut.
+pub const QUICK_SHARE_TOPIC: &str = "other";
+
+/// The app's one controller, managed by Tauri.
+#[derive(Clone)]
+pub struct Controller {
+    inner: Arc<Mutex<Inner>>,
+    app: AppHandle,
+    config_file: ConfigFile,
+    keychain: Keychain,
+}
+
+struct Inner {
+    model: AppModel,
+    config: Config,
+    session: Option<SessionHandle>,
+}
+
+impl Controller {
+    /// A controller with the remembered settings; call [`Controller::start`] next.
+    pub fn new(app: AppHandle, config_file: ConfigFile) -> Self {
+        let config = config_file.load().unwrap_or_else(|e| {
+            tracing::warn!(path = %config_file.path().display(), error = %e,
+                "cannot read the settings; starting unenrolled");
+            Config::default()
+        });
+        let mut model = AppModel::new(app.package_info().version.to_string());
+        model.set_host_url(host_url_override().or_else(|| config.host_url.clone()));
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                model,
+                config,
+                session: None,
+            })),
+            app,
+            config_file,
+            keychain: Keychain,
+        }
+    }
+
+    /// Finds a stored enrolment and loads the topics.
+    pub async fn start(&self) {
+        let keychain = self.keychain;
+        match blocking(move || keychain.check()).await {
+            Ok(()) => tracing::info!("OS keychain available"),
+            Err(e) => tracing::warn!(error = %e, "OS keychain unavailable; enrolment will fail"),
+        }
+        let (device_id, host_url, employee) = {
+            let inner = self.lock();
+            (
+                inner.config.device_id.clone(),
+                inner.config.host_url.clone(),
+                inner.config.employee_name.clone(),
+            )
+        };
+        let (Some(device_id), Some(host_url)) = (device_id, host_url) else {
+            return;
+        };
+        match self.credential(&device_id).await {
+            Ok(Some(_)) => {
+                tracing::info!(%host_url, %device_id, "enrolled");
+                self.update(|m| m.enrolled(host_url.clone(), employee));
+                self.refresh_topics(&host_url).await;
+            }
+            Ok(None) => tracing::warn!(%device_id, "the keychain has no credential; enrol again"),
+            Err(error) => self.update(|m| m.set_error(error)),
+        }
+    }
+
+    /// The state now.
+    pub fn state(&self) -> AppState {
+        self.lock().model.state().clone()
+    }
+
+    /// Enrols this computer with a host.
+    pub async fn enrol(
+        &self,
+        host_url: String,
+        code: String,
+        device_name: Option<String>,
+    ) -> Result<AppState, ApiError> {
+        if self.lock().model.state().phase != AppPhase::Unenrolled {
+            return self.fail(ApiError::new(
+                ErrorCode::Conflict,
+                "This computer is already enrolled. Forget the enrolment first.",
+            ));
+        }
+        let client = match HostClient::new(&host_url) {
+            Ok(client) => client,
+            Err(e) => return self.fail(e.into()),
+        };
+        let host_url = client.base_url().as_str().trim_end_matches('/').to_owned();
+        let device_name = device_name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(system::device_name);
+        let enrolment = match client.enrol(&code, &device_name).await {
+            Ok(enrolment) => enrolment,
+            Err(e) => return self.fail(e.into()),
+        };
+        let keychain = self.keychain;
+        let (id, secret) = (enrolment.device_id.clone(), enrolment.credential.clone());
+        if let Err(e) = blocking(move || keychain.set(&id, &secret)).await {
+            return self.fail(e);
+        }
+        let config = {
+            let mut inner = self.lock();
+            inner.config.host_url = Some(host_url.clone());
+            inner.config.device_id = Some(enrolment.device_id.clone());
+            inner.config.employee_name = Some(enrolment.employee_name.clone());
+            inner.config.clone()
+        };
+        if let Err(e) = self.config_file.save(&config) {
+            tracing::error!(error = %e, "cannot save the settings");
+            return self.fail(ApiError::new(
+                ErrorCode::Internal,
+                format!("The app could not save its settings: {e}."),
+            ));
+        }
+        tracing::info!(%host_url, device_id = %enrolment.device_id, "enrolled");
+        self.update(|m| m.enrolled(host_url.clone(), Some(enrolment.employee_name)));
+        self.refresh_topics(&host_url).await;
+        Ok(self.state())
+    }
+
+    /// Asks the host for a session and joins it.
+    pub async fn start_share(
+        &self,
+        topic: String,
+        note: Option<String>,
+    ) -> Result<AppState, ApiError> {
+        let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+        {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("The note can have at most {MAX_NOTE_CHARS} characters."),
+            ));
+        }
+        let (generation, host_url, device_id) = {
+            let mut inner = self.lock();
+            let generation = inner.model.begin_share()?;
+            (
+                generation,
+                inner.config.host_url.clone().unwrap_or_default(),
+                inner.config.device_id.clone().unwrap_or_default(),
+            )
+        };
+        self.publish();
+        let pointer = match self
+            .request_share(&host_url, &device_id, &topic, note.clone())
+            .await
+        {
+            Ok(pointer) => pointer,
+            Err(error) => {
+                if matches!(
+                    error.code,
+                    ErrorCode::Unauthenticated | ErrorCode::DeviceRevoked
+                ) {
+                    // The host no longer knows this device: enrolling again is the way out.
+                    self.forget_credential().await;
+                    self.update(|m| {
+                        m.forgot();
+                        m.set_error(error.clone());
+                    });
+                } else {
+                    self.update(|m| m.share_failed(generation, error.clone()));
+                }
+                return Err(error);
+            }
+        };
+        let after = {
+            let mut inner = self.lock();
+            let after = inner.model.share_created(
+                generation,
+                &pointer,
+                &topic,
+                note.as_deref(),
+                now_millis(),
+            );
+            if after != AfterShare::Drop {
+                let (handle, events) =
+                    SessionConnection::spawn(pointer.ws_url.clone(), pointer.participant_token);
+                if after == AfterShare::ConnectAndEnd {
+                    let _ = handle.end_session();
+                }
+                if let Some(old) = inner.session.replace(handle) {
+                    old.close();
+                }
+                self.forward(generation, events);
+            }
+            after
+        };
+        tracing::info!(session = %pointer.session_id, ?after, "share created");
+        self.publish();
+        Ok(self.state())
+    }
+
+    /// Cancels the request or ends the session.
+    pub fn end_session(&self) -> Result<AppState, ApiError> {
+        let result = {
+            let mut inner = self.lock();
+            match inner.model.request_end() {
+                Ok(EndAction::SendEnd) => match &inner.session {
+                    Some(handle) => handle.end_session().map_err(ApiError::from),
+                    None => Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        "There is no session to end.",
+                    )),
+                },
+                Ok(EndAction::WhenCreated) => Ok(()),
+                Err(e) => Err(e),
+            }
+        };
+        result?;
+        Ok(self.state())
+    }
+
+    /// Sends a chat message in the session.
+    pub fn send_chat(&self, text: &str) -> Result<(), ApiError> {
+        let inner = self.lock();
+        if inner.model.state().phase != AppPhase::InSession {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "There is no live session to chat in.",
+            ));
+        }
+        match &inner.session {
+            Some(handle) => handle.send_chat(text).map(|_| ()).map_err(ApiError::from),
+            None => Err(ApiError::new(
+                ErrorCode::Conflict,
+                "There is no live session to chat in.",
+            )),
+        }
+    }
+
+    /// Leaves the summary; clears the error.
+    pub fn dismiss(&self) -> AppState {
+        self.update(|m| m.dismiss());
+        self.state()
+    }
+
+    /// Forgets the enrolment: closes any session, removes the credential and the device id.
+    pub async fn forget_enrolment(&self) -> Result<AppState, ApiError> {
+        if let Some(handle) = self.lock().session.take() {
+            handle.close();
+        }
+        self.forget_credential().await;
+        let config = {
+            let mut inner = self.lock();
+            inner.config.forget_enrolment();
+            inner.config.clone()
+        };
+        if let Err(e) = self.config_file.save(&config) {
+            tracing::warn!(error = %e, "cannot save the settings");
+        }
+        self.update(|m| m.forgot());
+        Ok(self.state())
+    }
+
+    /// The tray's and the shortcut's Instant share: a share about "something else" if idle.
+    pub async fn quick_share(&self) {
+        let phase = self.lock().model.state().phase;
+        if matches!(phase, AppPhase::Idle | AppPhase::Ended) {
+            if let Err(e) = self.start_share(QUICK_SHARE_TOPIC.to_owned(), None).await {
+                tracing::warn!(error = %e, "quick share failed");
+            }
+        }
+    }
+
+    async fn request_share(
+        &self,
+        host_url: &str,
+        device_id: &str,
+        topic: &str,
+        note: Option<String>,
+    ) -> Result<instant_share_protocol::SharePointer, ApiError> {
+        let client = HostClient::new(host_url).map_err(ApiError::from)?;
+        let credential = self.credential(device_id).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "This computer's sign-in is missing from the keychain. Enrol again.",
+            )
+        })?;
+        if self.lock().model.state().topics.is_empty() {
+            self.refresh_topics(host_url).await;
+        }
+        let request = ShareRequest {
+            topic: topic.to_owned(),
+            note,
+            app_version: self.app.package_info().version.to_string(),
+            os_version: system::os_version(),
+        };
+        client
+            .share(&credential, &request)
+            .await
+            .map_err(ApiError::from)
+    }
+
+    async fn credential(&self, device_id: &str) -> Result<Option<String>, ApiError> {
+        let keychain = self.keychain;
+        let device_id = device_id.to_owned();
+        blocking(move || keychain.get(&device_id)).await
+    }
+
+    async fn forget_credential(&self) {
+        let device_id = self.lock().config.device_id.clone();
+        if let Some(device_id) = device_id {
+            let keychain = self.keychain;
+            if let Err(e) = blocking(move || keychain.delete(&device_id)).await {
+                tracing::warn!(error = %e, "cannot remove the credential");
+            }
+        }
+    }
+
+    async fn refresh_topics(&self, host_url: &str) {
+        let result = match HostClient::new(host_url) {
+            Ok(client) => client.topics().await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(topics) => self.update(|m| m.set_topics(topics)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load the topics");
+                self.update(|m| m.set_error(e.into()));
+            }
+        }
+    }
+
+    /// Feeds the session task's events into the model.
+    fn forward(
+        &self,
+        generation: Generation,
+        mut events: tokio::sync::mpsc::Receiver<instant_share_client::SessionEvent>,
+    ) {
+        let this = self.clone();
+        tauri::async_runtime::spawn(async move {
+            while let Some(event) = events.recv().await {
+                tracing::debug!(?event, "session event");
+                let changed = this.lock().model.on_session_event(generation, event);
+                if changed {
+                    this.publish();
+                }
+            }
+        });
+    }
+
+    fn fail<T>(&self, error: ApiError) -> Result<T, ApiError> {
+        self.update(|m| m.set_error(error.clone()));
+        Err(error)
+    }
+
+    fn update(&self, f: impl FnOnce(&mut AppModel)) {
+        f(&mut self.lock().model);
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let state = self.state();
+        if let Err(e) = self.app.emit(APP_STATE_EVENT, &state) {
+            tracing::warn!(error = %e, "cannot send the app state to the window");
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves a state that is still well-formed.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| {
+            Err(ApiError::new(
+                ErrorCode::Internal,
+                format!("keychain task failed: {e}"),
+            ))
+        })
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

@@ -1,0 +1,85 @@
+//! The tray icon (Instant share, Open, Quit), the global shortcut, and the main window's
+//! show/hide behaviour. Closing the window hides it; the app keeps running in the tray.
+
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{App, AppHandle, Manager, WindowEvent};
+use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
+
+use crate::controller::Controller;
+
+/// The global shortcut that does what the tray's Instant share does.
+pub const SHORTCUT: &str = "CmdOrCtrl+Shift+I";
+
+const MAIN_WINDOW: &str = "main";
+
+/// Builds the tray icon and its menu.
+pub fn install_tray(app: &App) -> tauri::Result<()> {
+    let share = MenuItem::with_id(app, "instant-share", "Instant share", true, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", "Open", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let separator = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&share, &open, &separator, &quit])?;
+    TrayIconBuilder::with_id("main")
+        .icon(tauri::include_image!("../icons/tray.png"))
+        .tooltip("Instant Share")
+        .menu(&menu)
+        .on_menu_event(|app, event| match event.id().as_ref() {
+            "instant-share" => quick_share(app),
+            "open" => show_main_window(app),
+            "quit" => app.exit(0),
+            other => tracing::debug!(id = other, "unknown tray menu item"),
+        })
+        .build(app)?;
+    Ok(())
+}
+
+/// Registers the global shortcut. Where that is impossible (a headless X server, a shortcut
+/// taken by another program) the app logs a warning and goes on without it.
+pub fn install_shortcut(app: &App) {
+    let result = app
+        .global_shortcut()
+        .on_shortcut(SHORTCUT, |app, _shortcut, event| {
+            if event.state == ShortcutState::Pressed {
+                quick_share(app);
+            }
+        });
+    match result {
+        Ok(()) => tracing::info!(shortcut = SHORTCUT, "global shortcut registered"),
+        Err(e) => tracing::warn!(shortcut = SHORTCUT, error = %e, "no global shortcut"),
+    }
+}
+
+/// Makes closing the main window hide it instead of quitting.
+pub fn hide_on_close(app: &App) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let hidden = window.clone();
+        window.on_window_event(move |event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                if let Err(e) = hidden.hide() {
+                    tracing::warn!(error = %e, "cannot hide the window");
+                }
+            }
+        });
+    }
+}
+
+/// Shows the window and starts a share about "something else".
+fn quick_share(app: &AppHandle) {
+    show_main_window(app);
+    let controller = app.state::<Controller>().inner().clone();
+    tauri::async_runtime::spawn(async move { controller.quick_share().await });
+}
+
+fn show_main_window(app: &AppHandle) {
+    match app.get_webview_window(MAIN_WINDOW) {
+        Some(window) => {
+            let _ = window.unminimize();
+            if let Err(e) = window.show().and_then(|()| window.set_focus()) {
+                tracing::warn!(error = %e, "cannot show the window");
+            }
+        }
+        None => tracing::warn!("the main window is gone"),
+    }
+}
