@@ -26,5 +26,7 @@ node_flags=(--test --test-concurrency=1 --test-reporter=spec)
 if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
   node_flags+=(--experimental-websocket) # Node 20 has WebSocket only behind this flag.
 fi
+# Screenshots and logs of this run only (test.sh clears the folder once for all suites).
+if [ -z "${E2E_KEEP_OUTPUT:-}" ]; then rm -rf output; fi
 mkdir -p output
 exec "$INSTANT_SHARE_ROOT/scripts/headless.sh" node "${node_flags[@]}" "${files[@]}"

@@ -23,9 +23,18 @@ scripts/deps.sh "${groups[@]}"
 say "building the UI (npm run build in ui/)"
 (cd ui && npm run build)
 
-mapfile -t features < <(app_features)
-say "building the host and the app (cargo build -p instant-share-host -p instant-share ${features[*]})"
-cargo build -p instant-share-host -p instant-share "${features[@]}"
+packages=(-p instant-share-host)
+with_app=0
+if workspace_has instant-share; then
+  packages+=(-p instant-share)
+  with_app=1
+  mapfile -t features < <(app_features)
+else
+  features=()
+  say "the app (instant-share) is not in this workspace yet: only the host will run"
+fi
+say "building (cargo build ${packages[*]} ${features[*]})"
+cargo build "${packages[@]}" "${features[@]}"
 
 host_bin="$CARGO_TARGET_DIR/debug/instant-share-host"
 app_bin="$CARGO_TARGET_DIR/debug/instant-share"
@@ -85,7 +94,9 @@ cat <<INFO
 INFO
 
 export INSTANT_SHARE_HOST_URL="$host_url"
-if [ -n "${DISPLAY:-}" ]; then
+if [ "$with_app" -eq 0 ]; then
+  :
+elif [ -n "${DISPLAY:-}" ]; then
   "$app_bin" &
   app_pid=$!
 else

@@ -110,6 +110,7 @@ fi
 # End-to-end suites: node's test runner, one suite per file, in the headless desktop.
 rm -rf tests/output
 mkdir -p tests/output
+export E2E_KEEP_OUTPUT=1
 for suite in console app; do
   name="e2e: tests/$suite.test.mjs"
   if [ "$has_host" -eq 0 ]; then

@@ -22,8 +22,14 @@ before(async () => {
   await host.addExpert(expert);
   await host.start();
   browser = await launchChromium();
-  driver = await TauriDriver.start({ env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info' } });
+  driver = await TauriDriver.start({ name: 'app-tauri-driver', env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info' } });
   app = await driver.newSession();
+  const url = await app.cmd('GET', '/url');
+  assert.doesNotMatch(
+    url,
+    /^https?:\/\/localhost:\d+/,
+    `the app loads ${url}, a dev server: build it with --features instant-share/custom-protocol`,
+  );
 });
 
 after(async () => {
@@ -75,7 +81,9 @@ async function flow() {
     await app.click(tid('share-button'));
     await app.waitVisible(tid('waiting'), 15_000);
     await app.waitText(tid('queue-position'), (text) => /\b1\b/.test(text), 15_000);
+    await app.waitVisible(tid('estimated-wait'));
     await app.screenshot('app-waiting');
+    assert.ok(await app.findVisible(tid('waiting')), 'still waiting (nobody is available)');
 
     // The console lists the request; the expert becomes available, the offer rings, accept.
     await console_

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { appBin, outputDir } from './paths.mjs';
 import { waitFor } from './wait.mjs';
 
-/** The key under which W3C WebDriver returns an element reference. */
-const ELEMENT_KEY = 'element-6066-11e4-a23c-4ad0-3c1f80d3a4e2';
+/** The W3C web element identifier: the key under which an element reference comes. */
+const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf';
 
 export const nativeDriver = process.env.INSTANT_SHARE_NATIVE_DRIVER ?? '/usr/bin/WebKitWebDriver';
 
@@ -134,7 +134,11 @@ export class AppSession {
   /** Every element matching a CSS selector (ids, possibly none). */
   async findAll(selector) {
     const found = await this.cmd('POST', '/elements', { using: 'css selector', value: selector });
-    return found.map((element) => element[ELEMENT_KEY]);
+    return found.map((element) => {
+      const id = element[ELEMENT_KEY];
+      if (typeof id !== 'string') throw new Error(`not a web element reference: ${JSON.stringify(element)}`);
+      return id;
+    });
   }
 
   /** The first *displayed* element matching `selector`, or undefined. */
