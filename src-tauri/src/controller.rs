@@ -114,11 +114,15 @@ impl Controller {
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())
             .unwrap_or_else(system::device_name);
+        // Before the one-time code is spent: without a keychain the credential has nowhere to go.
+        let keychain = self.keychain;
+        if let Err(e) = blocking(move || keychain.check()).await {
+            return self.fail(e);
+        }
         let enrolment = match client.enrol(&code, &device_name).await {
             Ok(enrolment) => enrolment,
             Err(e) => return self.fail(e.into()),
         };
-        let keychain = self.keychain;
         let (id, secret) = (enrolment.device_id.clone(), enrolment.credential.clone());
         if let Err(e) = blocking(move || keychain.set(&id, &secret)).await {
             return self.fail(e);
@@ -358,7 +362,7 @@ impl Controller {
         let this = self.clone();
         tauri::async_runtime::spawn(async move {
             while let Some(event) = events.recv().await {
-                tracing::debug!(?event, "session event");
+                tracing::debug!(event = event_kind(&event), "session event");
                 let changed = this.lock().model.on_session_event(generation, event);
                 if changed {
                     this.publish();
@@ -407,4 +411,15 @@ fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// An event's kind for the log (snapshots hold chat text, which stays out of logs).
+fn event_kind(event: &instant_share_client::SessionEvent) -> String {
+    use instant_share_client::SessionEvent;
+    match event {
+        SessionEvent::Snapshot(s) => format!("snapshot {:?}", s.status),
+        SessionEvent::Connection(c) => format!("connection {c:?}"),
+        SessionEvent::Ended(r) => format!("ended {r:?}"),
+        SessionEvent::Fatal(e) => format!("fatal {:?}", e.code),
+    }
 }
