@@ -165,6 +165,8 @@ pub struct Dispatcher {
     config: RoutingConfig,
     experts: BTreeMap<ExpertId, Expert>,
     requests: BTreeMap<SessionKey, Request>,
+    /// Requests not yet live (queued or ringing), by arrival: the queue, in order.
+    waiting: BTreeMap<u64, SessionKey>,
     next_order: u64,
     outputs: VecDeque<Output>,
     queue_changed: bool,
@@ -179,6 +181,7 @@ impl Dispatcher {
             config,
             experts: BTreeMap::new(),
             requests: BTreeMap::new(),
+            waiting: BTreeMap::new(),
             next_order: 0,
             outputs: VecDeque::new(),
             queue_changed: false,
@@ -283,6 +286,7 @@ impl Dispatcher {
             return Err(RoutingError::Duplicate);
         }
         self.next_order += 1;
+        self.waiting.insert(self.next_order, session.to_owned());
         self.requests.insert(
             session.to_owned(),
             Request {
@@ -357,6 +361,7 @@ impl Dispatcher {
             last_activity: now,
         };
         let waited = now.saturating_duration_since(request.created_at);
+        self.waiting.remove(&request.order);
         let e = self
             .experts
             .get_mut(expert)
@@ -416,7 +421,9 @@ impl Dispatcher {
         if expert.is_none() {
             self.queue_changed = true;
         }
-        self.requests.remove(session);
+        if let Some(r) = self.requests.remove(session) {
+            self.waiting.remove(&r.order);
+        }
         self.outputs.push_back(Output::Ended {
             session: session.to_owned(),
             reason,
@@ -514,15 +521,11 @@ impl Dispatcher {
 
     /// Every waiting request (queued or ringing), oldest first.
     pub fn queue(&self) -> Vec<QueuedRequest> {
-        let mut waiting: Vec<(&SessionKey, &Request)> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| !matches!(r.state, RequestState::Active { .. }))
-            .collect();
-        waiting.sort_by_key(|(_, r)| r.order);
+        let mut experts_for: BTreeMap<&str, usize> = BTreeMap::new();
         let mut position = 0;
-        waiting
-            .into_iter()
+        self.waiting
+            .values()
+            .filter_map(|key| Some((key, self.requests.get(key)?)))
             .map(|(key, r)| {
                 let offered_to = match &r.state {
                     RequestState::Offered { expert, .. } => Some(expert.clone()),
@@ -532,10 +535,10 @@ impl Dispatcher {
                     (0, Duration::ZERO)
                 } else {
                     position += 1;
-                    (
-                        position,
-                        self.wait.estimate(position, self.experts_for(&r.topic)),
-                    )
+                    let experts = *experts_for
+                        .entry(r.topic.as_str())
+                        .or_insert_with(|| self.experts_for(&r.topic));
+                    (position, self.wait.estimate(position, experts))
                 };
                 QueuedRequest {
                     session: key.clone(),
@@ -547,6 +550,11 @@ impl Dispatcher {
                 }
             })
             .collect()
+    }
+
+    /// How many requests wait (queued or ringing).
+    pub fn waiting_len(&self) -> usize {
+        self.waiting.len()
     }
 
     /// The expert in a live session, if it is live.
@@ -603,14 +611,20 @@ impl Dispatcher {
 
     /// Offers queued requests, oldest first, each to the longest-idle free expert with the skill.
     fn dispatch(&mut self, now: Instant) {
-        let mut queued: Vec<(u64, SessionKey)> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| matches!(r.state, RequestState::Queued))
-            .map(|(k, r)| (r.order, k.clone()))
+        if !self.experts.values().any(Expert::free) {
+            return;
+        }
+        let queued: Vec<SessionKey> = self
+            .waiting
+            .values()
+            .filter(|k| {
+                self.requests
+                    .get(*k)
+                    .is_some_and(|r| matches!(r.state, RequestState::Queued))
+            })
+            .cloned()
             .collect();
-        queued.sort();
-        for (_, session) in queued {
+        for session in queued {
             let request = &self.requests[&session];
             let best = self
                 .experts
@@ -639,6 +653,9 @@ impl Dispatcher {
                 expires_at,
             });
             self.queue_changed = true;
+            if !self.experts.values().any(Expert::free) {
+                return;
+            }
         }
     }
 }

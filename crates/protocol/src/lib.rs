@@ -32,5 +32,8 @@ pub const MAX_WS_MESSAGE_BYTES: usize = 16 * 1024;
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2_000;
 
+/// Most queue entries a console is sent; the rest are counted, not listed.
+pub const MAX_CONSOLE_QUEUE: usize = 50;
+
 /// Longest note on a share request, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;

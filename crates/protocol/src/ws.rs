@@ -262,8 +262,11 @@ pub enum ServerMessage {
         expert: crate::ExpertProfile,
         /// Whether the expert takes offers now.
         available: bool,
-        /// Requests waiting for any expert.
+        /// Requests waiting that this expert could take, oldest first, at most
+        /// [`crate::MAX_CONSOLE_QUEUE`].
         queue: Vec<QueueEntry>,
+        /// How many requests this expert could take wait in all.
+        queue_total: u32,
         /// The offer ringing now, if any.
         offer: Option<Offer>,
         /// The session the expert is in, if any.
@@ -271,8 +274,11 @@ pub enum ServerMessage {
     },
     /// Console: the list of waiting requests changed.
     QueueUpdate {
-        /// Requests waiting for any expert.
+        /// Requests waiting that this expert could take, oldest first, at most
+        /// [`crate::MAX_CONSOLE_QUEUE`].
         queue: Vec<QueueEntry>,
+        /// How many requests this expert could take wait in all.
+        queue_total: u32,
     },
     /// Console: a request rings for this expert.
     Offered {

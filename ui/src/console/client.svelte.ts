@@ -51,6 +51,8 @@ class ConsoleClient {
   expert = $state<ExpertProfile | null>(null);
   available = $state(false);
   queue = $state<QueueEntry[]>([]);
+  /** How many requests this expert could take wait in all (the list is capped). */
+  queueTotal = $state(0);
   offer = $state<Offer | null>(null);
   /** An accept or decline for the ringing offer is on its way. */
   answering = $state(false);
@@ -169,6 +171,7 @@ class ConsoleClient {
     this.phase = 'signed_out';
     this.expert = null;
     this.queue = [];
+    this.queueTotal = 0;
     this.offer = null;
     this.answering = false;
     this.activeSession = null;
@@ -183,6 +186,7 @@ class ConsoleClient {
         this.expert = msg.expert;
         this.available = msg.available;
         this.queue = msg.queue;
+        this.queueTotal = msg.queue_total;
         this.offer = msg.offer;
         this.answering = false;
         this.activeSession = msg.active_session;
@@ -191,6 +195,7 @@ class ConsoleClient {
         break;
       case 'queue_update':
         this.queue = msg.queue;
+        this.queueTotal = msg.queue_total;
         break;
       case 'offered':
         this.offer = msg.offer;

@@ -381,9 +381,14 @@ expert: ExpertProfile,
  */
 available: boolean, 
 /**
- * Requests waiting for any expert.
+ * Requests waiting that this expert could take, oldest first, at most
+ * [`crate::MAX_CONSOLE_QUEUE`].
  */
 queue: Array<QueueEntry>, 
+/**
+ * How many requests this expert could take wait in all.
+ */
+queue_total: number, 
 /**
  * The offer ringing now, if any.
  */
@@ -393,9 +398,14 @@ offer: Offer | null,
  */
 active_session: string | null, } | { "type": "queue_update", 
 /**
- * Requests waiting for any expert.
+ * Requests waiting that this expert could take, oldest first, at most
+ * [`crate::MAX_CONSOLE_QUEUE`].
  */
-queue: Array<QueueEntry>, } | { "type": "offered", 
+queue: Array<QueueEntry>, 
+/**
+ * How many requests this expert could take wait in all.
+ */
+queue_total: number, } | { "type": "offered", 
 /**
  * The offer.
  */

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use instant_share_protocol::{
-    ApiError, ErrorCode, ExpertProfile, Offer, QueueEntry, ServerMessage,
+    ApiError, ErrorCode, ExpertProfile, Offer, QueueEntry, ServerMessage, MAX_CONSOLE_QUEUE,
 };
 
 use super::{frame, Conn, ExpertLive, Hub, Identity, Now};
@@ -149,20 +149,19 @@ impl Hub {
             .dispatcher
             .offer_of(expert)
             .and_then(|(session, expires_at)| {
-                let entry = self
-                    .queue_entries()
-                    .into_iter()
-                    .find(|e| &e.session_id == session)?;
+                let entry = self.entry_of(session)?;
                 let now = Now::get();
                 Some(Offer {
                     entry,
                     expires_at: now.millis_at(expires_at),
                 })
             });
+        let (queue, queue_total) = self.queue_for(expert);
         ServerMessage::ConsoleWelcome {
             expert: profile,
             available: self.dispatcher.is_available(expert),
-            queue: self.queue_for(expert),
+            queue,
+            queue_total,
             offer,
             active_session: self.dispatcher.active_session_of(expert).cloned(),
         }
@@ -178,16 +177,24 @@ impl Hub {
         })
     }
 
-    /// The waiting requests an expert could take.
-    pub(super) fn queue_for(&self, expert: &str) -> Vec<QueueEntry> {
-        let skills = self
-            .experts
-            .get(expert)
-            .map(|e| e.profile.skills.clone())
-            .unwrap_or_default();
-        self.queue_entries()
-            .into_iter()
-            .filter(|q| skills.contains(&q.topic))
-            .collect()
+    /// The first waiting requests an expert could take, and how many there are in all.
+    pub(super) fn queue_for(&self, expert: &str) -> (Vec<QueueEntry>, u32) {
+        let Some(e) = self.experts.get(expert) else {
+            return (vec![], 0);
+        };
+        let mut total = 0u32;
+        let mut listed = Vec::new();
+        for q in self.dispatcher.queue() {
+            if !e.profile.skills.contains(&q.topic) {
+                continue;
+            }
+            total += 1;
+            if listed.len() < MAX_CONSOLE_QUEUE {
+                if let Some(entry) = self.queue_entry(q) {
+                    listed.push(entry);
+                }
+            }
+        }
+        (listed, total)
     }
 }

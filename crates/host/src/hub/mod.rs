@@ -178,7 +178,7 @@ impl Hub {
 
     /// (waiting requests, live sessions, available experts), for `/metrics`.
     pub fn gauges(&self) -> (usize, usize, usize) {
-        let waiting = self.dispatcher.queue().len();
+        let waiting = self.dispatcher.waiting_len();
         let active = self
             .experts
             .keys()

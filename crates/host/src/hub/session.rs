@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use instant_share_core::{lifecycle, snapshot, Output};
+use instant_share_core::{lifecycle, snapshot, Output, QueuedRequest};
 use instant_share_protocol::{
     ApiError, ChatMessage, EndReason, ErrorCode, Offer, Participant, QueueEntry, Role, ServerFrame,
     ServerMessage, SessionSnapshot, SessionStatus, SharePointer, WithdrawReason, MAX_CHAT_CHARS,
@@ -477,11 +477,7 @@ impl Hub {
                         Some((None, None)),
                         fx,
                     );
-                    if let Some(entry) = self
-                        .queue_entries()
-                        .into_iter()
-                        .find(|e| e.session_id == session)
-                    {
+                    if let Some(entry) = self.entry_of(&session) {
                         let offer = Offer {
                             entry,
                             expires_at: now.millis_at(expires_at),
@@ -593,31 +589,40 @@ impl Hub {
                 self.event(now, &q.session, msg, fx);
             }
         }
-        let experts: Vec<String> = self.experts.keys().cloned().collect();
-        for e in experts {
-            let queue = self.queue_for(&e);
-            self.to_consoles(&e, ServerMessage::QueueUpdate { queue }, fx);
+        let watching: Vec<String> = self
+            .experts
+            .iter()
+            .filter(|(_, e)| !e.consoles.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for e in watching {
+            let (queue, queue_total) = self.queue_for(&e);
+            self.to_consoles(&e, ServerMessage::QueueUpdate { queue, queue_total }, fx);
         }
     }
 
-    /// Every waiting request, oldest first.
-    pub(super) fn queue_entries(&self) -> Vec<QueueEntry> {
-        self.dispatcher
+    /// A waiting request as consoles list it.
+    pub(super) fn queue_entry(&self, q: QueuedRequest) -> Option<QueueEntry> {
+        let s = self.sessions.get(&q.session)?;
+        Some(QueueEntry {
+            session_id: q.session,
+            topic: s.record.topic.clone(),
+            note: s.record.note.clone(),
+            requester_name: s.record.requester_name.clone(),
+            client: s.record.client.clone(),
+            waiting_since: s.record.created_at,
+            position: q.position,
+        })
+    }
+
+    /// The queue entry of one waiting session.
+    pub(super) fn entry_of(&self, session: &str) -> Option<QueueEntry> {
+        let q = self
+            .dispatcher
             .queue()
             .into_iter()
-            .filter_map(|q| {
-                let s = self.sessions.get(&q.session)?;
-                Some(QueueEntry {
-                    session_id: q.session,
-                    topic: s.record.topic.clone(),
-                    note: s.record.note.clone(),
-                    requester_name: s.record.requester_name.clone(),
-                    client: s.record.client.clone(),
-                    waiting_since: s.record.created_at,
-                    position: q.position,
-                })
-            })
-            .collect()
+            .find(|q| q.session == session)?;
+        self.queue_entry(q)
     }
 
     /// A message to every console of one expert.
