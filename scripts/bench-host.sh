@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Host figures for BENCHMARKS.md: POST /api/v1/shares -> pointer at 1, 100 and 1,000 concurrent
+# requesters, and request -> ring on an expert console. Each measurement runs against a fresh
+# release host on loopback with a fresh SQLite file.
+#
+#   scripts/bench-host.sh [--requests-per-requester N]
+set -euo pipefail
+# shellcheck source=env.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
+cd "$INSTANT_SHARE_ROOT"
+
+per=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --requests-per-requester) per="$2"; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+echo "building the release host and the load example"
+cargo build --release -q -p instant-share-host --bin instant-share-host --example share_load
+bin="$CARGO_TARGET_DIR/release/instant-share-host"
+load="$CARGO_TARGET_DIR/release/examples/share_load"
+
+work=$(mktemp -d)
+host_pid=""
+stop_host() {
+  if [ -n "$host_pid" ]; then
+    kill "$host_pid" 2>/dev/null || true
+    wait "$host_pid" 2>/dev/null || true
+    host_pid=""
+  fi
+}
+trap 'stop_host; rm -rf "$work"' EXIT
+
+# start_host NAME: a fresh host on a free port; sets url and db.
+start_host() {
+  db="$work/$1.sqlite3"
+  INSTANT_SHARE_LOG=warn "$bin" serve --demo --listen 127.0.0.1:0 --database "$db" \
+    --ui-dir ui/dist >"$work/$1.out" 2>"$work/$1.err" &
+  host_pid=$!
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^instant-share-host listening on //p' "$work/$1.out")
+    [ -n "$url" ] && grep -q '^enrolment code' "$work/$1.out" && return 0
+    sleep 0.1
+  done
+  echo "the host did not start:" >&2
+  cat "$work/$1.err" >&2
+  exit 1
+}
+
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
+for c in 1 100 1000; do
+  start_host "shares-$c"
+  "$load" shares --url "$url" --database "$db" --host-bin "$bin" --concurrency "$c" --requests $((c * per))
+  stop_host
+done
+start_host ring
+"$load" ring --url "$url" --database "$db" --host-bin "$bin" --runs 200
+stop_host
