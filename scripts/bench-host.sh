@@ -53,7 +53,9 @@ echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
 for c in 1 100 1000; do
   start_host "shares-$c"
-  "$load" shares --url "$url" --database "$db" --host-bin "$bin" --concurrency "$c" --requests $((c * per))
+  n=$((c * per))
+  [ "$n" -lt 1000 ] && n=1000
+  "$load" shares --url "$url" --database "$db" --host-bin "$bin" --concurrency "$c" --requests "$n"
   stop_host
 done
 start_host ring

@@ -83,8 +83,12 @@ pub enum Output {
         /// The expert.
         expert: ExpertId,
     },
-    /// Queue positions or estimated waits changed: read [`Dispatcher::queue`] again.
-    QueueChanged,
+    /// Queue positions or estimated waits changed for the waiting requests from arrival order
+    /// `from` on (see [`QueuedRequest::order`]); the ones before it are as they were.
+    QueueChanged {
+        /// The first arrival order that may have changed.
+        from: u64,
+    },
 }
 
 /// An input that does not fit the dispatcher's state.
@@ -119,6 +123,8 @@ pub struct QueuedRequest {
     pub estimated_wait: Duration,
     /// The expert being offered it, if any.
     pub offered_to: Option<ExpertId>,
+    /// Arrival order: increases with every request.
+    pub order: u64,
 }
 
 #[derive(Debug)]
@@ -167,9 +173,12 @@ pub struct Dispatcher {
     requests: BTreeMap<SessionKey, Request>,
     /// Requests not yet live (queued or ringing), by arrival: the queue, in order.
     waiting: BTreeMap<u64, SessionKey>,
+    /// Arrival orders of the waiting requests that ring on a console now.
+    ringing: BTreeSet<u64>,
     next_order: u64,
     outputs: VecDeque<Output>,
-    queue_changed: bool,
+    /// The lowest arrival order whose queue position or estimate may have changed.
+    queue_changed: Option<u64>,
     wait: WaitEstimator,
 }
 
@@ -182,9 +191,10 @@ impl Dispatcher {
             experts: BTreeMap::new(),
             requests: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            ringing: BTreeSet::new(),
             next_order: 0,
             outputs: VecDeque::new(),
-            queue_changed: false,
+            queue_changed: None,
             wait,
         }
     }
@@ -240,7 +250,7 @@ impl Dispatcher {
         } else if let Some(session) = e.offer.clone() {
             self.withdraw(&session, WithdrawReason::ExpertUnavailable, false);
         }
-        self.queue_changed = true;
+        self.mark_all();
         self.dispatch(now);
         Ok(())
     }
@@ -297,7 +307,7 @@ impl Dispatcher {
                 passed_by: BTreeSet::new(),
             },
         );
-        self.queue_changed = true;
+        self.mark(self.next_order);
         self.dispatch(now);
         Ok(())
     }
@@ -362,6 +372,7 @@ impl Dispatcher {
         };
         let waited = now.saturating_duration_since(request.created_at);
         self.waiting.remove(&request.order);
+        self.ringing.remove(&request.order);
         let e = self
             .experts
             .get_mut(expert)
@@ -373,7 +384,8 @@ impl Dispatcher {
             session: session.to_owned(),
             expert: expert.to_owned(),
         });
-        self.queue_changed = true;
+        // The estimate per position moved, so every estimate may have.
+        self.mark_all();
         Ok(())
     }
 
@@ -402,6 +414,7 @@ impl Dispatcher {
             .requests
             .get(session)
             .ok_or(RoutingError::UnknownSession)?;
+        let order = request.order;
         let expert = match &request.state {
             RequestState::Queued => None,
             RequestState::Offered { .. } => {
@@ -419,10 +432,11 @@ impl Dispatcher {
             }
         };
         if expert.is_none() {
-            self.queue_changed = true;
+            self.mark(order);
         }
         if let Some(r) = self.requests.remove(session) {
             self.waiting.remove(&r.order);
+            self.ringing.remove(&r.order);
         }
         self.outputs.push_back(Output::Ended {
             session: session.to_owned(),
@@ -499,6 +513,7 @@ impl Dispatcher {
             if let Some(e) = self.experts.get_mut(&expert) {
                 e.available = false;
                 self.outputs.push_back(Output::ExpertAway { expert });
+                self.mark_all();
             }
         }
         for (session, reason) in ended {
@@ -513,20 +528,31 @@ impl Dispatcher {
         if let Some(o) = self.outputs.pop_front() {
             return Some(o);
         }
-        if std::mem::take(&mut self.queue_changed) {
-            return Some(Output::QueueChanged);
+        if let Some(from) = self.queue_changed.take() {
+            return Some(Output::QueueChanged { from });
         }
         None
     }
 
-    /// Every waiting request (queued or ringing), oldest first.
-    pub fn queue(&self) -> Vec<QueuedRequest> {
+    /// Every waiting request (queued or ringing), oldest first, computed as it is read.
+    pub fn waiting(&self) -> impl Iterator<Item = QueuedRequest> + '_ {
+        self.waiting_from(0)
+    }
+
+    /// The waiting requests from arrival order `from` on, with their positions in the whole
+    /// queue. Only the ones returned are cloned.
+    pub fn waiting_from(&self, from: u64) -> impl Iterator<Item = QueuedRequest> + '_ {
+        // Queued requests before `from` count towards the positions of later ones.
+        // Counted from the end, so that the usual case (a new request at the end) costs little.
+        let at_or_after = self.waiting.range(from..).count();
+        let ringing_before = self.ringing.range(..from).count();
+        let before = (self.waiting.len() - at_or_after - ringing_before) as u32;
+        let mut position = before;
         let mut experts_for: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut position = 0;
         self.waiting
-            .values()
-            .filter_map(|key| Some((key, self.requests.get(key)?)))
-            .map(|(key, r)| {
+            .range(from..)
+            .filter_map(|(_, key)| Some((key, self.requests.get(key)?)))
+            .map(move |(key, r)| {
                 let offered_to = match &r.state {
                     RequestState::Offered { expert, .. } => Some(expert.clone()),
                     _ => None,
@@ -547,9 +573,22 @@ impl Dispatcher {
                     position: pos,
                     estimated_wait,
                     offered_to,
+                    order: r.order,
                 }
             })
-            .collect()
+    }
+
+    /// Every waiting request (queued or ringing), oldest first.
+    pub fn queue(&self) -> Vec<QueuedRequest> {
+        self.waiting().collect()
+    }
+
+    /// Where one waiting request stands, if it waits.
+    pub fn waiting_entry(&self, session: &str) -> Option<QueuedRequest> {
+        let order = self.requests.get(session)?.order;
+        self.waiting_from(order)
+            .next()
+            .filter(|q| q.session == session)
     }
 
     /// How many requests wait (queued or ringing).
@@ -563,6 +602,14 @@ impl Dispatcher {
             RequestState::Active { expert, .. } => Some(expert),
             _ => None,
         }
+    }
+
+    fn mark(&mut self, order: u64) {
+        self.queue_changed = Some(self.queue_changed.map_or(order, |o| o.min(order)));
+    }
+
+    fn mark_all(&mut self) {
+        self.queue_changed = Some(0);
     }
 
     fn experts_for(&self, topic: &str) -> usize {
@@ -598,6 +645,8 @@ impl Dispatcher {
         if pass {
             request.passed_by.insert(expert.clone());
         }
+        let order = request.order;
+        self.ringing.remove(&order);
         if let Some(e) = self.experts.get_mut(&expert) {
             e.offer = None;
         }
@@ -606,7 +655,7 @@ impl Dispatcher {
             expert,
             reason,
         });
-        self.queue_changed = true;
+        self.mark(order);
     }
 
     /// Offers queued requests, oldest first, each to the longest-idle free expert with the skill.
@@ -626,6 +675,7 @@ impl Dispatcher {
             .collect();
         for session in queued {
             let request = &self.requests[&session];
+            let order = request.order;
             let best = self
                 .experts
                 .iter()
@@ -639,6 +689,7 @@ impl Dispatcher {
             let Some(expert) = best else { continue };
             let expires_at = now + self.config.offer_timeout;
             if let Some(r) = self.requests.get_mut(&session) {
+                self.ringing.insert(r.order);
                 r.state = RequestState::Offered {
                     expert: expert.clone(),
                     expires_at,
@@ -652,7 +703,7 @@ impl Dispatcher {
                 expert,
                 expires_at,
             });
-            self.queue_changed = true;
+            self.mark(order);
             if !self.experts.values().any(Expert::free) {
                 return;
             }

@@ -80,8 +80,21 @@ impl Observer {
                 assert_eq!(self.live.remove(session), *expert);
                 assert!(self.ended.insert(session.clone()), "ended twice");
             }
-            Output::ExpertAway { .. } | Output::QueueChanged => {}
+            Output::ExpertAway { .. } | Output::QueueChanged { .. } => {}
         }
+    }
+}
+
+/// Drains the outputs as a host would: the observer sees every one, and `known` is updated
+/// only from the part of the queue each `QueueChanged` names.
+fn drain(d: &mut Dispatcher, obs: &mut Observer, known: &mut BTreeMap<String, (u32, Duration)>) {
+    while let Some(o) = d.poll_output() {
+        if let Output::QueueChanged { from } = o {
+            for q in d.waiting_from(from) {
+                known.insert(q.session, (q.position, q.estimated_wait));
+            }
+        }
+        obs.apply(&o);
     }
 }
 
@@ -101,6 +114,8 @@ proptest! {
         let mut now = t0;
         let mut d = Dispatcher::new(cfg.clone());
         let mut obs = Observer::default();
+        // What a host knows of positions and estimates if it reads only what changed.
+        let mut known: BTreeMap<String, (u32, Duration)> = BTreeMap::new();
         let mut created: BTreeMap<String, Instant> = BTreeMap::new();
         for (i, e) in EXPERTS.iter().enumerate() {
             // e0 knows email, e1 network, e2 both.
@@ -138,15 +153,18 @@ proptest! {
                     while let Some(t) = d.poll_timeout().filter(|t| *t <= until) {
                         now = t.max(now);
                         d.handle_timeout(now);
-                        while let Some(o) = d.poll_output() { obs.apply(&o); }
+                        drain(&mut d, &mut obs, &mut known);
                     }
                     now = until;
                 }
             }
-            while let Some(o) = d.poll_output() { obs.apply(&o); }
+            drain(&mut d, &mut obs, &mut known);
 
             // Invariants after every step.
             let q = d.queue();
+            for r in &q {
+                prop_assert_eq!(known.get(&r.session), Some(&(r.position, r.estimated_wait)), "reading only the changed part of the queue missed a change");
+            }
             let mut expected_pos = 0;
             for r in &q {
                 prop_assert!(!obs.ended.contains(&r.session));

@@ -11,7 +11,7 @@ fn secs(s: u64) -> Duration {
 
 fn drain(d: &mut Dispatcher) -> Vec<Output> {
     std::iter::from_fn(|| d.poll_output())
-        .filter(|o| *o != Output::QueueChanged)
+        .filter(|o| !matches!(o, Output::QueueChanged { .. }))
         .collect()
 }
 
@@ -266,7 +266,9 @@ fn positions_and_estimates_follow_the_queue() {
     let q = d.queue();
     assert_eq!(q.iter().map(|r| r.position).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(q[2].estimated_wait, secs(180));
-    assert!(d.poll_output().is_some_and(|o| o == Output::QueueChanged));
+    assert!(d
+        .poll_output()
+        .is_some_and(|o| o == Output::QueueChanged { from: 1 }));
     expert(&mut d, t0 + secs(5), "a", &["email"]);
     let q = d.queue();
     assert_eq!((q[0].position, q[0].offered_to.as_deref()), (0, Some("a")));

@@ -8,7 +8,8 @@
 //! `POST /api/v1/shares` back to back until `--requests` are done; prints p50/p99 of the time
 //! from sending the request to holding the pointer.
 //! `ring`: an expert's console is open and available; each run posts a share and measures until
-//! the console's socket receives the `offered` message (the ring), then declines it.
+//! the console's socket receives the `offered` message (the ring), then declines it and waits
+//! 60 ms (consoles are limited to 20 messages a second).
 
 use std::time::{Duration, Instant};
 
@@ -201,6 +202,9 @@ async fn ring(args: &[String]) -> anyhow::Result<()> {
                             session_id: pointer.session_id.clone(),
                         }))
                         .await?;
+                        // An expert answers a few offers a second at most; the host limits
+                        // console messages to 20 a second.
+                        tokio::time::sleep(Duration::from_millis(60)).await;
                         break;
                     }
                 }

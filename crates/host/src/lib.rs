@@ -209,6 +209,13 @@ impl Host {
             let _ = shutdown_tx.send(true);
         };
         tracing::info!(addr = %self.local_addr, "serving");
+        // Small messages (a ring, a chat line) must not wait for Nagle's algorithm.
+        let listener =
+            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

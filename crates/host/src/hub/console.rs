@@ -184,7 +184,7 @@ impl Hub {
         };
         let mut total = 0u32;
         let mut listed = Vec::new();
-        for q in self.dispatcher.queue() {
+        for q in self.dispatcher.waiting() {
             if !e.profile.skills.contains(&q.topic) {
                 continue;
             }

@@ -568,14 +568,15 @@ impl Hub {
                     tracing::info!(expert, "expert set away after a missed offer");
                     self.console_state(&expert, fx);
                 }
-                Output::QueueChanged => self.queue_changed(now, fx),
+                Output::QueueChanged { from } => self.queue_changed(now, from, fx),
             }
         }
     }
 
     /// Tells waiting requesters their place, and consoles the queue.
-    fn queue_changed(&mut self, now: Now, fx: &mut Effects) {
-        for q in self.dispatcher.queue() {
+    fn queue_changed(&mut self, now: Now, from: u64, fx: &mut Effects) {
+        let changed: Vec<_> = self.dispatcher.waiting_from(from).collect();
+        for q in changed {
             let pos = (q.position, q.estimated_wait.as_secs() as u32);
             let Some(s) = self.sessions.get_mut(&q.session) else {
                 continue;
