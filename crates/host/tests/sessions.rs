@@ -144,34 +144,8 @@ async fn decline_offers_the_next_expert() {
     let host = TestHost::start(Timers::default()).await;
     host.add_expert("alice", &["email"]).await;
     host.add_expert("bob", &["email"]).await;
-    let mut alice = host.console("alice").await;
-    alice
-        .send(&ClientMessage::SetAvailability { available: true })
-        .await;
-    alice
-        .until("available", |m| {
-            matches!(
-                m,
-                ServerMessage::ConsoleWelcome {
-                    available: true,
-                    ..
-                }
-            )
-        })
-        .await;
-    let mut bob = host.console("bob").await;
-    bob.send(&ClientMessage::SetAvailability { available: true })
-        .await;
-    bob.until("available", |m| {
-        matches!(
-            m,
-            ServerMessage::ConsoleWelcome {
-                available: true,
-                ..
-            }
-        )
-    })
-    .await;
+    let mut alice = host.available_console("alice").await;
+    let mut bob = host.available_console("bob").await;
 
     let credential = host.enrol("Ana").await;
     let pointer = host.share(&credential, "email").await;
@@ -221,34 +195,8 @@ async fn an_unanswered_offer_passes_on_after_the_offer_timeout() {
     .await;
     host.add_expert("alice", &["email"]).await;
     host.add_expert("bob", &["email"]).await;
-    let mut alice = host.console("alice").await;
-    alice
-        .send(&ClientMessage::SetAvailability { available: true })
-        .await;
-    alice
-        .until("available", |m| {
-            matches!(
-                m,
-                ServerMessage::ConsoleWelcome {
-                    available: true,
-                    ..
-                }
-            )
-        })
-        .await;
-    let mut bob = host.console("bob").await;
-    bob.send(&ClientMessage::SetAvailability { available: true })
-        .await;
-    bob.until("available", |m| {
-        matches!(
-            m,
-            ServerMessage::ConsoleWelcome {
-                available: true,
-                ..
-            }
-        )
-    })
-    .await;
+    let mut alice = host.available_console("alice").await;
+    let mut bob = host.available_console("bob").await;
 
     let credential = host.enrol("Ana").await;
     let pointer = host.share(&credential, "email").await;

@@ -4,8 +4,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use instant_share_core::snapshot;
-use instant_share_protocol::{ServerFrame, ServerMessage, SessionSnapshot, SessionStatus};
+use instant_share_protocol::{ServerFrame, ServerMessage, SessionStatus};
 
+use super::session::fresh_snapshot;
 use super::{Hub, LiveParticipant, LiveSession, Now};
 use crate::store::OpenSession;
 use crate::writer::Effects;
@@ -16,19 +17,7 @@ impl Hub {
     pub fn restore(&mut self, now: Now, open: Vec<OpenSession>, fx: &mut Effects) {
         for o in open {
             let r = &o.record;
-            let mut snap = SessionSnapshot {
-                session_id: r.id.clone(),
-                topic: r.topic.clone(),
-                note: r.note.clone(),
-                status: SessionStatus::Requested,
-                end_reason: None,
-                queue_position: 0,
-                estimated_wait_secs: 0,
-                participants: vec![],
-                chat: vec![],
-                you: String::new(),
-                created_at: r.created_at,
-            };
+            let mut snap = fresh_snapshot(r);
             let mut events = Vec::with_capacity(o.events.len());
             let mut chat_ids = HashSet::new();
             for (i, e) in o.events.iter().enumerate() {

@@ -15,6 +15,23 @@ use crate::secrets;
 use crate::store::{DeviceRecord, EventRecord, ParticipantRecord, SessionRecord, Write};
 use crate::writer::{Effects, Outbound};
 
+/// The state of a session before its first event.
+pub(super) fn fresh_snapshot(record: &SessionRecord) -> SessionSnapshot {
+    SessionSnapshot {
+        session_id: record.id.clone(),
+        topic: record.topic.clone(),
+        note: record.note.clone(),
+        status: SessionStatus::Requested,
+        end_reason: None,
+        queue_position: 0,
+        estimated_wait_secs: 0,
+        participants: vec![],
+        chat: vec![],
+        you: String::new(),
+        created_at: record.created_at,
+    }
+}
+
 /// A validated share request.
 #[derive(Debug, Clone)]
 pub struct NewShare {
@@ -82,19 +99,7 @@ impl Hub {
             expert_id: None,
         };
         fx.writes.push(Write::CreateSession(record.clone()));
-        let snapshot = SessionSnapshot {
-            session_id: id.clone(),
-            topic: record.topic.clone(),
-            note: record.note.clone(),
-            status: SessionStatus::Requested,
-            end_reason: None,
-            queue_position: 0,
-            estimated_wait_secs: 0,
-            participants: vec![],
-            chat: vec![],
-            you: String::new(),
-            created_at: now.millis,
-        };
+        let snapshot = fresh_snapshot(&record);
         let topic = record.topic.clone();
         self.sessions.insert(
             id.clone(),

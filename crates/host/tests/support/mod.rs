@@ -217,6 +217,26 @@ impl TestHost {
     }
 }
 
+impl TestHost {
+    /// A console whose expert is available, past the welcome that says so.
+    pub async fn available_console(&self, username: &str) -> Ws {
+        let mut ws = self.console(username).await;
+        ws.send(&ClientMessage::SetAvailability { available: true })
+            .await;
+        ws.until("available", |m| {
+            matches!(
+                m,
+                ServerMessage::ConsoleWelcome {
+                    available: true,
+                    ..
+                }
+            )
+        })
+        .await;
+        ws
+    }
+}
+
 impl Drop for TestHost {
     fn drop(&mut self) {
         if let Some(t) = &self.task {
