@@ -37,6 +37,9 @@ pub struct ServeArgs {
     /// Seconds a live session may go without activity.
     #[arg(long, env = "INSTANT_SHARE_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
+    /// Seconds a participant token works (12 hours unless set).
+    #[arg(long, env = "INSTANT_SHARE_TOKEN_LIFETIME_SECS")]
+    pub token_lifetime_secs: Option<u64>,
     /// Create a demo expert (`demo` / `demo-password`) and print a fresh enrolment code.
     #[arg(long, env = "INSTANT_SHARE_DEMO")]
     pub demo: bool,
@@ -55,6 +58,7 @@ struct FileConfig {
     offer_timeout_secs: Option<u64>,
     queue_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
+    token_lifetime_secs: Option<u64>,
     demo: Option<bool>,
     topics: Option<Vec<FileTopic>>,
 }
@@ -168,7 +172,64 @@ impl Config {
             routing,
             topics,
             demo: args.demo || file.demo.unwrap_or(false),
-            token_lifetime: Duration::from_secs(12 * 60 * 60),
+            token_lifetime: Duration::from_secs(
+                args.token_lifetime_secs
+                    .or(file.token_lifetime_secs)
+                    .unwrap_or(12 * 60 * 60)
+                    .max(1),
+            ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("instant-share-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("host.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\noffer_timeout_secs = 5\npublic_url = \"https://help.example.com/\"\n\
+             [[topics]]\nid = \"vpn\"\nlabel = \"VPN\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            offer_timeout_secs: Some(7),
+            ..ServeArgs::default()
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(
+            c.routing.offer_timeout,
+            Duration::from_secs(7),
+            "the flag wins over the file"
+        );
+        assert_eq!(c.public_url.as_deref(), Some("https://help.example.com"));
+        assert_eq!(
+            c.topics,
+            vec![Topic {
+                id: "vpn".into(),
+                label: "VPN".into()
+            }]
+        );
+        assert_eq!(
+            c.routing.queue_timeout,
+            RoutingConfig::default().queue_timeout
+        );
+
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlisten_port = 3\n").unwrap();
+        let err = Config::load(&args).unwrap_err().to_string();
+        assert!(err.contains("not valid"), "{err}");
+        let bad_url = ServeArgs {
+            public_url: Some("help.example.com".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::load(&bad_url).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

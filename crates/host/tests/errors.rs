@@ -170,6 +170,28 @@ async fn bad_tokens_are_refused_and_the_socket_closed() {
 }
 
 #[tokio::test]
+async fn expired_tokens_are_refused() {
+    let host = TestHost::start(Timers {
+        token_lifetime: 1,
+        ..Timers::default()
+    })
+    .await;
+    let credential = host.enrol("Ana").await;
+    let p = host.share(&credential, "email").await;
+    let (ws, _) = Ws::join(host.addr, &p.participant_token).await;
+    ws.close().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut ws = Ws::connect(host.addr).await;
+    ws.hello(&p.participant_token, None).await;
+    let m = ws.next().await.unwrap().msg;
+    assert!(
+        matches!(&m, ServerMessage::Error { error } if error.code == ErrorCode::Unauthenticated && error.message.contains("expired")),
+        "{m:?}"
+    );
+    assert!(ws.next().await.is_none());
+}
+
+#[tokio::test]
 async fn bad_messages_get_typed_errors_and_the_connection_goes_on() {
     let host = TestHost::start(Timers::default()).await;
     let credential = host.enrol("Ana").await;

@@ -191,6 +191,7 @@ async fn an_unanswered_offer_passes_on_after_the_offer_timeout() {
     let host = TestHost::start(Timers {
         offer: 1,
         queue: 600,
+        ..Timers::default()
     })
     .await;
     host.add_expert("alice", &["email"]).await;
@@ -235,6 +236,7 @@ async fn nobody_available_ends_the_request_at_the_queue_timeout() {
     let host = TestHost::start(Timers {
         offer: 20,
         queue: 1,
+        ..Timers::default()
     })
     .await;
     let credential = host.enrol("Ana").await;

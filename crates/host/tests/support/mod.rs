@@ -35,6 +35,7 @@ pub struct TestHost {
 pub struct Timers {
     pub offer: u64,
     pub queue: u64,
+    pub token_lifetime: u64,
 }
 
 impl Default for Timers {
@@ -42,6 +43,7 @@ impl Default for Timers {
         Self {
             offer: 20,
             queue: 600,
+            token_lifetime: 3600,
         }
     }
 }
@@ -62,6 +64,7 @@ impl TestHost {
             listen: Some(addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())),
             offer_timeout_secs: Some(timers.offer),
             queue_timeout_secs: Some(timers.queue),
+            token_lifetime_secs: Some(timers.token_lifetime),
             ui_dir: Some(PathBuf::from("/nonexistent")),
             ..ServeArgs::default()
         };
