@@ -5,9 +5,11 @@ use tauri::State;
 
 use crate::controller::Controller;
 
-/// The state now.
+/// The state now. The window asks for it as soon as its UI has mounted, so the log line marks
+/// "the UI is up" for `scripts/bench-app.sh`.
 #[tauri::command]
 pub fn get_state(controller: State<'_, Controller>) -> AppState {
+    tracing::info!("ui asked for state");
     controller.state()
 }
 
