@@ -1,12 +1,32 @@
 // The desktop app's real window under Xvfb (tauri-driver + WebKitWebDriver), the real host, and
 // the expert console in Chromium: enrol, press Instant share, wait in the queue, get an expert,
-// chat both ways, and see the summary when the expert ends the session.
+// chat both ways, and see the summary when the expert ends the session. Then: closing the
+// window hides it, and the global shortcut (the tray's Instant share) starts a share and
+// brings the window back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Host } from './lib/host.mjs';
 import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { TauriDriver, tid } from './lib/app.mjs';
 import { waitFor } from './lib/wait.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** X ids of the app's visible top-level windows (there is no window manager under Xvfb). */
+async function visibleAppWindows() {
+  try {
+    const { stdout } = await run('xdotool', ['search', '--onlyvisible', '--name', '^Instant Share$']);
+    return stdout.split('\n').filter(Boolean);
+  } catch (error) {
+    if (error.code === 1) return []; // xdotool: nothing found
+    throw error;
+  }
+}
 
 const expert = { username: 'ben', displayName: 'Ben Expert', password: 'another long password' };
 
@@ -126,3 +146,31 @@ async function flow() {
     await app.waitVisible(tid('share-button'), 10_000);
   }).finally(() => context.close());
 }
+
+test('with the window closed, the global shortcut starts a share and shows the window', { timeout: 60_000 }, async () => {
+  try {
+    const windows = await waitFor('the app window on screen', async () => {
+      const ids = await visibleAppWindows();
+      return ids.length ? ids : false;
+    });
+    // Close it as a window manager's close button would: the app hides and keeps running.
+    for (const id of windows) await run('python3', [path.join(here, 'lib', 'wm_close.py'), id]);
+    await waitFor('the window to hide on close', async () => (await visibleAppWindows()).length === 0, {
+      timeout: 5_000,
+    });
+    // The same action as the tray's Instant share, from the keyboard.
+    await run('xdotool', ['key', '--clearmodifiers', 'ctrl+shift+i']);
+    await waitFor('the window to come back', async () => (await visibleAppWindows()).length > 0, { timeout: 10_000 });
+    await app.waitVisible(tid('waiting'), 15_000);
+    const text = await app.waitText(tid('waiting'), (t) => t.includes('Something else'));
+    assert.match(text, /Something else/, 'a quick share asks about "Something else"');
+    await app.screenshot('app-quick-share');
+    await app.click(tid('cancel-share'));
+    await app.waitText(tid('ended-summary'), (t) => /cancelled/i.test(t), 15_000);
+    await app.click(tid('new-share'));
+    await app.waitVisible(tid('share-button'), 10_000);
+  } catch (error) {
+    await app.screenshot('app-quick-share-failure').catch(() => {});
+    throw error;
+  }
+});
