@@ -292,28 +292,10 @@ async fn queue_positions_are_pushed_live_and_cancel_ends_cleanly() {
 async fn a_reconnecting_client_gets_exactly_what_it_missed() {
     let host = TestHost::start(Timers::default()).await;
     host.add_expert("alice", &["email"]).await;
-    let mut console = host.console("alice").await;
-    console
-        .send(&ClientMessage::SetAvailability { available: true })
-        .await;
+    let mut console = host.available_console("alice").await;
     let credential = host.enrol("Ana").await;
     let pointer = host.share(&credential, "email").await;
-    console
-        .until("offer", |m| matches!(m, ServerMessage::Offered { .. }))
-        .await;
-    console
-        .send(&ClientMessage::Accept {
-            session_id: pointer.session_id.clone(),
-        })
-        .await;
-    let ServerMessage::Joined {
-        participant_token, ..
-    } = console
-        .until("joined", |m| matches!(m, ServerMessage::Joined { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let participant_token = console.accept_next(&pointer.session_id).await;
     let (mut requester, _) = Ws::join(host.addr, &pointer.participant_token).await;
     let (mut expert, _) = Ws::join(host.addr, &participant_token).await;
     requester.send(&chat("one", "r1")).await;
@@ -366,28 +348,10 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed() {
 async fn a_host_restart_keeps_the_session() {
     let mut host = TestHost::start(Timers::default()).await;
     host.add_expert("alice", &["email"]).await;
-    let mut console = host.console("alice").await;
-    console
-        .send(&ClientMessage::SetAvailability { available: true })
-        .await;
+    let mut console = host.available_console("alice").await;
     let credential = host.enrol("Ana").await;
     let live = host.share(&credential, "email").await;
-    console
-        .until("offer", |m| matches!(m, ServerMessage::Offered { .. }))
-        .await;
-    console
-        .send(&ClientMessage::Accept {
-            session_id: live.session_id.clone(),
-        })
-        .await;
-    let ServerMessage::Joined {
-        participant_token, ..
-    } = console
-        .until("joined", |m| matches!(m, ServerMessage::Joined { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let participant_token = console.accept_next(&live.session_id).await;
     let waiting = host.share(&credential, "email").await;
     let (mut requester, _) = Ws::join(host.addr, &live.participant_token).await;
     requester.send(&chat("before the restart", "r1")).await;

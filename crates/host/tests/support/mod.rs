@@ -341,6 +341,28 @@ impl Ws {
         }
     }
 
+    /// On a console: waits for the offer of `session`, accepts it, returns the expert's token.
+    pub async fn accept_next(&mut self, session: &str) -> String {
+        self.until(
+            "offer",
+            |m| matches!(m, ServerMessage::Offered { offer } if offer.entry.session_id == session),
+        )
+        .await;
+        self.send(&ClientMessage::Accept {
+            session_id: session.to_owned(),
+        })
+        .await;
+        match self
+            .until("joined", |m| matches!(m, ServerMessage::Joined { .. }))
+            .await
+        {
+            ServerMessage::Joined {
+                participant_token, ..
+            } => participant_token,
+            _ => unreachable!(),
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }
