@@ -134,7 +134,13 @@ export class Host {
           else resolve(stdout);
         },
       );
-      child.stdin.end(stdin ?? '');
+      // A subcommand that reads no input may exit before the pipe is written: its exit status
+      // (above) is what counts, so a broken pipe here is not an error of its own.
+      child.stdin.on('error', (error) => {
+        if (error.code !== 'EPIPE') reject(error);
+      });
+      if (stdin === undefined) child.stdin.destroy();
+      else child.stdin.end(stdin);
     });
   }
 
