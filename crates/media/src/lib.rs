@@ -1,0 +1,14 @@
+//! Instant Share's media engine (knows nothing of Tauri).
+//!
+//! Contract so far: synthetic sources for machines without camera or microphone, built so that
+//! what comes out of a lossy codec can still be checked —
+//! - [`synthetic::TestPattern`]: I420 video, a moving scene with the frame number stamped into
+//!   the pixels as large black and white blocks; [`synthetic::read_stamp`] reads it back from
+//!   decoded pixels (and refuses a misread).
+//! - [`synthetic::Tone`]: a sine tone with a click at the start of every second, for sync and
+//!   for checking that audio arrived ([`synthetic::tone_energy`], [`synthetic::find_clicks`]).
+//!
+//! Device capture (nokhwa, cpal), codecs (VP8, Opus) and the WebRTC peer come with issue #3.
+#![deny(missing_docs)]
+
+pub mod synthetic;
