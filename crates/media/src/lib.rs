@@ -8,7 +8,11 @@
 //! - [`synthetic::Tone`]: a sine tone with a click at the start of every second, for sync and
 //!   for checking that audio arrived ([`synthetic::tone_energy`], [`synthetic::find_clicks`]).
 //!
-//! Device capture (nokhwa, cpal), codecs (VP8, Opus) and the WebRTC peer come with issue #3.
+//! - [`vp8`]: a VP8 encoder and decoder over libvpx (realtime, one thread each; the caller runs
+//!   them on threads of their own so they never block async workers).
+//!
+//! Device capture (nokhwa, cpal), Opus and the WebRTC peer come with issue #3.
 #![deny(missing_docs)]
 
 pub mod synthetic;
+pub mod vp8;

@@ -13,6 +13,7 @@ const BLACK: u8 = 16;
 const WHITE: u8 = 235;
 
 /// One I420 picture: full-resolution luma, then the two chroma planes at half resolution.
+/// The test pattern makes them; the VP8 decoder returns them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// Width in pixels (even).
@@ -25,8 +26,6 @@ pub struct Frame {
     pub u: Vec<u8>,
     /// V plane, `width/2 * height/2` bytes.
     pub v: Vec<u8>,
-    /// The number stamped into it.
-    pub number: u32,
 }
 
 /// Generates the pattern frame after frame.
@@ -88,7 +87,6 @@ impl TestPattern {
             y,
             u,
             v,
-            number,
         }
     }
 }

@@ -1,0 +1,372 @@
+//! VP8 through libvpx: the only unsafe code of the engine, kept to this file.
+//!
+//! Each FFI call's safety rests on the same facts: the codec context is boxed (its address does
+//! not move) and initialised before use and destroyed once in `Drop`; image and data pointers
+//! point into buffers that outlive the call.
+#![allow(unsafe_code)]
+
+use std::mem::MaybeUninit;
+use std::os::raw::{c_int, c_uint};
+use std::ptr;
+
+use vpx_sys as vpx;
+
+use crate::synthetic::Frame;
+
+/// A libvpx failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("VP8 {what} failed: {code:?}")]
+pub struct Vp8Error {
+    /// The call that failed.
+    pub what: &'static str,
+    /// libvpx's code.
+    pub code: vpx::vpx_codec_err_t,
+}
+
+fn check(what: &'static str, code: vpx::vpx_codec_err_t) -> Result<(), Vp8Error> {
+    if code == vpx::vpx_codec_err_t::VPX_CODEC_OK {
+        Ok(())
+    } else {
+        Err(Vp8Error { what, code })
+    }
+}
+
+/// One encoded frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedFrame {
+    /// The VP8 bitstream of the frame.
+    pub data: Vec<u8>,
+    /// Whether it is a keyframe (decodable on its own).
+    pub keyframe: bool,
+}
+
+/// Encoder settings.
+#[derive(Debug, Clone, Copy)]
+pub struct EncoderConfig {
+    /// Picture width (even).
+    pub width: u32,
+    /// Picture height (even).
+    pub height: u32,
+    /// Target bitrate in kbit/s.
+    pub bitrate_kbps: u32,
+    /// Frames a second (the time base).
+    pub fps: u32,
+}
+
+/// A realtime VP8 encoder (no lag, constant bitrate, error resilient).
+pub struct Vp8Encoder {
+    ctx: Box<vpx::vpx_codec_ctx_t>,
+    config: EncoderConfig,
+    pts: i64,
+    buffer: Vec<u8>,
+}
+
+// The context is only reached through `&mut self`.
+unsafe impl Send for Vp8Encoder {}
+
+impl Vp8Encoder {
+    /// An encoder for `config`.
+    pub fn new(config: EncoderConfig) -> Result<Self, Vp8Error> {
+        let invalid = Vp8Error {
+            what: "configuration",
+            code: vpx::vpx_codec_err_t::VPX_CODEC_INVALID_PARAM,
+        };
+        if config.width == 0
+            || config.height == 0
+            || config.width % 2 == 1
+            || config.height % 2 == 1
+            || config.fps == 0
+        {
+            return Err(invalid);
+        }
+        // SAFETY: libvpx fills the whole config; zeroed memory is never read as a Rust enum
+        // before that (mem::zeroed on this struct would be UB: some enums have no 0 variant).
+        let mut cfg = MaybeUninit::<vpx::vpx_codec_enc_cfg_t>::uninit();
+        check("default config", unsafe {
+            vpx::vpx_codec_enc_config_default(vpx::vpx_codec_vp8_cx(), cfg.as_mut_ptr(), 0)
+        })?;
+        // SAFETY: initialised by the successful call above.
+        let mut cfg = unsafe { cfg.assume_init() };
+        cfg.g_w = config.width;
+        cfg.g_h = config.height;
+        cfg.g_timebase = vpx::vpx_rational {
+            num: 1,
+            den: config.fps as c_int,
+        };
+        cfg.rc_target_bitrate = config.bitrate_kbps;
+        cfg.rc_end_usage = vpx::vpx_rc_mode::VPX_CBR;
+        cfg.g_lag_in_frames = 0;
+        cfg.g_threads = 1;
+        cfg.g_error_resilient = vpx::VPX_ERROR_RESILIENT_DEFAULT;
+        cfg.kf_max_dist = 10 * config.fps;
+        // SAFETY: a context is plain data until initialised; the box keeps its address stable.
+        let mut ctx: Box<vpx::vpx_codec_ctx_t> =
+            Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
+        check("encoder init", unsafe {
+            vpx::vpx_codec_enc_init_ver(
+                &mut *ctx,
+                vpx::vpx_codec_vp8_cx(),
+                &cfg,
+                0,
+                vpx::VPX_ENCODER_ABI_VERSION as c_int,
+            )
+        })?;
+        let mut encoder = Self {
+            ctx,
+            config,
+            pts: 0,
+            buffer: Vec::new(),
+        };
+        // Realtime speed: fast enough for 720p30 on one core (MEDIA-NOTES).
+        check("cpu-used", unsafe {
+            vpx::vpx_codec_control_(
+                &mut *encoder.ctx,
+                vpx::vp8e_enc_control_id::VP8E_SET_CPUUSED as c_int,
+                -6 as c_int,
+            )
+        })?;
+        Ok(encoder)
+    }
+
+    /// Encodes one picture of the configured size; `keyframe` forces a keyframe (after a PLI).
+    pub fn encode(&mut self, frame: &Frame, keyframe: bool) -> Result<Vec<EncodedFrame>, Vp8Error> {
+        let (w, h) = (self.config.width as usize, self.config.height as usize);
+        if frame.width != w
+            || frame.height != h
+            || frame.y.len() != w * h
+            || frame.u.len() != w * h / 4
+            || frame.v.len() != w * h / 4
+        {
+            return Err(Vp8Error {
+                what: "encode (picture size)",
+                code: vpx::vpx_codec_err_t::VPX_CODEC_INVALID_PARAM,
+            });
+        }
+        self.buffer.clear();
+        self.buffer.extend_from_slice(&frame.y);
+        self.buffer.extend_from_slice(&frame.u);
+        self.buffer.extend_from_slice(&frame.v);
+        let mut image = MaybeUninit::<vpx::vpx_image_t>::zeroed();
+        // SAFETY: wraps `buffer` (I420, w*h*3/2 bytes, alive for this call) without copying.
+        let wrapped = unsafe {
+            vpx::vpx_img_wrap(
+                image.as_mut_ptr(),
+                vpx::vpx_img_fmt::VPX_IMG_FMT_I420,
+                w as c_uint,
+                h as c_uint,
+                1,
+                self.buffer.as_mut_ptr(),
+            )
+        };
+        if wrapped.is_null() {
+            return Err(Vp8Error {
+                what: "image wrap",
+                code: vpx::vpx_codec_err_t::VPX_CODEC_ERROR,
+            });
+        }
+        let flags = if keyframe {
+            vpx::VPX_EFLAG_FORCE_KF as vpx::vpx_enc_frame_flags_t
+        } else {
+            0
+        };
+        // SAFETY: context initialised; `wrapped` points at `image`, which points into `buffer`.
+        check("encode", unsafe {
+            vpx::vpx_codec_encode(
+                &mut *self.ctx,
+                wrapped,
+                self.pts,
+                1,
+                flags,
+                vpx::VPX_DL_REALTIME as _,
+            )
+        })?;
+        self.pts += 1;
+        let mut out = Vec::new();
+        let mut iter: vpx::vpx_codec_iter_t = ptr::null();
+        loop {
+            // SAFETY: the packet stays valid until the next call on this context.
+            let pkt = unsafe { vpx::vpx_codec_get_cx_data(&mut *self.ctx, &mut iter) };
+            if pkt.is_null() {
+                break;
+            }
+            // SAFETY: non-null packet from libvpx; `frame` is the union member for frame packets.
+            unsafe {
+                if (*pkt).kind == vpx::vpx_codec_cx_pkt_kind::VPX_CODEC_CX_FRAME_PKT {
+                    let f = (*pkt).data.frame;
+                    let data =
+                        std::slice::from_raw_parts(f.buf as *const u8, f.sz as usize).to_vec();
+                    out.push(EncodedFrame {
+                        data,
+                        keyframe: f.flags & vpx::VPX_FRAME_IS_KEY != 0,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Vp8Encoder {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new`, destroyed only here.
+        unsafe { vpx::vpx_codec_destroy(&mut *self.ctx) };
+    }
+}
+
+/// A VP8 decoder.
+pub struct Vp8Decoder {
+    ctx: Box<vpx::vpx_codec_ctx_t>,
+}
+
+// The context is only reached through `&mut self`.
+unsafe impl Send for Vp8Decoder {}
+
+impl Vp8Decoder {
+    /// A decoder (one thread).
+    pub fn new() -> Result<Self, Vp8Error> {
+        let cfg = vpx::vpx_codec_dec_cfg_t {
+            threads: 1,
+            w: 0,
+            h: 0,
+        };
+        // SAFETY: as for the encoder.
+        let mut ctx: Box<vpx::vpx_codec_ctx_t> =
+            Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
+        check("decoder init", unsafe {
+            vpx::vpx_codec_dec_init_ver(
+                &mut *ctx,
+                vpx::vpx_codec_vp8_dx(),
+                &cfg,
+                0,
+                vpx::VPX_DECODER_ABI_VERSION as c_int,
+            )
+        })?;
+        Ok(Self { ctx })
+    }
+
+    /// Decodes one frame's bitstream; returns the pictures it yields (zero or one for VP8).
+    /// A corrupt frame is an error, and the decoder stays usable for the next keyframe.
+    pub fn decode(&mut self, data: &[u8]) -> Result<Vec<Frame>, Vp8Error> {
+        // SAFETY: `data` outlives the call; the context is initialised.
+        check("decode", unsafe {
+            vpx::vpx_codec_decode(
+                &mut *self.ctx,
+                data.as_ptr(),
+                data.len() as c_uint,
+                ptr::null_mut(),
+                0,
+            )
+        })?;
+        let mut out = Vec::new();
+        let mut iter: vpx::vpx_codec_iter_t = ptr::null();
+        loop {
+            // SAFETY: the image stays valid until the next decode on this context.
+            let img = unsafe { vpx::vpx_codec_get_frame(&mut *self.ctx, &mut iter) };
+            if img.is_null() {
+                break;
+            }
+            // SAFETY: a non-null I420 image from libvpx with the given strides and sizes.
+            out.push(unsafe { copy_i420(&*img) });
+        }
+        Ok(out)
+    }
+}
+
+/// Copies a libvpx I420 image (with row strides) into a tightly packed [`Frame`].
+///
+/// # Safety
+/// `img` must be a valid I420 image whose planes hold `d_h` (luma) and `d_h/2` (chroma) rows.
+unsafe fn copy_i420(img: &vpx::vpx_image_t) -> Frame {
+    let (w, h) = (img.d_w as usize, img.d_h as usize);
+    let plane = |i: usize, pw: usize, ph: usize| {
+        let stride = img.stride[i] as usize;
+        let mut out = Vec::with_capacity(pw * ph);
+        for row in 0..ph {
+            // SAFETY: guaranteed by the caller: every row lies inside plane `i`.
+            let line = unsafe { std::slice::from_raw_parts(img.planes[i].add(row * stride), pw) };
+            out.extend_from_slice(line);
+        }
+        out
+    };
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    Frame {
+        width: w,
+        height: h,
+        y: plane(0, w, h),
+        u: plane(1, cw, ch),
+        v: plane(2, cw, ch),
+    }
+}
+
+impl Drop for Vp8Decoder {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new`, destroyed only here.
+        unsafe { vpx::vpx_codec_destroy(&mut *self.ctx) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{read_stamp, TestPattern};
+
+    fn config() -> EncoderConfig {
+        EncoderConfig {
+            width: 640,
+            height: 480,
+            bitrate_kbps: 800,
+            fps: 30,
+        }
+    }
+
+    #[test]
+    fn the_stamp_survives_a_vp8_round_trip() {
+        let mut pattern = TestPattern::new(640, 480).unwrap();
+        let mut enc = Vp8Encoder::new(config()).unwrap();
+        let mut dec = Vp8Decoder::new().unwrap();
+        let mut read = Vec::new();
+        for i in 0..60 {
+            let frame = pattern.next_frame();
+            for packet in enc.encode(&frame, false).unwrap() {
+                assert_eq!(
+                    packet.keyframe,
+                    i == 0,
+                    "only the first frame is a keyframe"
+                );
+                for picture in dec.decode(&packet.data).unwrap() {
+                    assert_eq!((picture.width, picture.height), (640, 480));
+                    read.push(read_stamp(&picture.y, picture.width, picture.height));
+                }
+            }
+        }
+        let expected: Vec<Option<u16>> = (0..60).map(Some).collect();
+        assert_eq!(read, expected, "every decoded picture carries its number");
+    }
+
+    #[test]
+    fn a_forced_keyframe_is_a_keyframe() {
+        let mut pattern = TestPattern::new(640, 480).unwrap();
+        let mut enc = Vp8Encoder::new(config()).unwrap();
+        enc.encode(&pattern.next_frame(), false).unwrap();
+        let p = enc.encode(&pattern.next_frame(), true).unwrap();
+        assert!(p.iter().all(|f| f.keyframe) && !p.is_empty());
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_crash() {
+        assert!(Vp8Encoder::new(EncoderConfig {
+            width: 641,
+            ..config()
+        })
+        .is_err());
+        let mut enc = Vp8Encoder::new(config()).unwrap();
+        let small = TestPattern::new(320, 240).unwrap().next_frame();
+        assert!(enc.encode(&small, false).is_err());
+        let mut dec = Vp8Decoder::new().unwrap();
+        assert!(dec.decode(&[0x9d, 0x01, 0x2a, 0xff, 0x00, 0x13]).is_err());
+        // Still usable afterwards.
+        let mut pattern = TestPattern::new(640, 480).unwrap();
+        let packets = enc.encode(&pattern.next_frame(), true).unwrap();
+        assert_eq!(dec.decode(&packets[0].data).unwrap().len(), 1);
+    }
+}
