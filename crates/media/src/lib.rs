@@ -8,11 +8,13 @@
 //! - [`synthetic::Tone`]: a sine tone with a click at the start of every second, for sync and
 //!   for checking that audio arrived ([`synthetic::tone_energy`], [`synthetic::find_clicks`]).
 //!
+//! - [`files`]: Y4M video and 16-bit PCM WAV sources and sinks, refusing bad input with typed errors.
 //! - [`vp8`]: a VP8 encoder and decoder over libvpx (realtime, one thread each; the caller runs
 //!   them on threads of their own so they never block async workers).
 //!
 //! Device capture (nokhwa, cpal), Opus and the WebRTC peer come with issue #3.
 #![deny(missing_docs)]
 
+pub mod files;
 pub mod synthetic;
 pub mod vp8;
