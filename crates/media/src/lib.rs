@@ -9,12 +9,14 @@
 //!   for checking that audio arrived ([`synthetic::tone_energy`], [`synthetic::find_clicks`]).
 //!
 //! - [`files`]: Y4M video and 16-bit PCM WAV sources and sinks, refusing bad input with typed errors.
+//! - [`opus`]: Opus encode and decode, 20 ms frames at 48 kHz.
 //! - [`vp8`]: a VP8 encoder and decoder over libvpx (realtime, one thread each; the caller runs
 //!   them on threads of their own so they never block async workers).
 //!
-//! Device capture (nokhwa, cpal), Opus and the WebRTC peer come with issue #3.
+//! Device capture (nokhwa, cpal) and the WebRTC peer come with issue #3.
 #![deny(missing_docs)]
 
 pub mod files;
+pub mod opus;
 pub mod synthetic;
 pub mod vp8;
