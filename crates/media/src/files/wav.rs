@@ -58,10 +58,13 @@ pub fn read_wav<R: Read>(mut input: R) -> Result<Wav, WavError> {
         if len > MAX_DATA {
             return Err(WavError::Malformed(format!("a chunk of {len} bytes")));
         }
-        let mut body = vec![0u8; len as usize + (len as usize & 1)];
-        input
-            .read_exact(&mut body)
-            .map_err(|_| WavError::Malformed("a chunk runs past the end".into()))?;
+        // Read as the bytes come, so that a header cannot make us allocate what is not there.
+        let want = u64::from(len) + u64::from(len & 1);
+        let mut body = Vec::new();
+        (&mut input).take(want).read_to_end(&mut body)?;
+        if (body.len() as u64) < u64::from(len) {
+            return Err(WavError::Malformed("a chunk runs past the end".into()));
+        }
         match id {
             b"fmt " => {
                 if len < 16 {

@@ -134,12 +134,16 @@ impl<R: BufRead> Y4mReader<R> {
             return Err(Y4mError::BadFrame(self.frames));
         }
         let (w, h) = (self.width, self.height);
+        let frames = self.frames;
         let mut plane = |len: usize| -> Result<Vec<u8>, Y4mError> {
-            let mut buf = vec![0u8; len];
-            self.input
-                .read_exact(&mut buf)
-                .map_err(|_| Y4mError::BadFrame(self.frames))?;
-            Ok(buf)
+            // Read as the bytes come, so that a header cannot make us allocate what is not there.
+            let mut buf = Vec::new();
+            (&mut self.input).take(len as u64).read_to_end(&mut buf)?;
+            if buf.len() == len {
+                Ok(buf)
+            } else {
+                Err(Y4mError::BadFrame(frames))
+            }
         };
         let y = plane(w * h)?;
         let u = plane(w * h / 4)?;
