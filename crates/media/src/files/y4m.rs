@@ -76,7 +76,11 @@ impl<R: BufRead> Y4mReader<R> {
         }
         let (mut width, mut height, mut fps) = (None, None, (30, 1));
         for field in fields.filter(|f| !f.is_empty()) {
-            let (tag, value) = field.split_at(1);
+            // The tag is one character, which need not be one byte in hostile input.
+            let Some(first) = field.chars().next() else {
+                continue;
+            };
+            let (tag, value) = field.split_at(first.len_utf8());
             match tag {
                 "W" => width = value.parse::<usize>().ok(),
                 "H" => height = value.parse::<usize>().ok(),
