@@ -65,7 +65,7 @@ impl Hub {
         e.profile = profile;
         e.consoles.push(conn);
         self.process(now, fx);
-        let mut first = vec![frame(self.console_welcome(&id))];
+        let mut first = vec![frame(self.console_welcome(now, &id))];
         first.extend(self.rejoin_link(&id).map(frame));
         Ok((Identity::Console { expert: id }, first))
     }
@@ -94,7 +94,7 @@ impl Hub {
         self.dispatcher
             .set_available(now.instant, expert, available)
             .map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))?;
-        self.console_state(expert, fx);
+        self.console_state(now, expert, fx);
         self.process(now, fx);
         Ok(())
     }
@@ -130,11 +130,11 @@ impl Hub {
     }
 
     /// Sends the expert's consoles their whole state.
-    pub(super) fn console_state(&self, expert: &str, fx: &mut Effects) {
-        self.to_consoles(expert, self.console_welcome(expert), fx);
+    pub(super) fn console_state(&self, now: Now, expert: &str, fx: &mut Effects) {
+        self.to_consoles(expert, self.console_welcome(now, expert), fx);
     }
 
-    fn console_welcome(&self, expert: &str) -> ServerMessage {
+    fn console_welcome(&self, now: Now, expert: &str) -> ServerMessage {
         let profile = self
             .experts
             .get(expert)
@@ -150,7 +150,6 @@ impl Hub {
             .offer_of(expert)
             .and_then(|(session, expires_at)| {
                 let entry = self.entry_of(session)?;
-                let now = Now::get();
                 Some(Offer {
                     entry,
                     expires_at: now.millis_at(expires_at),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use instant_share_core::snapshot;
 use instant_share_protocol::{ServerFrame, ServerMessage, SessionStatus};
 
-use super::session::fresh_snapshot;
+use super::session::{fresh_snapshot, To};
 use super::{Hub, LiveParticipant, LiveSession, Now};
 use crate::store::OpenSession;
 use crate::writer::Effects;
@@ -80,7 +80,7 @@ impl Hub {
                 (SessionStatus::Requested | SessionStatus::Queued | SessionStatus::Offered, _) => {
                     if offered {
                         // The ringing console is gone with the old process.
-                        self.transition(now, &r.id, SessionStatus::Queued, None, fx);
+                        self.transition(now, &r.id, To::Queued, fx);
                     }
                     let created = now.instant_at(r.created_at);
                     let _ = self

@@ -32,6 +32,18 @@ pub(super) fn fresh_snapshot(record: &SessionRecord) -> SessionSnapshot {
     }
 }
 
+/// Where a session moves to; each status carries what it needs.
+pub(super) enum To {
+    /// Back to, or into, the queue.
+    Queued,
+    /// Ringing on an expert's console.
+    Offered,
+    /// Live with this expert.
+    Active(String),
+    /// Over, for this reason.
+    Ended(EndReason),
+}
+
 /// A validated share request.
 #[derive(Debug, Clone)]
 pub struct NewShare {
@@ -114,7 +126,7 @@ impl Hub {
         );
         let (token, expires_at) =
             self.add_participant(now, &id, Role::Requester, &device.employee_name, fx);
-        self.transition(now, &id, SessionStatus::Queued, None, fx);
+        self.transition(now, &id, To::Queued, fx);
         self.metrics.shares_created.inc();
         // The key is fresh, so the dispatcher cannot already know it.
         let _ = self.dispatcher.request(now.instant, &id, &topic);
@@ -426,24 +438,22 @@ impl Hub {
         }
     }
 
-    /// Moves a session to `status`, recording the transition and telling the participants.
-    pub(super) fn transition(
-        &mut self,
-        now: Now,
-        session_id: &str,
-        status: SessionStatus,
-        detail: Option<(Option<String>, Option<EndReason>)>,
-        fx: &mut Effects,
-    ) {
+    /// Moves a session on, recording the transition and telling the participants.
+    pub(super) fn transition(&mut self, now: Now, session_id: &str, to: To, fx: &mut Effects) {
         let Some(session) = self.sessions.get_mut(session_id) else {
             return;
+        };
+        let (status, expert_id, end_reason) = match to {
+            To::Queued => (SessionStatus::Queued, None, None),
+            To::Offered => (SessionStatus::Offered, None, None),
+            To::Active(expert) => (SessionStatus::Active, Some(expert), None),
+            To::Ended(reason) => (SessionStatus::Ended, None, Some(reason)),
         };
         if let Err(e) = lifecycle::check(session.record.status, status) {
             tracing::error!(session = session_id, error = %e, "refused a lifecycle transition");
             return;
         }
         session.record.status = status;
-        let (expert_id, end_reason) = detail.unwrap_or_default();
         if expert_id.is_some() {
             session.record.expert_id.clone_from(&expert_id);
         }
@@ -458,9 +468,9 @@ impl Hub {
             expert_id,
             end_reason,
         });
-        let msg = match (status, end_reason) {
-            (SessionStatus::Ended, Some(reason)) => ServerMessage::Ended { reason },
-            _ => ServerMessage::Status { status },
+        let msg = match end_reason {
+            Some(reason) => ServerMessage::Ended { reason },
+            None => ServerMessage::Status { status },
         };
         self.event(now, session_id, msg, fx);
     }
@@ -475,13 +485,7 @@ impl Hub {
                     expires_at,
                 } => {
                     self.metrics.offers.inc();
-                    self.transition(
-                        now,
-                        &session,
-                        SessionStatus::Offered,
-                        Some((None, None)),
-                        fx,
-                    );
+                    self.transition(now, &session, To::Offered, fx);
                     if let Some(entry) = self.entry_of(&session) {
                         let offer = Offer {
                             entry,
@@ -498,7 +502,7 @@ impl Hub {
                 } => {
                     self.metrics.offers_withdrawn.inc();
                     if reason != WithdrawReason::RequestEnded {
-                        self.transition(now, &session, SessionStatus::Queued, None, fx);
+                        self.transition(now, &session, To::Queued, fx);
                     }
                     self.to_consoles(
                         &expert,
@@ -518,13 +522,7 @@ impl Hub {
                         .map(|e| e.profile.display_name.clone())
                         .unwrap_or_default();
                     let (token, _) = self.add_participant(now, &session, Role::Expert, &name, fx);
-                    self.transition(
-                        now,
-                        &session,
-                        SessionStatus::Active,
-                        Some((Some(expert.clone()), None)),
-                        fx,
-                    );
+                    self.transition(now, &session, To::Active(expert.clone()), fx);
                     let joined = ServerMessage::Joined {
                         session_id: session.clone(),
                         site_url: self.site_url(&session),
@@ -542,13 +540,7 @@ impl Hub {
                     expert,
                 } => {
                     self.metrics.sessions_ended.inc();
-                    self.transition(
-                        now,
-                        &session,
-                        SessionStatus::Ended,
-                        Some((None, Some(reason))),
-                        fx,
-                    );
+                    self.transition(now, &session, To::Ended(reason), fx);
                     if let Some(s) = self.sessions.get(&session) {
                         for c in s.participants.iter().flat_map(|p| &p.conns) {
                             fx.out.push((c.tx.clone(), Outbound::Close));
@@ -571,7 +563,7 @@ impl Hub {
                 }
                 Output::ExpertAway { expert } => {
                     tracing::info!(expert, "expert set away after a missed offer");
-                    self.console_state(&expert, fx);
+                    self.console_state(now, &expert, fx);
                 }
                 Output::QueueChanged { from } => self.queue_changed(now, from, fx),
             }
