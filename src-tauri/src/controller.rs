@@ -421,5 +421,23 @@ fn event_kind(event: &instant_share_client::SessionEvent) -> String {
         SessionEvent::Connection(c) => format!("connection {c:?}"),
         SessionEvent::Ended(r) => format!("ended {r:?}"),
         SessionEvent::Fatal(e) => format!("fatal {:?}", e.code),
+        SessionEvent::Welcomed {
+            resumed,
+            ice_servers,
+        } => {
+            format!(
+                "welcomed resumed={resumed} ice_servers={}",
+                ice_servers.len()
+            )
+        }
+        SessionEvent::Signal { from, signal } => {
+            let kind = match signal {
+                instant_share_protocol::Signal::Offer { .. } => "offer",
+                instant_share_protocol::Signal::Answer { .. } => "answer",
+                instant_share_protocol::Signal::Candidate { .. } => "candidate",
+                instant_share_protocol::Signal::Hangup { .. } => "hangup",
+            };
+            format!("signal {kind} from {from}")
+        }
     }
 }

@@ -227,6 +227,8 @@ impl AppModel {
                     session.end_reason = Some(reason);
                 }
             }
+            // The call's business, not the window state's: the controller hands them on.
+            SessionEvent::Welcomed { .. } | SessionEvent::Signal { .. } => {}
             SessionEvent::Fatal(error) => {
                 self.state.phase = AppPhase::Ended;
                 self.state.connection = ConnectionState::Offline;
@@ -286,6 +288,7 @@ mod tests {
                 role: Role::Requester,
                 display_name: "Ana".into(),
                 online: true,
+                media: Default::default(),
             }],
             chat: vec![],
             you: "me".into(),

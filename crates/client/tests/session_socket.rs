@@ -30,6 +30,7 @@ fn snapshot() -> SessionSnapshot {
             role: Role::Requester,
             display_name: "Ana".into(),
             online: true,
+            media: Default::default(),
         }],
         chat: vec![],
         you: "me".into(),
@@ -94,6 +95,7 @@ async fn resumes_after_a_drop_and_resends_unechoed_chat() {
             snapshot: snapshot(),
             seq: 1,
             resumed: false,
+            ice_servers: Vec::new(),
         },
     )
     .await;
@@ -152,6 +154,7 @@ async fn resumes_after_a_drop_and_resends_unechoed_chat() {
             },
             seq: 2,
             resumed: true,
+            ice_servers: Vec::new(),
         },
     )
     .await;

@@ -2,7 +2,7 @@
 //! means, used by the host to rebuild sessions from its event log and by clients to keep
 //! their view current.
 
-use instant_share_protocol::{ServerMessage, SessionSnapshot, SessionStatus};
+use instant_share_protocol::{MediaState, ServerMessage, SessionSnapshot, SessionStatus};
 
 /// Applies one session event. Messages that are not session events change nothing.
 pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
@@ -41,6 +41,22 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
                 .find(|p| &p.id == participant_id)
             {
                 p.online = *online;
+                if !*online {
+                    // Nothing is sent by someone who is gone.
+                    p.media = MediaState::default();
+                }
+            }
+        }
+        ServerMessage::Media {
+            participant_id,
+            media,
+        } => {
+            if let Some(p) = snapshot
+                .participants
+                .iter_mut()
+                .find(|p| &p.id == participant_id)
+            {
+                p.media = *media;
             }
         }
         ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
@@ -51,6 +67,7 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
             snapshot.estimated_wait_secs = 0;
             for p in &mut snapshot.participants {
                 p.online = false;
+                p.media = MediaState::default();
             }
         }
         _ => {}
@@ -66,6 +83,7 @@ pub fn is_session_event(msg: &ServerMessage) -> bool {
             | ServerMessage::ParticipantJoined { .. }
             | ServerMessage::Presence { .. }
             | ServerMessage::Chat { .. }
+            | ServerMessage::Media { .. }
             | ServerMessage::Ended { .. }
     )
 }
@@ -99,6 +117,7 @@ mod tests {
             role: Role::Requester,
             display_name: "Ana".into(),
             online: true,
+            media: MediaState::default(),
         };
         apply(
             &mut s,

@@ -40,6 +40,24 @@ pub struct ServeArgs {
     /// Seconds a participant token works (12 hours unless set).
     #[arg(long, env = "INSTANT_SHARE_TOKEN_LIFETIME_SECS")]
     pub token_lifetime_secs: Option<u64>,
+    /// A STUN server for peer connections (`stun:host:port`); repeat for more.
+    #[arg(
+        long = "stun-url",
+        env = "INSTANT_SHARE_STUN_URLS",
+        value_delimiter = ','
+    )]
+    pub stun_urls: Vec<String>,
+    /// A TURN server (`turn:host:port?transport=udp`); repeat for more. Needs `--turn-secret`.
+    #[arg(
+        long = "turn-url",
+        env = "INSTANT_SHARE_TURN_URLS",
+        value_delimiter = ','
+    )]
+    pub turn_urls: Vec<String>,
+    /// The secret shared with the TURN server (coturn `static-auth-secret`): the host issues
+    /// each participant a credential that expires with their token.
+    #[arg(long, env = "INSTANT_SHARE_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
     /// Create a demo expert (`demo` / `demo-password`) and print a fresh enrolment code.
     #[arg(long, env = "INSTANT_SHARE_DEMO")]
     pub demo: bool,
@@ -60,6 +78,9 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     token_lifetime_secs: Option<u64>,
     demo: Option<bool>,
+    stun_urls: Option<Vec<String>>,
+    turn_urls: Option<Vec<String>>,
+    turn_secret: Option<String>,
     topics: Option<Vec<FileTopic>>,
 }
 
@@ -89,6 +110,56 @@ pub struct Config {
     pub demo: bool,
     /// Lifetime of participant tokens.
     pub token_lifetime: Duration,
+    /// STUN and TURN servers handed to participants.
+    pub ice: IceConfig,
+}
+
+/// The ICE servers participants are given.
+#[derive(Debug, Clone, Default)]
+pub struct IceConfig {
+    /// STUN addresses.
+    pub stun_urls: Vec<String>,
+    /// TURN addresses.
+    pub turn_urls: Vec<String>,
+    /// Shared secret for TURN credentials (set whenever `turn_urls` is not empty).
+    pub turn_secret: Option<String>,
+}
+
+impl IceConfig {
+    fn load(args: &ServeArgs, file: &mut FileConfig) -> anyhow::Result<Self> {
+        let pick = |flag: &Vec<String>, file: Option<Vec<String>>| {
+            if flag.is_empty() {
+                file.unwrap_or_default()
+            } else {
+                flag.clone()
+            }
+        };
+        let stun_urls = pick(&args.stun_urls, file.stun_urls.take());
+        let turn_urls = pick(&args.turn_urls, file.turn_urls.take());
+        let turn_secret = args
+            .turn_secret
+            .clone()
+            .or(file.turn_secret.take())
+            .filter(|s| !s.is_empty());
+        for url in &stun_urls {
+            if !url.starts_with("stun:") && !url.starts_with("stuns:") {
+                anyhow::bail!("STUN server {url:?} must start with stun: or stuns:");
+            }
+        }
+        for url in &turn_urls {
+            if !url.starts_with("turn:") && !url.starts_with("turns:") {
+                anyhow::bail!("TURN server {url:?} must start with turn: or turns:");
+            }
+        }
+        if !turn_urls.is_empty() && turn_secret.is_none() {
+            anyhow::bail!("TURN servers are set but no --turn-secret to issue credentials with");
+        }
+        Ok(Self {
+            stun_urls,
+            turn_urls,
+            turn_secret,
+        })
+    }
 }
 
 /// The topics a host routes unless its config file says otherwise.
@@ -111,7 +182,7 @@ pub fn default_topics() -> Vec<Topic> {
 impl Config {
     /// Merges flags and environment (already in `args`) over the file over the defaults.
     pub fn load(args: &ServeArgs) -> anyhow::Result<Self> {
-        let file = match &args.config {
+        let mut file = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     anyhow::anyhow!("cannot read the config file {}: {e}", path.display())
@@ -122,6 +193,7 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let ice = IceConfig::load(args, &mut file)?;
         let mut routing = RoutingConfig::default();
         if let Some(s) = args.offer_timeout_secs.or(file.offer_timeout_secs) {
             routing.offer_timeout = Duration::from_secs(s.max(1));
@@ -154,6 +226,7 @@ impl Config {
             None => default_topics(),
         };
         Ok(Self {
+            ice,
             listen: args
                 .listen
                 .or(file.listen)
@@ -230,6 +303,17 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::load(&bad_url).is_err());
+        let turn_without_secret = ServeArgs {
+            turn_urls: vec!["turn:127.0.0.1:3478".into()],
+            ..ServeArgs::default()
+        };
+        let err = Config::load(&turn_without_secret).unwrap_err().to_string();
+        assert!(err.contains("--turn-secret"), "{err}");
+        let bad_stun = ServeArgs {
+            stun_urls: vec!["127.0.0.1:3478".into()],
+            ..ServeArgs::default()
+        };
+        assert!(Config::load(&bad_stun).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -154,6 +154,7 @@ impl Host {
                 topics: config.topics.clone(),
                 routing: config.routing.clone(),
                 token_lifetime: config.token_lifetime,
+                ice: config.ice.clone(),
             },
             metrics.clone(),
         );

@@ -292,6 +292,24 @@ fn handle(
         ) => state
             .with_hub(|hub, now, fx| hub.end_by(now, session, participant, fx))
             .map(|()| None),
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
+            ClientMessage::Signal { to, signal },
+        ) => state
+            .with_hub(|hub, _, fx| hub.signal(session, participant, &to, signal, fx))
+            .map(|()| None),
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
+            ClientMessage::SetMedia { media },
+        ) => state
+            .with_hub(|hub, now, fx| hub.set_media(now, session, participant, media, fx))
+            .map(|()| None),
         (Identity::Console { expert }, ClientMessage::SetAvailability { available }) => state
             .with_hub(|hub, now, fx| hub.set_availability(now, expert, available, fx))
             .map(|()| None),
@@ -301,9 +319,13 @@ fn handle(
         (Identity::Console { expert }, ClientMessage::Decline { session_id }) => state
             .with_hub(|hub, now, fx| hub.decline(now, expert, &session_id, fx))
             .map(|()| None),
-        (Identity::Console { .. }, ClientMessage::Chat { .. } | ClientMessage::EndSession) => {
-            wrong("a session message")
-        }
+        (
+            Identity::Console { .. },
+            ClientMessage::Chat { .. }
+            | ClientMessage::EndSession
+            | ClientMessage::Signal { .. }
+            | ClientMessage::SetMedia { .. },
+        ) => wrong("a session message"),
         (Identity::Participant { .. }, _) => wrong("a console message"),
     }
 }

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     SessionEnded,
     /// The action does not fit the current state (accepting an offer that was withdrawn, …).
     Conflict,
+    /// The participant a message is for has no socket open now (try again when they are back).
+    ParticipantOffline,
     /// A message was larger than [`crate::MAX_WS_MESSAGE_BYTES`].
     MessageTooLarge,
     /// Too many messages or requests in a short time.

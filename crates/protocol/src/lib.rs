@@ -37,3 +37,9 @@ pub const MAX_CONSOLE_QUEUE: usize = 50;
 
 /// Longest note on a share request, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
+
+/// Longest SDP in a [`Signal`], in bytes (a browser's offer with three tracks is ~6 KiB).
+pub const MAX_SDP_BYTES: usize = 12 * 1024;
+
+/// Longest ICE candidate line in a [`Signal`], in bytes.
+pub const MAX_CANDIDATE_BYTES: usize = 1024;

@@ -84,6 +84,93 @@ pub struct Participant {
     pub display_name: String,
     /// Whether they have a socket open now.
     pub online: bool,
+    /// What they send now (all off until they say otherwise).
+    #[serde(default)]
+    pub media: MediaState,
+}
+
+/// Which of a participant's media are live. The app and the console show it next to the name
+/// and as the live indicator; tracks that are off send nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct MediaState {
+    /// The camera is on and sent.
+    pub camera: bool,
+    /// The microphone is on and not muted.
+    pub microphone: bool,
+    /// The screen (or one window) is shared.
+    pub screen: bool,
+}
+
+/// One ICE server for a peer connection, shaped like the browser's `RTCIceServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct IceServer {
+    /// `stun:host:port`, `turn:host:port?transport=udp`, …
+    pub urls: Vec<String>,
+    /// TURN only: the time-limited user name (`<expiry>:<participant>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub username: Option<String>,
+    /// TURN only: the credential for `username` (valid until the expiry in it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub credential: Option<String>,
+}
+
+/// WebRTC signalling between two participants; the host checks its size and passes it on.
+///
+/// Who calls whom: of two participants with media, the one who joined the session first sends
+/// the offer (the requester calls the expert; both call a guest). A call is named by the
+/// offerer's `call_id`; a new offer with a new `call_id` replaces the call (after a reconnect),
+/// and anything naming another `call_id` is stale and ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// An SDP offer.
+    Offer {
+        /// Names the call, chosen by the offerer (1 to 64 characters).
+        call_id: String,
+        /// The session description.
+        sdp: String,
+    },
+    /// The SDP answer to an offer.
+    Answer {
+        /// The offer's `call_id`.
+        call_id: String,
+        /// The session description.
+        sdp: String,
+    },
+    /// A trickled ICE candidate; an empty `candidate` means the sender has no more.
+    Candidate {
+        /// The call it belongs to.
+        call_id: String,
+        /// The candidate line (`candidate:…`), or empty for end of candidates.
+        candidate: String,
+        /// The media section it belongs to.
+        #[serde(default)]
+        #[ts(optional)]
+        sdp_mid: Option<String>,
+        /// The media section's index.
+        #[serde(default)]
+        #[ts(optional)]
+        sdp_m_line_index: Option<u16>,
+    },
+    /// The sender closed the call (the session goes on).
+    Hangup {
+        /// The call.
+        call_id: String,
+    },
+}
+
+impl Signal {
+    /// The call this signal belongs to.
+    pub fn call_id(&self) -> &str {
+        match self {
+            Self::Offer { call_id, .. }
+            | Self::Answer { call_id, .. }
+            | Self::Candidate { call_id, .. }
+            | Self::Hangup { call_id } => call_id,
+        }
+    }
 }
 
 /// A chat message as everyone in the session sees it.
@@ -191,6 +278,18 @@ pub enum ClientMessage {
         #[ts(type = "number")]
         nonce: u64,
     },
+    /// Send WebRTC signalling to another participant of the session (relayed, not stored).
+    Signal {
+        /// The participant it is for.
+        to: String,
+        /// The offer, answer, candidate or hang-up.
+        signal: Signal,
+    },
+    /// Tell everyone which of the sender's media are live now.
+    SetMedia {
+        /// The sender's media now.
+        media: MediaState,
+    },
     /// Console: become available for offers, or away.
     SetAvailability {
         /// `true` = available.
@@ -221,6 +320,10 @@ pub enum ServerMessage {
         seq: u64,
         /// `true` when the events after the client's `last_seq` follow instead of a fresh start.
         resumed: bool,
+        /// ICE servers for this participant's peer connections (TURN credentials are valid
+        /// for the participant token's lifetime); empty: host candidates only.
+        #[serde(default)]
+        ice_servers: Vec<IceServer>,
     },
     /// The requester's place in the queue changed.
     Queue {
@@ -250,6 +353,20 @@ pub enum ServerMessage {
     Chat {
         /// The message.
         message: ChatMessage,
+    },
+    /// A participant's media changed (camera, microphone, screen on or off).
+    Media {
+        /// Who.
+        participant_id: String,
+        /// Their media now.
+        media: MediaState,
+    },
+    /// WebRTC signalling from another participant (not sequenced: a reconnect starts a new call).
+    Signal {
+        /// The participant who sent it.
+        from: String,
+        /// The offer, answer, candidate or hang-up.
+        signal: Signal,
     },
     /// The session is over; the host closes the socket after this.
     Ended {

@@ -6,7 +6,7 @@ export const MAX_WS_MESSAGE_BYTES = 16384;
 export const MAX_CHAT_CHARS = 2000;
 export const MAX_NOTE_CHARS = 500;
 
-export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal" | "host_unreachable" | "keychain";
+export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal" | "host_unreachable" | "keychain";
 
 export type ApiError = { 
 /**
@@ -179,7 +179,11 @@ display_name: string,
 /**
  * Whether they have a socket open now.
  */
-online: boolean, };
+online: boolean, 
+/**
+ * What they send now (all off until they say otherwise).
+ */
+media: MediaState, };
 
 export type ChatMessage = { 
 /**
@@ -313,7 +317,19 @@ client_msg_id: string, } | { "type": "end_session" } | { "type": "ping",
 /**
  * Echoed back.
  */
-nonce: number, } | { "type": "set_availability", 
+nonce: number, } | { "type": "signal", 
+/**
+ * The participant it is for.
+ */
+to: string, 
+/**
+ * The offer, answer, candidate or hang-up.
+ */
+signal: Signal, } | { "type": "set_media", 
+/**
+ * The sender's media now.
+ */
+media: MediaState, } | { "type": "set_availability", 
 /**
  * `true` = available.
  */
@@ -339,7 +355,12 @@ seq: number,
 /**
  * `true` when the events after the client's `last_seq` follow instead of a fresh start.
  */
-resumed: boolean, } | { "type": "queue", 
+resumed: boolean, 
+/**
+ * ICE servers for this participant's peer connections (TURN credentials are valid
+ * for the participant token's lifetime); empty: host candidates only.
+ */
+ice_servers: Array<IceServer>, } | { "type": "queue", 
 /**
  * 1 = next to be offered.
  */
@@ -367,7 +388,23 @@ online: boolean, } | { "type": "chat",
 /**
  * The message.
  */
-message: ChatMessage, } | { "type": "ended", 
+message: ChatMessage, } | { "type": "media", 
+/**
+ * Who.
+ */
+participant_id: string, 
+/**
+ * Their media now.
+ */
+media: MediaState, } | { "type": "signal", 
+/**
+ * The participant who sent it.
+ */
+from: string, 
+/**
+ * The offer, answer, candidate or hang-up.
+ */
+signal: Signal, } | { "type": "ended", 
 /**
  * Why.
  */

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use instant_share_protocol::{
-    ApiError, ClientMessage, ConnectionState, EndReason, ErrorCode, ServerFrame, SessionSnapshot,
-    SessionStatus, MAX_CHAT_CHARS,
+    ApiError, ClientMessage, ConnectionState, EndReason, ErrorCode, IceServer, MediaState,
+    ServerFrame, SessionSnapshot, SessionStatus, Signal, MAX_CHAT_CHARS,
 };
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -35,6 +35,21 @@ pub enum SessionEvent {
     Connection(ConnectionState),
     /// The session is over; the task stops.
     Ended(EndReason),
+    /// The host welcomed a (new) socket: its ICE servers. Calls in progress were signalled on
+    /// the old socket; whoever calls re-offers after this.
+    Welcomed {
+        /// Whether the session resumed where the last socket left off.
+        resumed: bool,
+        /// STUN/TURN servers for peer connections.
+        ice_servers: Vec<IceServer>,
+    },
+    /// WebRTC signalling from another participant.
+    Signal {
+        /// The participant who sent it.
+        from: String,
+        /// What they sent.
+        signal: Signal,
+    },
     /// The host refused this participant for good (for example an expired token); the task
     /// stops.
     Fatal(ApiError),
@@ -43,6 +58,8 @@ pub enum SessionEvent {
 #[derive(Debug)]
 enum Command {
     Chat { client_msg_id: String, text: String },
+    Signal { to: String, signal: Signal },
+    Media(MediaState),
     EndSession,
     Close,
 }
@@ -78,6 +95,20 @@ impl SessionHandle {
             text: text.to_owned(),
         })?;
         Ok(client_msg_id)
+    }
+
+    /// Sends WebRTC signalling to another participant, now if connected. Signals are not kept
+    /// for a later socket: a reconnect starts a new call, with new signals.
+    pub fn send_signal(&self, to: &str, signal: Signal) -> Result<(), ClientError> {
+        self.command(Command::Signal {
+            to: to.to_owned(),
+            signal,
+        })
+    }
+
+    /// Says which media are live; said again after every reconnect.
+    pub fn set_media(&self, media: MediaState) -> Result<(), ClientError> {
+        self.command(Command::Media(media))
     }
 
     /// Ends the session (cancels the request while still waiting). The task reports
@@ -122,6 +153,7 @@ impl SessionConnection {
             events: event_tx,
             commands: command_rx,
             end_requested: false,
+            media: None,
             backoff: Backoff::default(),
             connection: None,
             ping_nonce: 0,
@@ -154,6 +186,8 @@ struct Task {
     events: mpsc::Sender<SessionEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
     end_requested: bool,
+    /// The media state to (re)announce after each welcome.
+    media: Option<MediaState>,
     backoff: Backoff,
     connection: Option<ConnectionState>,
     ping_nonce: u64,
@@ -254,6 +288,17 @@ impl Task {
                 self.end_requested = true;
                 Flow::Retry
             }
+            Some(Command::Media(media)) => {
+                self.media = Some(media);
+                Flow::Retry
+            }
+            Some(Command::Signal { to, .. }) => {
+                tracing::debug!(
+                    to,
+                    "signal dropped: no socket (the call restarts after reconnect)"
+                );
+                Flow::Retry
+            }
             Some(Command::Close) | None => Flow::Stop,
         }
     }
@@ -319,6 +364,13 @@ impl Task {
                             self.end_requested = true;
                             welcomed.then_some(ClientMessage::EndSession)
                         }
+                        Some(Command::Signal { to, signal }) => {
+                            welcomed.then_some(ClientMessage::Signal { to, signal })
+                        }
+                        Some(Command::Media(media)) => {
+                            self.media = Some(media);
+                            welcomed.then_some(ClientMessage::SetMedia { media })
+                        }
                         Some(Command::Close) | None => {
                             let _ = sink.send(Message::Close(None)).await;
                             return Flow::Stop;
@@ -364,11 +416,23 @@ impl Task {
                 self.publish_snapshot().await?;
                 Ok(None)
             }
-            FrameOutcome::Welcomed { resumed } => {
+            FrameOutcome::Signal { from, signal } => {
+                self.emit(SessionEvent::Signal { from, signal }).await?;
+                Ok(None)
+            }
+            FrameOutcome::Welcomed {
+                resumed,
+                ice_servers,
+            } => {
                 tracing::info!(resumed, last_seq = ?self.tracker.last_seq(), "session socket welcomed");
                 self.backoff.reset();
                 self.set_connection(ConnectionState::Connected).await?;
                 self.publish_snapshot().await?;
+                self.emit(SessionEvent::Welcomed {
+                    resumed,
+                    ice_servers,
+                })
+                .await?;
                 if let Some(reason) = self.ended_in_snapshot() {
                     self.emit(SessionEvent::Ended(reason)).await?;
                     return Ok(Some(Flow::Stop));
@@ -379,6 +443,9 @@ impl Task {
                     .iter()
                     .map(|p| p.to_message())
                     .collect();
+                if let Some(media) = self.media {
+                    resend.push(ClientMessage::SetMedia { media });
+                }
                 if self.end_requested {
                     resend.push(ClientMessage::EndSession);
                 }

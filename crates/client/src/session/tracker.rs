@@ -6,8 +6,8 @@
 
 use instant_share_core::snapshot::{apply, is_session_event};
 use instant_share_protocol::{
-    ApiError, ClientMessage, EndReason, ErrorCode, ServerFrame, ServerMessage, SessionSnapshot,
-    PROTOCOL_VERSION,
+    ApiError, ClientMessage, EndReason, ErrorCode, IceServer, ServerFrame, ServerMessage,
+    SessionSnapshot, Signal, PROTOCOL_VERSION,
 };
 
 /// A chat message sent by this client that the host has not echoed back yet.
@@ -40,6 +40,15 @@ pub enum FrameOutcome {
     Welcomed {
         /// Whether the host resumed after our `last_seq` rather than starting afresh.
         resumed: bool,
+        /// ICE servers for this connection's peer connections.
+        ice_servers: Vec<IceServer>,
+    },
+    /// WebRTC signalling from another participant, for the media engine.
+    Signal {
+        /// The participant who sent it.
+        from: String,
+        /// What they sent.
+        signal: Signal,
     },
     /// The session is over (the snapshot changed too).
     Ended(EndReason),
@@ -115,6 +124,7 @@ impl SessionTracker {
                 snapshot,
                 seq,
                 resumed,
+                ice_servers,
             } => {
                 // The welcome's snapshot is the session as of `seq`; events after it follow,
                 // and anything at or before it is already in the snapshot.
@@ -123,8 +133,12 @@ impl SessionTracker {
                 self.snapshot = Some(snapshot);
                 self.last_seq = Some(seq);
                 self.welcomed = true;
-                FrameOutcome::Welcomed { resumed }
+                FrameOutcome::Welcomed {
+                    resumed,
+                    ice_servers,
+                }
             }
+            ServerMessage::Signal { from, signal } => FrameOutcome::Signal { from, signal },
             ServerMessage::Error { error } => {
                 if is_transient(error.code) {
                     FrameOutcome::Refused(error)
@@ -212,6 +226,7 @@ mod tests {
                 role: Role::Requester,
                 display_name: "Ana".into(),
                 online: true,
+                media: Default::default(),
             }],
             chat: vec![],
             you: "me".into(),
@@ -226,6 +241,7 @@ mod tests {
                 snapshot,
                 seq,
                 resumed,
+                ice_servers: Vec::new(),
             },
         }
     }
@@ -282,7 +298,10 @@ mod tests {
         let mut t = SessionTracker::new();
         assert_eq!(
             t.on_frame(welcome(3, snapshot(), false)),
-            FrameOutcome::Welcomed { resumed: false }
+            FrameOutcome::Welcomed {
+                resumed: false,
+                ice_servers: Vec::new()
+            }
         );
         let queue = ServerMessage::Queue {
             position: 1,

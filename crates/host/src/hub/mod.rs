@@ -106,6 +106,8 @@ pub struct HubConfig {
     pub routing: RoutingConfig,
     /// Lifetime of participant tokens.
     pub token_lifetime: Duration,
+    /// STUN and TURN servers for participants' peer connections.
+    pub ice: crate::config::IceConfig,
 }
 
 struct LiveParticipant {

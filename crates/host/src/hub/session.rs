@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use instant_share_core::{lifecycle, snapshot, Output, QueuedRequest};
 use instant_share_protocol::{
-    ApiError, ChatMessage, EndReason, ErrorCode, Offer, Participant, QueueEntry, Role, ServerFrame,
-    ServerMessage, SessionSnapshot, SessionStatus, SharePointer, WithdrawReason, MAX_CHAT_CHARS,
-    MAX_NOTE_CHARS,
+    ApiError, ChatMessage, EndReason, ErrorCode, IceServer, MediaState, Offer, Participant,
+    QueueEntry, Role, ServerFrame, ServerMessage, SessionSnapshot, SessionStatus, SharePointer,
+    Signal, WithdrawReason, MAX_CANDIDATE_BYTES, MAX_CHAT_CHARS, MAX_NOTE_CHARS, MAX_SDP_BYTES,
 };
 
 use super::{encode, frame, Conn, Hub, Identity, LiveParticipant, LiveSession, Now};
+use crate::config::IceConfig;
 use crate::secrets;
 use crate::store::{DeviceRecord, EventRecord, ParticipantRecord, SessionRecord, Write};
 use crate::writer::{Effects, Outbound};
@@ -181,6 +182,11 @@ impl Hub {
         }
         let first = p.conns.is_empty();
         p.conns.push(conn);
+        let ice_servers = ice_servers(
+            &self.config.ice,
+            p.record.expires_at / 1000,
+            &participant_id,
+        );
         let seq = session.events.len() as u64;
         let mut first_out = Vec::new();
         let mut snapshot = session.snapshot.clone();
@@ -193,6 +199,7 @@ impl Hub {
                         snapshot,
                         seq: last,
                         resumed: true,
+                        ice_servers,
                     },
                 }));
                 first_out.extend(
@@ -207,6 +214,7 @@ impl Hub {
                     snapshot,
                     seq,
                     resumed: false,
+                    ice_servers,
                 },
             })),
         }
@@ -312,6 +320,79 @@ impl Hub {
         Ok(())
     }
 
+    /// Passes WebRTC signalling from one participant to another of the same live session.
+    pub fn signal(
+        &mut self,
+        session_id: &str,
+        from: &str,
+        to: &str,
+        signal: Signal,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        validate_signal(&signal)?;
+        if to == from {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "a signal must be for another participant",
+            ));
+        }
+        let session = self.live_session(session_id)?;
+        if session.record.status != SessionStatus::Active {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "calls start once an expert has joined",
+            ));
+        }
+        let target = session
+            .participants
+            .iter()
+            .find(|p| p.record.id == to)
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, "no such participant in this session")
+            })?;
+        // The newest socket is the one a reconnected participant is using.
+        let conn = target.conns.last().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ParticipantOffline,
+                "that participant is not connected now",
+            )
+        })?;
+        let frame = ServerFrame {
+            seq: None,
+            msg: ServerMessage::Signal {
+                from: from.to_owned(),
+                signal,
+            },
+        };
+        fx.out.push((conn.tx.clone(), encode(&frame)));
+        Ok(())
+    }
+
+    /// A participant's camera, microphone or screen went on or off.
+    pub fn set_media(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        media: MediaState,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let session = self.live_session(session_id)?;
+        let unchanged = session
+            .snapshot
+            .participants
+            .iter()
+            .any(|p| p.id == participant_id && p.media == media);
+        if !unchanged {
+            let msg = ServerMessage::Media {
+                participant_id: participant_id.to_owned(),
+                media,
+            };
+            self.event(now, session_id, msg, fx);
+        }
+        Ok(())
+    }
+
     /// A participant ends the session (the requester, before an expert joined: cancels).
     pub fn end_by(
         &mut self,
@@ -388,6 +469,7 @@ impl Hub {
         );
         fx.writes.push(Write::AddParticipant(record.clone()));
         let participant = Participant {
+            media: MediaState::default(),
             id: record.id.clone(),
             role,
             display_name: name.to_owned(),
@@ -636,4 +718,57 @@ impl Hub {
             fx.out.push((c.tx.clone(), out.clone()));
         }
     }
+}
+
+/// The ICE servers one participant is given: STUN as configured, TURN with a credential that
+/// expires with the participant's token.
+fn ice_servers(config: &IceConfig, expires_at_secs: u64, participant_id: &str) -> Vec<IceServer> {
+    let mut out = Vec::new();
+    if !config.stun_urls.is_empty() {
+        out.push(IceServer {
+            urls: config.stun_urls.clone(),
+            username: None,
+            credential: None,
+        });
+    }
+    if let (false, Some(secret)) = (config.turn_urls.is_empty(), &config.turn_secret) {
+        let (username, credential) =
+            secrets::turn_credential(secret, expires_at_secs, participant_id);
+        out.push(IceServer {
+            urls: config.turn_urls.clone(),
+            username: Some(username),
+            credential: Some(credential),
+        });
+    }
+    out
+}
+
+/// Checks a signal's sizes before it is passed on.
+fn validate_signal(signal: &Signal) -> Result<(), ApiError> {
+    let bad = |m: String| Err(ApiError::new(ErrorCode::BadRequest, m));
+    let call_id = signal.call_id();
+    if call_id.is_empty() || call_id.len() > 64 {
+        return bad("call_id must have 1 to 64 characters".into());
+    }
+    match signal {
+        Signal::Offer { sdp, .. } | Signal::Answer { sdp, .. } => {
+            if sdp.is_empty() || sdp.len() > MAX_SDP_BYTES {
+                return bad(format!("an SDP must have 1 to {MAX_SDP_BYTES} bytes"));
+            }
+        }
+        Signal::Candidate {
+            candidate, sdp_mid, ..
+        } => {
+            if candidate.len() > MAX_CANDIDATE_BYTES {
+                return bad(format!(
+                    "a candidate has at most {MAX_CANDIDATE_BYTES} bytes"
+                ));
+            }
+            if sdp_mid.as_ref().is_some_and(|m| m.len() > 32) {
+                return bad("sdp_mid has at most 32 characters".into());
+            }
+        }
+        Signal::Hangup { .. } => {}
+    }
+    Ok(())
 }

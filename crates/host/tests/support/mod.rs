@@ -57,9 +57,27 @@ impl TestHost {
         h
     }
 
+    /// Starts a host with some settings changed.
+    pub async fn start_with(timers: Timers, tweak: impl FnOnce(&mut ServeArgs)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("host.sqlite3");
+        let mut h = Self::start_tweaked(&db, timers, None, tweak).await;
+        h._dir = Some(dir);
+        h
+    }
+
     /// Starts a host on an existing database (a restart), on `addr` if given.
     pub async fn start_on(db: &Path, timers: Timers, addr: Option<SocketAddr>) -> Self {
-        let args = ServeArgs {
+        Self::start_tweaked(db, timers, addr, |_| {}).await
+    }
+
+    async fn start_tweaked(
+        db: &Path,
+        timers: Timers,
+        addr: Option<SocketAddr>,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> Self {
+        let mut args = ServeArgs {
             database: Some(db.to_owned()),
             listen: Some(addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap())),
             offer_timeout_secs: Some(timers.offer),
@@ -68,6 +86,7 @@ impl TestHost {
             ui_dir: Some(PathBuf::from("/nonexistent")),
             ..ServeArgs::default()
         };
+        tweak(&mut args);
         let config = Config::load(&args).unwrap();
         let store = Arc::new(SqliteStore::open(db).await.unwrap());
         let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
@@ -333,6 +352,7 @@ impl Ws {
                 snapshot,
                 seq,
                 resumed: false,
+                ..
             }) => {
                 ws.last_seq = Some(seq);
                 (ws, snapshot)
