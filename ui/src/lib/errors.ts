@@ -4,7 +4,7 @@ import type { ApiError, EndReason, ErrorCode, Role, WithdrawReason } from '../ge
 const ERROR_CODES: readonly ErrorCode[] = [
   'bad_request', 'unauthenticated', 'device_revoked', 'enrolment_code_invalid',
   'enrolment_code_used', 'bad_credentials', 'forbidden', 'not_found', 'session_ended',
-  'conflict', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
+  'conflict', 'participant_offline', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
   'unknown_topic', 'cross_site', 'internal', 'host_unreachable', 'keychain',
 ];
 
@@ -67,6 +67,8 @@ export function describeError(error: ApiError, hostUrl?: string | null): string 
       return "That isn't there any more.";
     case 'conflict':
       return 'Someone else got there first, or it has changed in the meantime.';
+    case 'participant_offline':
+      return 'The other person is not connected right now.';
     case 'forbidden':
       return "You aren't allowed to do that.";
     case 'cross_site':

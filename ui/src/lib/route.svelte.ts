@@ -17,9 +17,12 @@ class Router {
     });
   }
 
-  /** Goes to `path` without reloading the page. */
+  /**
+   * Goes to `path` without reloading the page. The query stays: it holds page-wide options
+   * (`?media=synthetic`) that a reload of the new address must keep.
+   */
   navigate(path: string): void {
-    if (window.location.pathname !== path) history.pushState(null, '', path);
+    if (window.location.pathname !== path) history.pushState(null, '', path + window.location.search);
     this.route = parse(path);
   }
 }

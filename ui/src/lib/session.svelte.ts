@@ -1,15 +1,18 @@
 // A participant's connection to one session over the WebSocket: snapshot, ordered events,
-// resume with `last_seq`, and chat messages kept until the host has them.
+// resume with `last_seq`, and chat messages kept until the host has them. Calls (media/) listen
+// to it for welcomes, session events and signals, and send through it.
 import {
   PROTOCOL_VERSION,
   type ApiError,
   type ChatMessage,
+  type ClientMessage,
   type ConnectionState,
   type ServerFrame,
   type ServerMessage,
   type SessionSnapshot,
 } from '../generated/protocol';
 import { newMessageId } from './ids';
+import type { IceServer, Signal } from './media/wire';
 import { ResilientSocket } from './socket';
 
 /** A chat message sent by this client that the host has not echoed yet. */
@@ -18,6 +21,20 @@ export interface PendingChat {
   text: string;
 }
 
+/** What a listener hears, after the connection's own state has taken it in. */
+export type SessionEvent =
+  /** The host accepted this socket's hello (again, after a reconnect). */
+  | { kind: 'welcome'; resumed: boolean }
+  /** A session event was applied to `snapshot`. */
+  | { kind: 'event'; msg: ServerMessage }
+  /** Signalling from another participant (not a session event: no `seq`). */
+  | { kind: 'signal'; from: string; signal: Signal }
+  /** An error the host answered a call-related message with (e.g. `participant_offline`). */
+  | { kind: 'error'; error: ApiError }
+  | { kind: 'connection'; state: ConnectionState };
+
+/** Errors that concern a call, not the session: the calls handle them, nothing is shown. */
+const CALL_CODES: ReadonlySet<string> = new Set(['participant_offline']);
 const INVALID_CODES: ReadonlySet<string> = new Set(['unauthenticated', 'not_found', 'forbidden']);
 const FATAL_CODES: ReadonlySet<string> = new Set(['unsupported_version', 'hello_expected']);
 
@@ -31,12 +48,15 @@ export class SessionConnection {
   error = $state<ApiError | null>(null);
   /** Sent but not yet confirmed by the host; resent after a reconnect. */
   pending = $state<PendingChat[]>([]);
+  /** STUN/TURN servers from the last welcome. */
+  iceServers = $state.raw<IceServer[]>([]);
 
   #token: string;
   #lastSeq: number | null = null;
   #answered = false;
   #socket: ResilientSocket;
   #retryPendingTimer: ReturnType<typeof setTimeout> | null = null;
+  #listeners = new Set<(event: SessionEvent) => void>();
 
   constructor(token: string) {
     this.#token = token;
@@ -53,8 +73,21 @@ export class SessionConnection {
       frame: (frame) => this.#onFrame(frame),
       state: (state) => {
         this.connection = state;
+        this.#emit({ kind: 'connection', state });
       },
     });
+  }
+
+  /** Hears every welcome, applied event, signal and call error; returns the unsubscribe. */
+  listen(listener: (event: SessionEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Sends a message if the socket is welcomed; `false` when it could not go out now. */
+  send(message: ClientMessage): boolean {
+    if (this.connection !== 'connected') return false;
+    return this.#socket.send(message);
   }
 
   start(): void {
@@ -94,7 +127,13 @@ export class SessionConnection {
     if (msg.type === 'pong') return;
     if (msg.type === 'welcome') {
       this.#answered = true;
+      this.iceServers = msg.ice_servers ?? [];
       this.#onWelcome(msg.snapshot, msg.seq, msg.resumed);
+      if (this.connection === 'connected') this.#emit({ kind: 'welcome', resumed: msg.resumed });
+      return;
+    }
+    if (msg.type === 'signal') {
+      this.#emit({ kind: 'signal', from: msg.from, signal: msg.signal });
       return;
     }
     if (frame.seq !== null) {
@@ -102,6 +141,17 @@ export class SessionConnection {
       this.#lastSeq = frame.seq;
     }
     this.#apply(msg);
+    this.#emit({ kind: 'event', msg });
+  }
+
+  #emit(event: SessionEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (e) {
+        console.error('session listener failed', e);
+      }
+    }
   }
 
   #onWelcome(snapshot: SessionSnapshot, seq: number, resumed: boolean): void {
@@ -138,7 +188,16 @@ export class SessionConnection {
       }
       case 'presence': {
         const p = s.participants.find((x) => x.id === msg.participant_id);
-        if (p) p.online = msg.online;
+        if (p) {
+          p.online = msg.online;
+          // Nothing is sent by someone who is gone (as the host's snapshot says).
+          if (!msg.online) p.media = { camera: false, microphone: false, screen: false };
+        }
+        break;
+      }
+      case 'media': {
+        const p = s.participants.find((x) => x.id === msg.participant_id);
+        if (p) p.media = msg.media;
         break;
       }
       case 'chat': {
@@ -152,6 +211,7 @@ export class SessionConnection {
         s.status = 'ended';
         s.end_reason = msg.reason;
         s.queue_position = 0;
+        for (const p of s.participants) p.media = { camera: false, microphone: false, screen: false };
         this.#socket.stop();
         break;
       default:
@@ -161,6 +221,10 @@ export class SessionConnection {
   }
 
   #onError(error: ApiError): void {
+    if (this.#answered && CALL_CODES.has(error.code)) {
+      this.#emit({ kind: 'error', error });
+      return;
+    }
     const answer = !this.#answered;
     this.#answered = true;
     if (answer && INVALID_CODES.has(error.code)) {

@@ -1,0 +1,290 @@
+// A call through the real host between two Chromium pages: the expert in the console (which
+// starts camera and microphone by itself) and the requester on the co-browse site with the
+// requester's token from a REST share. Both use the synthetic devices (`?media=synthetic`): a
+// test pattern whose frame number is stamped into the pixels, and a tone (440 Hz from the expert,
+// 660 Hz from the requester). The pages' `window.__instantShareMedia` says which stamped frames
+// were shown when, and how loud the remote audio is at a frequency.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Host } from './lib/host.mjs';
+import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { waitFor } from './lib/wait.mjs';
+
+const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
+const EXPERT_TONE = 440;
+const REQUESTER_TONE = 660;
+
+let host;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  host = new Host({ name: 'host-call', offerTimeoutSecs: 30 });
+  await host.addExpert(expert);
+  await host.start();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.stop();
+  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
+});
+
+/** Calls `window.__instantShareMedia[name](...args)` in `page`. */
+function media(page, name, ...args) {
+  return page.evaluate(({ name, args }) => {
+    const api = window.__instantShareMedia;
+    if (!api) throw new Error('window.__instantShareMedia is not there (no session page?)');
+    return api[name](...args);
+  }, { name, args });
+}
+
+/** The page's clock, comparable with the `at` of its records. */
+const pageNow = (page) => page.evaluate(() => performance.timeOrigin + performance.now());
+
+/** The one other participant's call state on `page`. */
+async function remote(page) {
+  const state = await media(page, 'callState');
+  const ids = Object.keys(state);
+  assert.equal(ids.length, 1, `one other participant, got ${JSON.stringify(state)}`);
+  return { id: ids[0], ...state[ids[0]] };
+}
+
+/** Waits until `page`'s call is connected with a call id other than `notCallId`. */
+async function connected(page, label, notCallId = null) {
+  return waitFor(
+    async () => `${label}'s call to be connected (now ${JSON.stringify(await remote(page).catch((e) => e.message))})`,
+    async () => {
+      const r = await remote(page);
+      return r.phase === 'connected' && r.callId !== notCallId ? r : null;
+    },
+    { timeout: 20_000, interval: 100 },
+  );
+}
+
+/**
+ * Asserts that `page` shows `remoteId`'s camera moving: over ~2 s the stamps it read go up
+ * strictly, at least 20 different ones.
+ */
+async function assertVideoFlows(page, remoteId, label, kind = 'camera') {
+  // Wait for the first readable frame, then measure a fresh window.
+  const from = await pageNow(page);
+  await waitFor(`${label} to show a readable stamped frame`, async () => (await media(page, 'received', remoteId, kind)).some((r) => r.at >= from), {
+    timeout: 15_000,
+  });
+  const start = await pageNow(page);
+  const unreadableBefore = await media(page, 'unreadable', remoteId, kind);
+  await delay(2000);
+  const records = (await media(page, 'received', remoteId, kind)).filter((r) => r.at >= start);
+  const unreadable = (await media(page, 'unreadable', remoteId, kind)) - unreadableBefore;
+  const stamps = records.map((r) => r.stamp);
+  for (let i = 1; i < stamps.length; i++) {
+    assert.ok(stamps[i] > stamps[i - 1], `${label}: stamps go up strictly, got ${stamps[i - 1]} then ${stamps[i]} (${stamps.join(',')})`);
+  }
+  const distinct = new Set(stamps).size;
+  assert.ok(distinct >= 20, `${label}: at least 20 different frames in 2 s, got ${distinct} (unreadable: ${unreadable})`);
+  return { distinct, unreadable, skipped: (stamps.at(-1) ?? 0) - (stamps[0] ?? 0) + 1 - distinct };
+}
+
+/** The loudest `audioEnergy` seen over `ms`, sampled every 100 ms. */
+async function peakEnergy(page, remoteId, freq, ms = 1000) {
+  let peak = 0;
+  for (let t = 0; t < ms; t += 100) {
+    peak = Math.max(peak, await media(page, 'audioEnergy', remoteId, freq));
+    await delay(100);
+  }
+  return peak;
+}
+
+/** Waits until `page` hears `remoteId` at `freq` well above `baseline`. */
+async function assertTone(page, remoteId, freq, baseline, label) {
+  const threshold = Math.max(0.01, baseline * 10);
+  const heard = await waitFor(
+    `${label} to hear ${freq} Hz above ${threshold.toFixed(4)}`,
+    async () => {
+      const e = await media(page, 'audioEnergy', remoteId, freq);
+      return e > threshold ? e : null;
+    },
+    { timeout: 10_000, interval: 100 },
+  );
+  return heard;
+}
+
+/** The participant entry of `participantId` (by role) in `page`'s people list. */
+const person = (page, role) => page.locator(`${tid('participant')}[data-role="${role}"]`);
+
+async function waitAttribute(locator, name, value, what) {
+  await waitFor(what, async () => (await locator.getAttribute(name)) === value, { timeout: 10_000 });
+}
+
+test('expert and requester see and hear each other; mute shows on the other side; the call survives a dropped socket and a reload', { timeout: 240_000 }, async () => {
+  const expertContext = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const requesterContext = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const consolePage = await expertContext.newPage();
+  recordPageErrors(consolePage, 'expert', pageErrors);
+  const requesterPage = await requesterContext.newPage();
+  recordPageErrors(requesterPage, 'requester', pageErrors);
+
+  // The requester's session socket goes through a route the test can cut.
+  const requesterSockets = [];
+  await requesterPage.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
+    ws.connectToServer();
+    requesterSockets.push(ws);
+  });
+
+  const body = async () => {
+    // The expert signs in with synthetic devices and becomes available. Starting camera and
+    // microphone on joining is the visible default.
+    await consolePage.goto(`${host.url}/console?media=synthetic`);
+    await consolePage.locator(tid('login-username')).fill(expert.username);
+    await consolePage.locator(tid('login-password')).fill(expert.password);
+    await consolePage.locator(tid('login-submit')).click();
+    await consolePage.locator(tid('availability-toggle')).click();
+    const autostart = consolePage.locator(tid('media-autostart'));
+    await autostart.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await autostart.isChecked(), true, 'auto-start is on by default');
+
+    // A requester asks through the API and opens the site with its token.
+    const device = await host.enrolDevice('Riley Requester');
+    const pointer = await host.requestShare(device.credential, { topic: 'network', note: 'VPN drops every few minutes' });
+    await requesterPage.goto(
+      `${host.url}/s/${pointer.session_id}?media=synthetic&tone=${REQUESTER_TONE}#token=${encodeURIComponent(pointer.participant_token)}`,
+    );
+    await requesterPage.locator(tid('session-view')).waitFor({ state: 'visible', timeout: 10_000 });
+    await requesterPage.locator(tid('media-start')).waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(requesterPage, 'call-requester-waiting');
+
+    // The expert accepts and lands in the session; camera and microphone start by themselves.
+    await consolePage.locator(tid('offer-accept')).click({ timeout: 15_000 });
+    await consolePage.locator(tid('call-view')).waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(consolePage.url(), /\?media=synthetic$/, 'the site keeps the page options');
+    await consolePage.locator(tid('media-live')).waitFor({ state: 'visible', timeout: 10_000 });
+
+    // The requester joined first, so it offers; the call comes up before it sends anything.
+    const first = await connected(requesterPage, 'the requester');
+    assert.equal(first.offerer, true, 'the requester offers');
+    assert.equal(first.role, 'expert');
+    const expertSide = await connected(consolePage, 'the expert');
+    assert.equal(expertSide.offerer, false, 'the expert answers');
+    assert.equal(expertSide.callId, first.callId, 'both sides are in the same call');
+    const [requesterId, expertId] = [expertSide.id, first.id];
+
+    // The requester's microphone is not on yet: what the expert hears from it is the baseline.
+    const silence = await peakEnergy(consolePage, requesterId, REQUESTER_TONE);
+
+    // The requester starts camera and microphone with the button.
+    await requesterPage.locator(tid('media-start')).click();
+    await requesterPage.locator(tid('media-live')).waitFor({ state: 'visible', timeout: 10_000 });
+
+    // Video both ways.
+    const [toExpert, toRequester] = await Promise.all([
+      assertVideoFlows(consolePage, requesterId, 'the expert'),
+      assertVideoFlows(requesterPage, expertId, 'the requester'),
+    ]);
+    console.log(`video in 2 s (frames shown, unreadable, skipped): requester→expert ${JSON.stringify(toExpert)}, expert→requester ${JSON.stringify(toRequester)}`);
+    const firstFrame = await media(consolePage, 'firstFrame', requesterId, 'camera');
+    assert.ok(firstFrame > 0, 'the first frame time is recorded');
+    const sent = await media(requesterPage, 'sent');
+    assert.ok(sent.length > 30 && sent.at(-1).stamp > sent[0].stamp, 'the synthetic camera records what it draws');
+
+    // Audio both ways: each side hears the other's tone well above silence.
+    const heardByExpert = await assertTone(consolePage, requesterId, REQUESTER_TONE, silence, 'the expert');
+    const heardByRequester = await assertTone(requesterPage, expertId, EXPERT_TONE, silence, 'the requester');
+    console.log(`audio: silence ${silence.toFixed(5)}, expert hears ${heardByExpert.toFixed(4)}, requester hears ${heardByRequester.toFixed(4)}`);
+
+    // Both pages show both participants with camera and microphone on.
+    for (const page of [consolePage, requesterPage]) {
+      for (const role of ['expert', 'requester']) {
+        await waitAttribute(person(page, role), 'data-camera', 'true', `${role}'s camera shown as on`);
+        await waitAttribute(person(page, role), 'data-microphone', 'true', `${role}'s microphone shown as on`);
+      }
+    }
+    const stats = await waitFor('stats with a frame rate', async () => {
+      const s = (await media(consolePage, 'stats'))[requesterId];
+      return s?.inbound?.camera?.fps ? s : null;
+    });
+    console.log(`expert's stats of the requester's camera: ${JSON.stringify(stats.inbound.camera)}, rtt ${stats.rttMs} ms`);
+    await screenshot(consolePage, 'call-expert');
+    await screenshot(requesterPage, 'call-requester');
+
+    // The requester shares its screen: the expert gets it large, its frames readable too.
+    await requesterPage.locator(tid('media-screen')).click();
+    await waitAttribute(person(consolePage, 'requester'), 'data-screen', 'true', 'the expert to see the requester sharing');
+    await consolePage.locator(tid('remote-screen')).waitFor({ state: 'visible', timeout: 10_000 });
+    const screen = await assertVideoFlows(consolePage, requesterId, 'the expert, of the shared screen', 'screen');
+    console.log(`shared screen in 2 s: ${JSON.stringify(screen)}`);
+    await screenshot(consolePage, 'call-expert-screen');
+    await screenshot(requesterPage, 'call-requester-sharing');
+    await requesterPage.locator(tid('media-screen')).click();
+    await waitAttribute(person(consolePage, 'requester'), 'data-screen', 'false', 'the expert to see the sharing stop');
+    await consolePage.locator(tid('remote-screen')).waitFor({ state: 'detached', timeout: 10_000 });
+
+    // The requester mutes with the M key: the expert sees it and hears silence.
+    await requesterPage.locator('body').click({ position: { x: 5, y: 5 } });
+    await requesterPage.keyboard.press('m');
+    await waitAttribute(person(consolePage, 'requester'), 'data-microphone', 'false', 'the expert to see the requester muted');
+    assert.equal(await person(consolePage, 'requester').getAttribute('data-camera'), 'true', 'the camera stays on');
+    await consolePage.locator(`${tid('remote-camera')} .mic-off`).waitFor({ state: 'visible', timeout: 5_000 });
+    await waitFor('the expert to hear silence from the muted requester', async () => (await peakEnergy(consolePage, requesterId, REQUESTER_TONE, 500)) < Math.max(0.01, silence * 10), { timeout: 10_000 });
+    await screenshot(consolePage, 'call-expert-requester-muted');
+    await requesterPage.locator(tid('media-mic')).click();
+    await waitAttribute(person(consolePage, 'requester'), 'data-microphone', 'true', 'the expert to see the requester unmuted');
+
+    // The expert mutes with the button and turns the camera off: the requester sees both.
+    await consolePage.locator(tid('media-mic')).click();
+    await consolePage.locator(tid('media-camera')).click();
+    await waitAttribute(person(requesterPage, 'expert'), 'data-microphone', 'false', 'the requester to see the expert muted');
+    await waitAttribute(person(requesterPage, 'expert'), 'data-camera', 'false', 'the requester to see the expert camera off');
+    await waitFor('the requester tile to say the camera is off', async () => (await requesterPage.locator(tid('remote-camera')).getAttribute('data-status')) === 'off');
+    await waitFor('the requester to hear silence from the muted expert', async () => (await peakEnergy(requesterPage, expertId, EXPERT_TONE, 500)) < 0.01, { timeout: 10_000 });
+    await screenshot(requesterPage, 'call-requester-expert-camera-off');
+    await consolePage.locator(tid('media-mic')).click();
+    await consolePage.locator(tid('media-camera')).click();
+    await waitAttribute(person(requesterPage, 'expert'), 'data-camera', 'true', 'the requester to see the expert camera on again');
+    await assertVideoFlows(requesterPage, expertId, 'the requester, after the expert camera came back');
+
+    // The requester's socket drops: it reconnects, is welcomed again and calls anew; its
+    // camera and microphone stay on, so the frame numbers go on.
+    const beforeDrop = await remote(requesterPage);
+    assert.ok(requesterSockets.length >= 1, 'the requester socket went through the route');
+    await requesterSockets.at(-1).close({ code: 4000, reason: 'test drops the socket' });
+    const afterDrop = await connected(requesterPage, 'the requester after its socket dropped', beforeDrop.callId);
+    const expertAfterDrop = await connected(consolePage, 'the expert after the requester socket dropped', beforeDrop.callId);
+    assert.equal(expertAfterDrop.callId, afterDrop.callId, 'the expert took the new call');
+    await assertVideoFlows(consolePage, requesterId, 'the expert, after the requester reconnected');
+    await assertVideoFlows(requesterPage, expertId, 'the requester, after it reconnected');
+    await waitAttribute(person(consolePage, 'requester'), 'data-camera', 'true', 'the requester camera shown on after the reconnect');
+
+    // The requester reloads the page: the token is kept for the tab, the call comes back, and
+    // after pressing start again so do its camera and microphone.
+    await requesterPage.reload();
+    await requesterPage.locator(tid('session-view')).waitFor({ state: 'visible', timeout: 10_000 });
+    const afterReload = await connected(requesterPage, 'the requester after a reload', afterDrop.callId);
+    await connected(consolePage, 'the expert after the requester reloaded', afterDrop.callId);
+    assert.notEqual(afterReload.callId, afterDrop.callId);
+    await assertVideoFlows(requesterPage, expertId, 'the requester, after the reload');
+    await requesterPage.locator(tid('media-start')).click();
+    await assertVideoFlows(consolePage, requesterId, 'the expert, after the requester reloaded');
+    await assertTone(consolePage, requesterId, REQUESTER_TONE, silence, 'the expert, after the requester reloaded');
+
+    // The expert ends the session: the calls close and the devices are released.
+    await consolePage.locator(tid('end-session')).click();
+    for (const page of [consolePage, requesterPage]) {
+      await waitFor('the session to show as ended', async () => (await page.locator(tid('session-status')).getAttribute('data-status')) === 'ended');
+      await waitFor('camera and microphone to be off', async () => {
+        const local = await page.evaluate(() => window.__instantShareMedia?.local() ?? { camera: false, microphone: false });
+        return !local.camera && !local.microphone;
+      });
+    }
+    assert.equal(await consolePage.locator(tid('call-view')).count(), 0, 'no call view once ended');
+  };
+
+  try {
+    await screenshotsOnFailure(expertContext, 'call-expert', () => screenshotsOnFailure(requesterContext, 'call-requester', body));
+  } finally {
+    await expertContext.close();
+    await requesterContext.close();
+  }
+});

@@ -1,0 +1,322 @@
+// This page's own camera, microphone and screen: what is on, which device, and the tracks the
+// calls send. Devices come from a `Sources` (the browser's, or the synthetic ones in tests), so
+// everything above this file is the same with real and fake devices.
+import type { MediaState } from './wire';
+import { mediaMode, type SyntheticOptions } from './options';
+import { SyntheticAudio, SyntheticVideo } from './synthetic';
+
+export interface DeviceChoice {
+  id: string;
+  label: string;
+}
+
+/** Where tracks come from. */
+export interface Sources {
+  /** Camera and microphone together (one permission prompt); either may come back missing. */
+  both(cameraId: string | null, microphoneId: string | null): Promise<{ camera: MediaStreamTrack | null; microphone: MediaStreamTrack | null; error: string | null }>;
+  camera(deviceId: string | null): Promise<MediaStreamTrack>;
+  microphone(deviceId: string | null): Promise<MediaStreamTrack>;
+  screen(): Promise<MediaStreamTrack>;
+  devices(): Promise<{ cameras: DeviceChoice[]; microphones: DeviceChoice[] }>;
+  /** Whether sharing the screen can work here at all. */
+  readonly canShareScreen: boolean;
+}
+
+/** What changed, for the calls to send the new tracks and state. */
+export type LocalListener = () => void;
+
+export class LocalMedia {
+  camera = $state.raw<MediaStreamTrack | null>(null);
+  microphone = $state.raw<MediaStreamTrack | null>(null);
+  screen = $state.raw<MediaStreamTrack | null>(null);
+  /** The microphone is on but sends silence. */
+  micMuted = $state(false);
+  /** Camera and microphone were started (by the button or automatically). */
+  started = $state(false);
+  busy = $state(false);
+  /** The last thing that went wrong, in plain words. */
+  error = $state<string | null>(null);
+  cameras = $state.raw<DeviceChoice[]>([]);
+  microphones = $state.raw<DeviceChoice[]>([]);
+  cameraId = $state<string | null>(null);
+  microphoneId = $state<string | null>(null);
+  /** The camera alone, for the self-view. */
+  selfView = $state.raw<MediaStream | null>(null);
+  /** The shared screen alone, for its preview. */
+  screenView = $state.raw<MediaStream | null>(null);
+
+  readonly sources: Sources;
+  #listeners = new Set<LocalListener>();
+  #onDeviceChange = () => void this.refreshDevices();
+
+  constructor(sources: Sources) {
+    this.sources = sources;
+  }
+
+  /** What this page sends now, as `set_media` says it. */
+  get media(): MediaState {
+    return {
+      camera: this.camera !== null,
+      microphone: this.microphone !== null && !this.micMuted,
+      screen: this.screen !== null,
+    };
+  }
+
+  /** Anything is on: the live indicator shows. */
+  get live(): boolean {
+    const m = this.media;
+    return m.camera || m.microphone || m.screen;
+  }
+
+  listen(listener: LocalListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Starts camera and microphone (the button, or the expert's automatic start). */
+  async start(): Promise<void> {
+    if (this.busy || this.started) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      const got = await this.sources.both(this.cameraId, this.microphoneId);
+      this.#setCamera(got.camera);
+      this.#setMicrophone(got.microphone);
+      this.micMuted = false;
+      this.started = got.camera !== null || got.microphone !== null;
+      this.error = got.error;
+      navigator.mediaDevices?.addEventListener?.('devicechange', this.#onDeviceChange);
+      await this.refreshDevices();
+    } finally {
+      this.busy = false;
+      this.#changed();
+    }
+  }
+
+  /** Mutes or unmutes; without a microphone yet, tries to get one. */
+  async toggleMic(): Promise<void> {
+    if (!this.microphone) {
+      await this.#attempt(async () => this.#setMicrophone(await this.sources.microphone(this.microphoneId)), 'microphone');
+      this.micMuted = false;
+    } else {
+      this.micMuted = !this.micMuted;
+      this.microphone.enabled = !this.micMuted;
+    }
+    this.#changed();
+  }
+
+  /** Turns the camera off (the device is released) or on again. */
+  async toggleCamera(): Promise<void> {
+    if (this.camera) {
+      this.#setCamera(null);
+    } else {
+      await this.#attempt(async () => this.#setCamera(await this.sources.camera(this.cameraId)), 'camera');
+    }
+    this.#changed();
+  }
+
+  async toggleScreen(): Promise<void> {
+    if (this.screen) {
+      this.#setScreen(null);
+    } else {
+      await this.#attempt(async () => this.#setScreen(await this.sources.screen()), 'screen');
+    }
+    this.#changed();
+  }
+
+  async pickCamera(id: string): Promise<void> {
+    this.cameraId = id;
+    if (!this.camera) return;
+    await this.#attempt(async () => this.#setCamera(await this.sources.camera(id)), 'camera');
+    this.#changed();
+  }
+
+  async pickMicrophone(id: string): Promise<void> {
+    this.microphoneId = id;
+    if (!this.microphone) return;
+    await this.#attempt(async () => {
+      this.#setMicrophone(await this.sources.microphone(id));
+      if (this.microphone) this.microphone.enabled = !this.micMuted;
+    }, 'microphone');
+    this.#changed();
+  }
+
+  async refreshDevices(): Promise<void> {
+    try {
+      const { cameras, microphones } = await this.sources.devices();
+      this.cameras = cameras;
+      this.microphones = microphones;
+      this.cameraId ??= (this.camera?.getSettings().deviceId ?? cameras[0]?.id) || null;
+      this.microphoneId ??= (this.microphone?.getSettings().deviceId ?? microphones[0]?.id) || null;
+    } catch {
+      // No device list (an old browser): the pickers stay empty.
+    }
+  }
+
+  /** Stops everything and releases the devices. */
+  stop(): void {
+    navigator.mediaDevices?.removeEventListener?.('devicechange', this.#onDeviceChange);
+    this.#setCamera(null);
+    this.#setMicrophone(null);
+    this.#setScreen(null);
+    this.started = false;
+    this.micMuted = false;
+    this.#changed();
+  }
+
+  async #attempt(action: () => Promise<void>, what: 'camera' | 'microphone' | 'screen'): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      await action();
+      this.started = true;
+    } catch (e) {
+      this.error = describeMediaError(e, what);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #setCamera(track: MediaStreamTrack | null): void {
+    if (this.camera && this.camera !== track) this.camera.stop();
+    this.camera = track;
+    this.selfView = track ? new MediaStream([track]) : null;
+    this.#whenEnded(track, () => this.camera === track && this.#setCamera(null));
+  }
+
+  #setMicrophone(track: MediaStreamTrack | null): void {
+    if (this.microphone && this.microphone !== track) this.microphone.stop();
+    this.microphone = track;
+    this.#whenEnded(track, () => this.microphone === track && this.#setMicrophone(null));
+  }
+
+  #setScreen(track: MediaStreamTrack | null): void {
+    if (this.screen && this.screen !== track) this.screen.stop();
+    this.screen = track;
+    this.screenView = track ? new MediaStream([track]) : null;
+    // The browser's own "Stop sharing" ends the track.
+    this.#whenEnded(track, () => this.screen === track && this.#setScreen(null));
+  }
+
+  #whenEnded(track: MediaStreamTrack | null, then: () => void): void {
+    track?.addEventListener('ended', () => {
+      then();
+      this.#changed();
+    }, { once: true });
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+/** A sentence for a failed getUserMedia/getDisplayMedia. */
+export function describeMediaError(error: unknown, what: 'camera' | 'microphone' | 'screen' | 'camera and microphone'): string {
+  const name = error instanceof DOMException ? error.name : '';
+  switch (name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return what === 'screen'
+        ? 'Screen sharing was not allowed.'
+        : `The browser did not allow the ${what}. Allow it in the address bar and try again.`;
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return `No ${what} was found.`;
+    case 'NotReadableError':
+    case 'AbortError':
+      return `The ${what} is in use by another program, or could not be started.`;
+    default:
+      return `The ${what} could not be started.`;
+  }
+}
+
+/** The browser's devices. */
+export function deviceSources(): Sources {
+  const md = navigator.mediaDevices;
+  const video = (id: string | null): MediaTrackConstraints =>
+    ({ ...(id ? { deviceId: { exact: id } } : {}), width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } });
+  const audio = (id: string | null): MediaTrackConstraints =>
+    ({ ...(id ? { deviceId: { exact: id } } : {}), echoCancellation: true, noiseSuppression: true, autoGainControl: true });
+  const one = async (constraints: MediaStreamConstraints, kind: 'audio' | 'video') => {
+    if (!md?.getUserMedia) throw new DOMException('no getUserMedia', 'NotFoundError');
+    const track = (await md.getUserMedia(constraints)).getTracks().find((t) => t.kind === kind);
+    if (!track) throw new DOMException(`no ${kind} track`, 'NotFoundError');
+    return track;
+  };
+  return {
+    async both(cameraId, microphoneId) {
+      try {
+        const stream = await md.getUserMedia({ video: video(cameraId), audio: audio(microphoneId) });
+        return { camera: stream.getVideoTracks()[0] ?? null, microphone: stream.getAudioTracks()[0] ?? null, error: null };
+      } catch (first) {
+        // One of them may be missing or refused: take what there is.
+        const [camera, microphone] = await Promise.allSettled([
+          one({ video: video(cameraId) }, 'video'),
+          one({ audio: audio(microphoneId) }, 'audio'),
+        ]);
+        const cam = camera.status === 'fulfilled' ? camera.value : null;
+        const mic = microphone.status === 'fulfilled' ? microphone.value : null;
+        let error: string | null = null;
+        if (!cam && !mic) error = describeMediaError(first, 'camera and microphone');
+        else if (!cam && camera.status === 'rejected') error = describeMediaError(camera.reason, 'camera');
+        else if (!mic && microphone.status === 'rejected') error = describeMediaError(microphone.reason, 'microphone');
+        return { camera: cam, microphone: mic, error };
+      }
+    },
+    camera: (id) => one({ video: video(id) }, 'video'),
+    microphone: (id) => one({ audio: audio(id) }, 'audio'),
+    async screen() {
+      if (!md?.getDisplayMedia) throw new DOMException('no getDisplayMedia', 'NotFoundError');
+      const track = (await md.getDisplayMedia({ video: { frameRate: { ideal: 30 } }, audio: false })).getVideoTracks()[0];
+      if (!track) throw new DOMException('no screen track', 'NotFoundError');
+      track.contentHint = 'detail';
+      return track;
+    },
+    async devices() {
+      const all = (await md?.enumerateDevices?.()) ?? [];
+      const pick = (kind: MediaDeviceKind, fallback: string) =>
+        all
+          .filter((d) => d.kind === kind && d.deviceId)
+          .map((d, i) => ({ id: d.deviceId, label: d.label || `${fallback} ${i + 1}` }));
+      return { cameras: pick('videoinput', 'Camera'), microphones: pick('audioinput', 'Microphone') };
+    },
+    canShareScreen: typeof md?.getDisplayMedia === 'function',
+  };
+}
+
+/** The test pattern and tone instead of devices; `label` is drawn into the picture. */
+export function syntheticSources(options: SyntheticOptions, label: () => string): Sources {
+  const stoppable = <T extends { track: MediaStreamTrack; stop(): void }>(source: T) => {
+    source.track.addEventListener('ended', () => source.stop(), { once: true });
+    // Stopping the track (camera off) also stops the drawing or the audio graph.
+    const stop = source.track.stop.bind(source.track);
+    source.track.stop = () => {
+      stop();
+      source.stop();
+    };
+    return source.track;
+  };
+  const camera = async () => stoppable(new SyntheticVideo('camera', options, label()));
+  const microphone = async () => stoppable(new SyntheticAudio(options.toneHz));
+  return {
+    async both() {
+      return { camera: await camera(), microphone: await microphone(), error: null };
+    },
+    camera,
+    microphone,
+    screen: async () => stoppable(new SyntheticVideo('screen', options, label())),
+    async devices() {
+      return {
+        cameras: [{ id: 'synthetic-camera', label: `Test pattern ${options.width}x${options.height}` }],
+        microphones: [{ id: 'synthetic-microphone', label: `Tone ${options.toneHz} Hz` }],
+      };
+    },
+    canShareScreen: true,
+  };
+}
+
+/** The sources this page load uses (`?media=synthetic` or the browser's devices). */
+export function pageSources(label: () => string): Sources {
+  return mediaMode.kind === 'synthetic' ? syntheticSources(mediaMode, label) : deviceSources();
+}
