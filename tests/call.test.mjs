@@ -231,6 +231,17 @@ test('expert and requester see and hear each other; mute shows on the other side
     await screenshot(consolePage, 'call-expert-requester-muted');
     await requesterPage.locator(tid('media-mic')).click();
     await waitAttribute(person(consolePage, 'requester'), 'data-microphone', 'true', 'the expert to see the requester unmuted');
+    // V turns the camera off and on; typing a V into the chat does not.
+    await requesterPage.keyboard.press('v');
+    await waitAttribute(person(consolePage, 'requester'), 'data-camera', 'false', 'the expert to see the requester camera off');
+    await waitFor('the expert tile to say the camera is off', async () => (await consolePage.locator(tid('remote-camera')).getAttribute('data-status')) === 'off');
+    await requesterPage.locator(tid('chat-input')).fill('');
+    await requesterPage.locator(tid('chat-input')).press('v');
+    assert.equal(await requesterPage.locator(tid('media-camera')).getAttribute('aria-pressed'), 'true', 'typing does not toggle the camera');
+    await requesterPage.locator('body').click({ position: { x: 5, y: 5 } });
+    await requesterPage.keyboard.press('v');
+    await waitAttribute(person(consolePage, 'requester'), 'data-camera', 'true', 'the expert to see the requester camera on again');
+    await assertVideoFlows(consolePage, requesterId, 'the expert, after the requester camera came back');
 
     // The expert mutes with the button and turns the camera off: the requester sees both.
     await consolePage.locator(tid('media-mic')).click();

@@ -146,8 +146,8 @@ export class LocalMedia {
       const { cameras, microphones } = await this.sources.devices();
       this.cameras = cameras;
       this.microphones = microphones;
-      this.cameraId ??= (this.camera?.getSettings().deviceId ?? cameras[0]?.id) || null;
-      this.microphoneId ??= (this.microphone?.getSettings().deviceId ?? microphones[0]?.id) || null;
+      this.cameraId = current(this.cameraId, this.camera, cameras);
+      this.microphoneId = current(this.microphoneId, this.microphone, microphones);
     } catch {
       // No device list (an old browser): the pickers stay empty.
     }
@@ -209,6 +209,15 @@ export class LocalMedia {
   #changed(): void {
     for (const listener of this.#listeners) listener();
   }
+}
+
+/** The device in use (or chosen) if the list has it, else the list's first. */
+function current(chosen: string | null, track: MediaStreamTrack | null, list: DeviceChoice[]): string | null {
+  const inUse = track?.getSettings().deviceId;
+  for (const id of [inUse, chosen]) {
+    if (id && list.some((d) => d.id === id)) return id;
+  }
+  return list[0]?.id ?? null;
 }
 
 /** A sentence for a failed getUserMedia/getDisplayMedia. */
