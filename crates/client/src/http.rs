@@ -1,7 +1,8 @@
 //! The host's REST API as the requester uses it.
 
 use instant_share_protocol::{
-    ApiError, EnrolRequest, EnrolResponse, SharePointer, ShareRequest, Topic, TopicList,
+    ApiError, ConsoleTicket, EnrolRequest, EnrolResponse, ExpertProfile, LoginRequest,
+    SharePointer, ShareRequest, Topic, TopicList,
 };
 use reqwest::{Method, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
@@ -66,6 +67,54 @@ impl HostClient {
             Some(credential),
         )
         .await
+    }
+
+    /// `POST /api/v1/expert/login` then `POST /api/v1/expert/ticket`: signs an expert in and
+    /// returns a console ticket (for headless experts: tests, benchmarks, load runs).
+    pub async fn expert_ticket(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<ConsoleTicket, ClientError> {
+        let login = LoginRequest {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        };
+        let url = |path: &str| {
+            self.base
+                .join(path)
+                .map_err(|e| ClientError::InvalidUrl(e.to_string()))
+        };
+        let response = self
+            .http
+            .post(url("api/v1/expert/login")?)
+            .json(&login)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let cookie = response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        let _: ExpertProfile = decode(status, &bytes)?;
+        let cookie = cookie.ok_or_else(|| {
+            ClientError::Protocol("the host signed the expert in without a cookie".into())
+        })?;
+        let response = self
+            .http
+            .post(url("api/v1/expert/ticket")?)
+            .header(reqwest::header::COOKIE, cookie)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        decode(status, &bytes)
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

@@ -13,10 +13,16 @@
 //! - [`vp8`]: a VP8 encoder and decoder over libvpx (realtime, one thread each; the caller runs
 //!   them on threads of their own so they never block async workers).
 //!
-//! Device capture (nokhwa, cpal) and the WebRTC peer come with issue #3.
+//! - [`capture`]: cameras (nokhwa), microphones and speakers (cpal), the X11 screen, and the
+//!   synthetic and file sources and sinks behind the same calls: video as I420 frames with
+//!   their capture time, audio as 20 ms blocks of 48 kHz mono, paced without drift.
+//!
+//! The WebRTC peer comes with issue #3.
 #![deny(missing_docs)]
 
+pub mod capture;
 pub mod files;
 pub mod opus;
+pub mod peer;
 pub mod synthetic;
 pub mod vp8;

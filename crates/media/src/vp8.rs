@@ -56,6 +56,8 @@ pub struct EncoderConfig {
 /// A realtime VP8 encoder (no lag, constant bitrate, error resilient).
 pub struct Vp8Encoder {
     ctx: Box<vpx::vpx_codec_ctx_t>,
+    /// The libvpx configuration in force (changed by [`Vp8Encoder::set_bitrate_kbps`]).
+    cfg: vpx::vpx_codec_enc_cfg_t,
     config: EncoderConfig,
     pts: i64,
     buffer: Vec<u8>,
@@ -113,6 +115,7 @@ impl Vp8Encoder {
         })?;
         let mut encoder = Self {
             ctx,
+            cfg,
             config,
             pts: 0,
             buffer: Vec::new(),
@@ -126,6 +129,30 @@ impl Vp8Encoder {
             )
         })?;
         Ok(encoder)
+    }
+
+    /// Changes the target bitrate (from the bandwidth estimate); takes effect from the next frame.
+    pub fn set_bitrate_kbps(&mut self, kbps: u32) -> Result<(), Vp8Error> {
+        let kbps = kbps.max(1);
+        if kbps == self.cfg.rc_target_bitrate {
+            return Ok(());
+        }
+        self.cfg.rc_target_bitrate = kbps;
+        self.config.bitrate_kbps = kbps;
+        // SAFETY: the context is initialised; the config lives in `self` for the call.
+        check("bitrate", unsafe {
+            vpx::vpx_codec_enc_config_set(&mut *self.ctx, &self.cfg)
+        })
+    }
+
+    /// The target bitrate in force, in kbit/s.
+    pub fn bitrate_kbps(&self) -> u32 {
+        self.config.bitrate_kbps
+    }
+
+    /// The picture size this encoder takes.
+    pub fn size(&self) -> (u32, u32) {
+        (self.config.width, self.config.height)
     }
 
     /// Encodes one picture of the configured size; `keyframe` forces a keyframe (after a PLI).

@@ -185,6 +185,72 @@ online: boolean,
  */
 media: MediaState, };
 
+export type MediaState = { 
+/**
+ * The camera is on and sent.
+ */
+camera: boolean, 
+/**
+ * The microphone is on and not muted.
+ */
+microphone: boolean, 
+/**
+ * The screen (or one window) is shared.
+ */
+screen: boolean, };
+
+export type IceServer = { 
+/**
+ * `stun:host:port`, `turn:host:port?transport=udp`, …
+ */
+urls: Array<string>, 
+/**
+ * TURN only: the time-limited user name (`<expiry>:<participant>`).
+ */
+username?: string, 
+/**
+ * TURN only: the credential for `username` (valid until the expiry in it).
+ */
+credential?: string, };
+
+export type Signal = { "kind": "offer", 
+/**
+ * Names the call, chosen by the offerer (1 to 64 characters).
+ */
+call_id: string, 
+/**
+ * The session description.
+ */
+sdp: string, } | { "kind": "answer", 
+/**
+ * The offer's `call_id`.
+ */
+call_id: string, 
+/**
+ * The session description.
+ */
+sdp: string, } | { "kind": "candidate", 
+/**
+ * The call it belongs to.
+ */
+call_id: string, 
+/**
+ * The candidate line (`candidate:…`), or empty for end of candidates.
+ */
+candidate: string, 
+/**
+ * The media section it belongs to.
+ */
+sdp_mid?: string, 
+/**
+ * The media section's index.
+ */
+sdp_m_line_index?: number, } | { "kind": "hangup", 
+/**
+ * The call.
+ */
+call_id: string, };
+
 export type ChatMessage = { 
 /**
  * The sender's participant id.

@@ -1,0 +1,501 @@
+//! One call: a `webrtc` peer connection with one other participant, set up the way every call
+//! of ours is (see docs/CONTRACT.md, "Calls"): VP8 and Opus only; three m-sections in a fixed
+//! order (microphone, camera, screen); trickle ICE; mDNS off; DTLS server when answering;
+//! NACK, RTCP reports, transport-wide congestion control feeding an estimate, and keyframe
+//! requests delivered to us.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use instant_share_protocol::IceServer;
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::interceptor::{
+    CongestionControlBuilder, Gcc, Registry, Slot, TwccReceiverBuilder, TwccSenderBuilder,
+};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::interceptor_registry::{
+    configure_nack, configure_rtcp_reports,
+};
+use rtc::peer_connection::configuration::media_engine::{
+    MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8,
+};
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::transport::RTCDtlsRole;
+use rtc::peer_connection::transport::RTCIceServer;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind, TYPE_RTCP_FB_CCM, TYPE_RTCP_FB_TRANSPORT_CC,
+};
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::fault::{DropPackets, PacketFaults};
+use super::feedback::{AppFeedback, Estimate};
+use super::{PeerError, TrackKind};
+
+/// VP8's payload type in our offers (the answer may map it to another).
+const VP8_PT: u8 = 96;
+/// Opus's payload type in our offers.
+const OPUS_PT: u8 = 111;
+
+/// The estimate the congestion controller starts from, and its bounds (bits per second).
+pub(crate) const START_BITRATE: f64 = 1_000_000.0;
+const MIN_BITRATE: f64 = 100_000.0;
+const MAX_BITRATE: f64 = 2_500_000.0;
+
+/// What the connection's event handler reports to the session task.
+#[derive(Clone)]
+pub(crate) enum CallInput {
+    /// A local ICE candidate to send (`None`: gathering is complete).
+    Candidate {
+        remote: String,
+        call_id: String,
+        candidate: Option<RTCIceCandidateInit>,
+    },
+    /// The connection's state changed.
+    State {
+        remote: String,
+        call_id: String,
+        state: RTCPeerConnectionState,
+    },
+    /// A remote track started (its first packet arrived).
+    Track {
+        remote: String,
+        call_id: String,
+        track: Arc<dyn TrackRemote>,
+    },
+}
+
+struct Handler {
+    remote: String,
+    call_id: String,
+    tx: mpsc::UnboundedSender<CallInput>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        let candidate = match event.candidate.to_json() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "a local ICE candidate could not be written");
+                return;
+            }
+        };
+        let _ = self.tx.send(CallInput::Candidate {
+            remote: self.remote.clone(),
+            call_id: self.call_id.clone(),
+            candidate,
+        });
+    }
+
+    async fn on_ice_gathering_state_change(
+        &self,
+        state: webrtc::peer_connection::RTCIceGatheringState,
+    ) {
+        if state == webrtc::peer_connection::RTCIceGatheringState::Complete {
+            let _ = self.tx.send(CallInput::Candidate {
+                remote: self.remote.clone(),
+                call_id: self.call_id.clone(),
+                candidate: None,
+            });
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.tx.send(CallInput::State {
+            remote: self.remote.clone(),
+            call_id: self.call_id.clone(),
+            state,
+        });
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.tx.send(CallInput::Track {
+            remote: self.remote.clone(),
+            call_id: self.call_id.clone(),
+            track,
+        });
+    }
+}
+
+/// Where a call's local tracks are written: the track, its SSRC and the negotiated payload type.
+#[derive(Clone)]
+pub(crate) struct Outlet {
+    pub track: Arc<TrackLocalStaticSample>,
+    pub ssrc: u32,
+    pub payload_type: u8,
+}
+
+/// One peer connection with one remote participant.
+pub(crate) struct Call {
+    pub call_id: String,
+    pub offerer: bool,
+    pub pc: Arc<dyn PeerConnection>,
+    tracks: Vec<(TrackKind, Arc<TrackLocalStaticSample>, u32)>,
+    senders: Vec<(TrackKind, Arc<dyn RtpSender>)>,
+    pub estimate: Estimate,
+    remote_set: bool,
+    pending: Vec<RTCIceCandidateInit>,
+    pub connected: bool,
+    pub created: Instant,
+}
+
+fn codecs() -> (RTCRtpCodecParameters, RTCRtpCodecParameters) {
+    let vp8 = RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: MIME_TYPE_VP8.to_owned(),
+            clock_rate: 90_000,
+            channels: 0,
+            sdp_fmtp_line: String::new(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: VP8_PT,
+    };
+    let opus = RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: MIME_TYPE_OPUS.to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: OPUS_PT,
+    };
+    (vp8, opus)
+}
+
+fn engine_and_registry(
+    estimate: &Estimate,
+    faults: &PacketFaults,
+) -> Result<(MediaEngine, Registry), PeerError> {
+    let mut engine = MediaEngine::default();
+    let (vp8, opus) = codecs();
+    engine.register_codec(vp8, RtpCodecKind::Video)?;
+    engine.register_codec(opus, RtpCodecKind::Audio)?;
+    // NACK (generator and responder) and "nack pli"; RTCP sender and receiver reports.
+    let registry = configure_nack(Registry::new(), &mut engine);
+    let registry = configure_rtcp_reports(registry);
+    engine.register_feedback(
+        RTCPFeedback {
+            typ: TYPE_RTCP_FB_CCM.to_owned(),
+            parameter: "fir".to_owned(),
+        },
+        RtpCodecKind::Video,
+    );
+    // Transport-wide congestion control without the pacer: the encoder's own rate control
+    // follows the estimate, and a paced keyframe would delay the first picture by the burst.
+    for kind in [RtpCodecKind::Video, RtpCodecKind::Audio] {
+        engine.register_feedback(
+            RTCPFeedback {
+                typ: TYPE_RTCP_FB_TRANSPORT_CC.to_owned(),
+                parameter: String::new(),
+            },
+            kind,
+        );
+        engine.register_header_extension(
+            rtc::rtp_transceiver::rtp_sender::RTCRtpHeaderExtensionCapability {
+                uri: rtc::sdp::extmap::TRANSPORT_CC_URI.to_owned(),
+            },
+            kind,
+            None,
+        )?;
+    }
+    let registry = registry
+        .with(
+            Slot::CongestionControl,
+            CongestionControlBuilder::new(Gcc::new(START_BITRATE, MIN_BITRATE, MAX_BITRATE))
+                .build(),
+        )
+        .with(Slot::TwccSender, TwccSenderBuilder::new().build())
+        .with(Slot::TwccReceiver, TwccReceiverBuilder::new().build())
+        .with(Slot::Custom(100_000), AppFeedback::new(estimate.clone()));
+    let registry = if faults.is_empty() {
+        registry
+    } else {
+        // Wire-most, below the NACK responder's history.
+        registry.with(Slot::Custom(500), DropPackets::new(faults.clone()))
+    };
+    Ok((engine, registry))
+}
+
+fn ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
+    servers
+        .iter()
+        .map(|s| RTCIceServer {
+            urls: s.urls.clone(),
+            username: s.username.clone().unwrap_or_default(),
+            credential: s.credential.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+impl Call {
+    /// Builds the connection and its three local tracks. An offerer adds the transceivers
+    /// now (the order of the m-sections); an answerer after it has the offer.
+    pub async fn build(
+        remote: &str,
+        call_id: &str,
+        offerer: bool,
+        servers: &[IceServer],
+        udp_addrs: &[SocketAddr],
+        faults: &PacketFaults,
+        tx: mpsc::UnboundedSender<CallInput>,
+    ) -> Result<Self, PeerError> {
+        let estimate = Estimate::default();
+        let (engine, registry) = engine_and_registry(&estimate, faults)?;
+        let loopback = udp_addrs.iter().any(|a| a.ip().is_loopback());
+        let settings = SettingEngineBuilder::new()
+            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            .with_answering_dtls_role(RTCDtlsRole::Server)
+            .with_include_loopback_candidate(loopback)
+            .build();
+        let config = RTCConfigurationBuilder::new()
+            .with_ice_servers(ice_servers(servers))
+            .build();
+        let handler = Arc::new(Handler {
+            remote: remote.to_owned(),
+            call_id: call_id.to_owned(),
+            tx,
+        });
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(config)
+            .with_media_engine(engine)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(settings)
+            .with_handler(handler)
+            .with_udp_addrs(udp_addrs.to_vec())
+            .build()
+            .await?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let (vp8, opus) = codecs();
+        let mut tracks = Vec::new();
+        for kind in TrackKind::ALL {
+            let ssrc = rand::random::<u32>();
+            let (codec_kind, codec) = match kind {
+                TrackKind::Microphone => (RtpCodecKind::Audio, opus.rtp_codec.clone()),
+                _ => (RtpCodecKind::Video, vp8.rtp_codec.clone()),
+            };
+            let track = Arc::new(TrackLocalStaticSample::new(
+                Instant::now(),
+                MediaStreamTrack::new(
+                    format!("instant-share-{}", kind.name()),
+                    kind.name().to_owned(),
+                    kind.name().to_owned(),
+                    codec_kind,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(ssrc),
+                            ..Default::default()
+                        },
+                        codec,
+                        ..Default::default()
+                    }],
+                ),
+            )?);
+            tracks.push((kind, track, ssrc));
+        }
+        let mut call = Self {
+            call_id: call_id.to_owned(),
+            offerer,
+            pc,
+            tracks,
+            senders: Vec::new(),
+            estimate,
+            remote_set: false,
+            pending: Vec::new(),
+            connected: false,
+            created: Instant::now(),
+        };
+        if offerer {
+            for (kind, track, _) in call.tracks.clone() {
+                let transceiver = call
+                    .pc
+                    .add_transceiver_from_track(
+                        track as Arc<dyn TrackLocal>,
+                        Some(RTCRtpTransceiverInit {
+                            direction: RTCRtpTransceiverDirection::Sendrecv,
+                            streams: vec![],
+                            send_encodings: vec![],
+                        }),
+                    )
+                    .await?;
+                if let Some(sender) = transceiver.sender().await? {
+                    call.senders.push((kind, sender));
+                }
+            }
+        }
+        Ok(call)
+    }
+
+    /// The offer (set as the local description).
+    pub async fn offer(&mut self) -> Result<String, PeerError> {
+        let offer = self.pc.create_offer(None).await?;
+        let sdp = offer.sdp.clone();
+        self.pc.set_local_description(offer).await?;
+        Ok(sdp)
+    }
+
+    /// Takes the remote offer and returns the answer (set as the local description).
+    pub async fn answer(&mut self, offer_sdp: &str) -> Result<String, PeerError> {
+        self.pc
+            .set_remote_description(RTCSessionDescription::offer(offer_sdp.to_owned())?)
+            .await?;
+        self.remote_set = true;
+        // The offer's m-sections come first; our tracks take them in order.
+        for (kind, track, _) in self.tracks.clone() {
+            let sender = self.pc.add_track(track as Arc<dyn TrackLocal>).await?;
+            self.senders.push((kind, sender));
+        }
+        let answer = self.pc.create_answer(None).await?;
+        let sdp = answer.sdp.clone();
+        self.pc.set_local_description(answer).await?;
+        self.flush_candidates().await;
+        Ok(sdp)
+    }
+
+    /// Takes the remote answer to our offer.
+    pub async fn accept_answer(&mut self, sdp: &str) -> Result<(), PeerError> {
+        self.pc
+            .set_remote_description(RTCSessionDescription::answer(sdp.to_owned())?)
+            .await?;
+        self.remote_set = true;
+        self.flush_candidates().await;
+        Ok(())
+    }
+
+    /// A remote candidate; held until the remote description is set.
+    pub async fn add_candidate(&mut self, candidate: RTCIceCandidateInit) {
+        if self.remote_set {
+            if let Err(e) = self.pc.add_ice_candidate(candidate).await {
+                tracing::debug!(error = %e, "a remote ICE candidate was refused");
+            }
+        } else {
+            self.pending.push(candidate);
+        }
+    }
+
+    async fn flush_candidates(&mut self) {
+        for candidate in std::mem::take(&mut self.pending) {
+            if let Err(e) = self.pc.add_ice_candidate(candidate).await {
+                tracing::debug!(error = %e, "a remote ICE candidate was refused");
+            }
+        }
+    }
+
+    /// Where each local track is written, once negotiated.
+    pub async fn outlets(&self) -> Vec<(TrackKind, Outlet)> {
+        let mut out = Vec::new();
+        for (kind, sender) in &self.senders {
+            let Some((_, track, ssrc)) = self.tracks.iter().find(|(k, _, _)| k == kind) else {
+                continue;
+            };
+            let pt = match sender.get_parameters().await {
+                Ok(p) => p.rtp_parameters.codecs.first().map(|c| c.payload_type),
+                Err(_) => None,
+            };
+            if let Some(payload_type) = pt {
+                out.push((
+                    *kind,
+                    Outlet {
+                        track: track.clone(),
+                        ssrc: *ssrc,
+                        payload_type,
+                    },
+                ));
+            }
+        }
+        out
+    }
+
+    /// Which of the remote's tracks `track` is: by the m-section its transceiver has.
+    pub async fn kind_of(&self, track: &Arc<dyn TrackRemote>) -> Option<TrackKind> {
+        let sdp = self.pc.remote_description().await?.sdp;
+        let mids: Vec<&str> = sdp
+            .lines()
+            .filter_map(|l| l.trim_end().strip_prefix("a=mid:"))
+            .collect();
+        for transceiver in self.pc.get_transceivers().await {
+            let Ok(Some(receiver)) = transceiver.receiver().await else {
+                continue;
+            };
+            if !Arc::ptr_eq(receiver.track(), track) {
+                continue;
+            }
+            let mid = transceiver.mid().await.ok().flatten()?;
+            let index = mids.iter().position(|m| *m == mid)?;
+            return TrackKind::ALL.get(index).copied();
+        }
+        None
+    }
+
+    /// Round trip time (ms) of the connection's pair in use, and loss (percent) and jitter (ms)
+    /// of each received track, from the RTCP-based report.
+    pub async fn network_stats(&self, now: Instant) -> (Option<f64>, Vec<(TrackKind, f64, f64)>) {
+        use webrtc::peer_connection::{RTCStatsReportEntry, StatsSelector};
+        let report = self.pc.get_stats(now, StatsSelector::None).await;
+        let mids: Vec<String> = match self.pc.remote_description().await {
+            Some(d) => d
+                .sdp
+                .lines()
+                .filter_map(|l| l.trim_end().strip_prefix("a=mid:"))
+                .map(str::to_owned)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut rtt: Option<f64> = None;
+        let mut inbound = Vec::new();
+        for entry in report.iter() {
+            match entry {
+                RTCStatsReportEntry::IceCandidatePair(pair)
+                    if pair.nominated && pair.current_round_trip_time > 0.0 =>
+                {
+                    rtt = Some(pair.current_round_trip_time * 1000.0);
+                }
+                RTCStatsReportEntry::InboundRtp(rtp) => {
+                    let Some(kind) = mids
+                        .iter()
+                        .position(|m| *m == rtp.mid)
+                        .and_then(|i| TrackKind::ALL.get(i).copied())
+                    else {
+                        continue;
+                    };
+                    let received = &rtp.received_rtp_stream_stats;
+                    let lost = received.packets_lost.max(0) as f64;
+                    let expected = lost + received.packets_received as f64;
+                    let loss = if expected > 0.0 {
+                        100.0 * lost / expected
+                    } else {
+                        0.0
+                    };
+                    inbound.push((kind, loss, received.jitter * 1000.0));
+                }
+                _ => {}
+            }
+        }
+        (rtt, inbound)
+    }
+
+    /// Local tracks' senders, for keyframe requests and statistics.
+    pub fn local_tracks(&self) -> impl Iterator<Item = (TrackKind, &Arc<TrackLocalStaticSample>)> {
+        self.tracks.iter().map(|(k, t, _)| (*k, t))
+    }
+
+    /// Closes the connection.
+    pub async fn close(&self) {
+        if let Err(e) = self.pc.close().await {
+            tracing::debug!(error = %e, "closing a peer connection");
+        }
+    }
+}
