@@ -16,8 +16,6 @@
 //! - [`capture`]: cameras (nokhwa), microphones and speakers (cpal), the X11 screen, and the
 //!   synthetic and file sources and sinks behind the same calls: video as I420 frames with
 //!   their capture time, audio as 20 ms blocks of 48 kHz mono, paced without drift.
-//!
-//! The WebRTC peer comes with issue #3.
 #![deny(missing_docs)]
 
 pub mod capture;
