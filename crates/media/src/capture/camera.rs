@@ -3,6 +3,9 @@
 //! The camera is opened, read and closed on the capture thread (nokhwa's camera may not cross
 //! threads). We ask for the format nearest to the one wanted among those we convert ourselves
 //! (YUYV, NV12, MJPEG), then convert each picture to I420.
+//!
+//! Stopping waits for the picture being read: one frame interval with a working camera, but a
+//! camera that hangs mid-read (nokhwa's V4L2 read has no timeout) holds up the drop with it.
 
 #[cfg(any(target_os = "linux", target_os = "windows", target_os = "macos"))]
 pub(super) use imp::{list, start};

@@ -15,6 +15,8 @@
 
 mod audio_device;
 mod camera;
+// Only the X11 screen scales BGRX pictures; elsewhere that part is unused.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 mod convert;
 mod microphone;
 mod paced;
