@@ -333,6 +333,7 @@ async fn take_part(
     let mut stats = tokio::time::interval(Duration::from_secs(common.stats_every.max(1)));
     let mut first_frames = std::collections::HashSet::new();
     let mut connected_at: Option<Instant> = None;
+    let mut joined = false;
     loop {
         let deadline = async {
             match (connected_at, common.duration_secs) {
@@ -345,7 +346,8 @@ async fn take_part(
         tokio::select! {
             event = session_rx.recv() => match event {
                 Some(SessionEvent::Snapshot(snapshot)) => {
-                    if snapshot.status == SessionStatus::Active {
+                    if snapshot.status == SessionStatus::Active && !joined {
+                        joined = true;
                         emit(json!({"event": "joined", "you": snapshot.you,
                             "ms": started.elapsed().as_secs_f64() * 1000.0}));
                     }

@@ -470,7 +470,6 @@ impl Session {
             Ok(mut call) => match call.offer().await {
                 Ok(sdp) => {
                     tracing::info!(remote, call_id, "calling");
-                    self.watch_keyframe_requests(&call);
                     self.calls.insert(remote.to_owned(), call);
                     self.events
                         .send(MediaEvent::Signal {
@@ -524,7 +523,6 @@ impl Session {
                 match call.answer(&sdp).await {
                     Ok(answer) => {
                         tracing::info!(from, call_id, "answering");
-                        self.watch_keyframe_requests(&call);
                         self.calls.insert(from.clone(), call);
                         self.events
                             .send(MediaEvent::Signal {
@@ -638,6 +636,9 @@ impl Session {
                         for (kind, outlet) in call.outlets().await {
                             self.fanouts[&kind].insert(&remote, outlet);
                         }
+                        // The tracks are bound now: their feedback can be read.
+                        let call = &self.calls[&remote];
+                        self.watch_keyframe_requests(call);
                         for kind in [TrackKind::Camera, TrackKind::Screen] {
                             self.controls[&kind].keyframe.store(true, Ordering::Relaxed);
                         }
@@ -862,14 +863,14 @@ impl Session {
             ),
         ];
         let mut rtt: HashMap<String, f64> = HashMap::new();
-        let mut network: HashMap<(String, TrackKind), (f64, f64)> = HashMap::new();
+        let mut network: HashMap<(String, TrackKind), f64> = HashMap::new();
         for (remote, call) in &self.calls {
             let (call_rtt, inbound) = call.network_stats(now).await;
             if let Some(r) = call_rtt {
                 rtt.insert(remote.clone(), r);
             }
-            for (kind, loss, jitter) in inbound {
-                network.insert((remote.clone(), kind), (loss, jitter));
+            for (kind, loss) in inbound {
+                network.insert((remote.clone(), kind), loss);
             }
         }
         let best_rtt = rtt.values().copied().reduce(f64::min);
@@ -909,7 +910,7 @@ impl Session {
                 c.bytes.load(Ordering::Relaxed),
                 c.codec_micros.load(Ordering::Relaxed),
             );
-            let net = network.get(&(remote.clone(), *kind));
+            let loss = network.get(&(remote.clone(), *kind)).copied();
             out.push(TrackStats {
                 participant: remote.clone(),
                 kind: *kind,
@@ -920,8 +921,8 @@ impl Session {
                 keyframes: c.keyframes.load(Ordering::Relaxed),
                 codec_ms: codec,
                 rtt_ms: rtt.get(remote).copied(),
-                loss_percent: net.map(|n| n.0),
-                jitter_ms: net.map(|n| n.1),
+                loss_percent: loss,
+                jitter_ms: Some(c.jitter_ms()),
                 freezes: c.freezes.load(Ordering::Relaxed),
                 frames_lost: c.frames_lost.load(Ordering::Relaxed),
                 keyframe_requests_or_drops: c.keyframe_requests.load(Ordering::Relaxed),

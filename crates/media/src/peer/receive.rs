@@ -53,6 +53,7 @@ pub(crate) async fn video(
                     Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
                         let now = Instant::now();
                         counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                        counters.record_arrival(now, packet.header.timestamp, 90_000);
                         if let Err(e) = assembler.push(
                             now,
                             packet.header.sequence_number,
@@ -195,6 +196,7 @@ pub(crate) async fn audio(
                     .bytes
                     .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
                 let seq = packet.header.sequence_number;
+                counters.record_arrival(Instant::now(), packet.header.timestamp, 48_000);
                 if let Some(last) = last_seq {
                     let gap = seq.wrapping_sub(last);
                     if gap == 0 || gap > 0x8000 {

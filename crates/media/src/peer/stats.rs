@@ -47,6 +47,15 @@ pub(crate) struct RecvCounters {
     pub codec_micros: AtomicU64,
     /// Frame gaps, for the freeze rule.
     timing: Mutex<FrameTiming>,
+    /// RFC 3550 interarrival jitter.
+    jitter: Mutex<Jitter>,
+}
+
+/// Interarrival jitter (RFC 3550 §6.4.1), kept in seconds.
+#[derive(Debug, Default)]
+struct Jitter {
+    last: Option<(Instant, u32)>,
+    value: f64,
 }
 
 impl Default for RecvCounters {
@@ -60,6 +69,7 @@ impl Default for RecvCounters {
             keyframe_requests: AtomicU64::new(0),
             codec_micros: AtomicU64::new(0),
             timing: Mutex::new(FrameTiming::default()),
+            jitter: Mutex::new(Jitter::default()),
         }
     }
 }
@@ -72,6 +82,28 @@ struct FrameTiming {
 }
 
 impl RecvCounters {
+    /// A packet with RTP timestamp `timestamp` (at `clock_rate` Hz) arrived at `at`.
+    pub fn record_arrival(&self, at: Instant, timestamp: u32, clock_rate: u32) {
+        let Ok(mut j) = self.jitter.lock() else {
+            return;
+        };
+        if let Some((last_at, last_ts)) = j.last {
+            if timestamp == last_ts {
+                return; // packets of one frame share a timestamp
+            }
+            let arrival = at.duration_since(last_at).as_secs_f64();
+            let sent = f64::from(timestamp.wrapping_sub(last_ts) as i32) / f64::from(clock_rate);
+            let d = (arrival - sent).abs();
+            j.value += (d - j.value) / 16.0;
+        }
+        j.last = Some((at, timestamp));
+    }
+
+    /// The interarrival jitter now, in milliseconds.
+    pub fn jitter_ms(&self) -> f64 {
+        self.jitter.lock().map_or(0.0, |j| j.value * 1000.0)
+    }
+
     /// A decoded frame at `at`. A freeze is a gap longer than three mean gaps and at least
     /// 150 ms more than the mean (the rule browsers use for `freezeCount`).
     pub fn record_decoded(&self, at: Instant, took: Duration) {
@@ -129,7 +161,7 @@ pub struct TrackStats {
     pub rtt_ms: Option<f64>,
     /// Packets lost, percent of those expected, when known (received tracks).
     pub loss_percent: Option<f64>,
-    /// Interarrival jitter, milliseconds, when known (received tracks).
+    /// Interarrival jitter (RFC 3550), milliseconds (received tracks).
     pub jitter_ms: Option<f64>,
     /// Freezes since the start (received video).
     pub freezes: u64,

@@ -1,0 +1,262 @@
+//! Two headless peers in a call through a real host (in-process, loopback): media flows both
+//! ways with the stamped counter increasing and the tone audible; one lost video packet comes
+//! back through NACK without costing a frame; a packet lost for good costs frames until a
+//! keyframe requested by PLI.
+//!
+//! The peers are this crate's binary (`instant-share-peer`), run as the tests and benchmarks
+//! run them.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use instant_share_host::config::{Config, ServeArgs};
+use instant_share_host::hub::Now;
+use instant_share_host::store::sqlite::SqliteStore;
+use instant_share_host::store::{ExpertRecord, Store};
+use instant_share_host::{secrets, Host};
+use instant_share_media::files::read_wav;
+use instant_share_media::synthetic::tone_energy;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::oneshot;
+
+const PEER: &str = env!("CARGO_BIN_EXE_instant-share-peer");
+
+struct TestHost {
+    url: String,
+    store: Arc<SqliteStore>,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_host() -> TestHost {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("host.sqlite3");
+    let args = ServeArgs {
+        database: Some(db.clone()),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ui_dir: Some("/nonexistent".into()),
+        ..ServeArgs::default()
+    };
+    let config = Config::load(&args).unwrap();
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let host = Host::start(config, store.clone(), addr).await.unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(host.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    store
+        .add_expert(
+            &ExpertRecord {
+                id: secrets::id(),
+                username: "alice".into(),
+                display_name: "Alice".into(),
+                password_hash: secrets::hash_password("password-1").unwrap(),
+                skills: vec!["network".into()],
+            },
+            Now::get().millis,
+        )
+        .await
+        .unwrap();
+    TestHost {
+        url: format!("http://{addr}"),
+        store,
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+impl TestHost {
+    async fn enrolment_code(&self) -> String {
+        let code = secrets::enrolment_code();
+        let now = Now::get().millis;
+        self.store
+            .add_enrolment_code(
+                &secrets::hash(&secrets::normalise_code(&code)),
+                "Ana",
+                now,
+                now + 3_600_000,
+            )
+            .await
+            .unwrap();
+        code
+    }
+}
+
+/// What one peer printed, one JSON value per line.
+struct Run {
+    events: Vec<Value>,
+    dir: PathBuf,
+}
+
+impl Run {
+    fn named(&self, event: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["event"] == event).collect()
+    }
+
+    /// The last statistics of a received track of `kind`.
+    fn received(&self, kind: &str) -> &Value {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| {
+                e["event"] == "stats"
+                    && e["track"]["direction"] == "receive"
+                    && e["track"]["kind"] == kind
+            })
+            .map(|e| &e["track"])
+            .unwrap_or_else(|| {
+                panic!(
+                    "no statistics of a received {kind} track: {:?}",
+                    self.events
+                )
+            })
+    }
+
+    /// Stamps read back from the received camera pictures, in order.
+    fn stamps(&self, from: &str) -> Vec<u32> {
+        let text = std::fs::read_to_string(self.dir.join(format!("received-{from}-camera.csv")))
+            .unwrap_or_default();
+        text.lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next()?.parse().ok())
+            .collect()
+    }
+}
+
+async fn run_peer(mut command: Command, stdin: Option<&str>, dir: PathBuf) -> Run {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("the peer starts");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut events = Vec::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            events.push(serde_json::from_str::<Value>(&line).unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("the peer finishes in time");
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "the peer failed: {events:?}");
+    Run { events, dir }
+}
+
+fn peer_command(role: &str, host: &str, dir: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(PEER);
+    c.args([
+        role,
+        "--host",
+        host,
+        "--udp",
+        "127.0.0.1:0",
+        "--duration-secs",
+        "3",
+    ])
+    .arg("--record")
+    .arg(dir)
+    .args(extra)
+    .env("RUST_LOG", "warn,instant_share_media=info");
+    c
+}
+
+/// Runs an expert and a requester; the requester's extra flags apply to what it sends.
+async fn call(requester_flags: &[&str]) -> (Run, Run) {
+    let host = start_host().await;
+    let out = tempfile::tempdir().unwrap().keep();
+    let (edir, rdir) = (out.join("expert"), out.join("requester"));
+    let mut expert = peer_command("expert", &host.url, &edir, &[]);
+    expert.args(["--username", "alice"]);
+    let expert = tokio::spawn(run_peer(expert, Some("password-1\n"), edir));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let code = host.enrolment_code().await;
+    let mut requester = peer_command("requester", &host.url, &rdir, requester_flags);
+    requester.args(["--enrolment-code", &code]);
+    let requester = run_peer(requester, None, rdir).await;
+    let expert = expert.await.unwrap();
+    (requester, expert)
+}
+
+fn assert_increasing(stamps: &[u32], who: &str) {
+    assert!(
+        stamps.len() >= 40,
+        "{who} decoded {} readable pictures",
+        stamps.len()
+    );
+    assert!(
+        stamps.windows(2).all(|w| w[1] > w[0]),
+        "{who}'s stamps go up: {stamps:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_native_peers_see_and_hear_each_other() {
+    let (requester, expert) = call(&[]).await;
+    for (run, who, other) in [(&requester, "requester", "p2"), (&expert, "expert", "p1")] {
+        assert!(
+            run.named("call").iter().any(|e| e["state"] == "connected"),
+            "{who} connected: {:?}",
+            run.events
+        );
+        assert_eq!(run.named("first_frame").len(), 1, "{who} saw the camera");
+        assert_increasing(&run.stamps(other), who);
+        let video = run.received("camera");
+        assert_eq!(video["freezes"], 0, "{who}: {video}");
+        let wav =
+            read_wav(std::fs::File::open(run.dir.join(format!("heard-{other}.wav"))).unwrap())
+                .expect("the received audio is a WAV file");
+        // Two seconds from the middle: the 440 Hz tone, far above what is next to it.
+        let n = wav.samples.len();
+        assert!(n > 48_000 * 2, "{who} heard {n} samples");
+        let middle = &wav.samples[n / 2 - 48_000..n / 2 + 48_000];
+        let tone = tone_energy(middle, 48_000, 440.0);
+        let off = tone_energy(middle, 48_000, 1_000.0);
+        assert!(
+            tone > 100.0 * off.max(1e-9),
+            "{who}: 440 Hz {tone} vs 1 kHz {off}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_lost_packet_is_resent_after_a_nack() {
+    // The requester drops its 150th video packet once; the expert NACKs it and gets it.
+    let (_, expert) = call(&["--drop-video-packet", "150"]).await;
+    let video = expert.received("camera");
+    assert_eq!(video["frames_lost"], 0, "nothing lost for good: {video}");
+    assert_eq!(video["freezes"], 0, "{video}");
+    assert_increasing(&expert.stamps("p1"), "expert");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_packet_lost_for_good_is_repaired_by_a_keyframe() {
+    // The requester drops its 150th video packet and every retransmission of it.
+    let (_, expert) = call(&["--lose-video-packet", "150"]).await;
+    let video = expert.received("camera");
+    assert!(video["frames_lost"].as_u64().unwrap() >= 1, "{video}");
+    assert!(
+        video["keyframe_requests_or_drops"].as_u64().unwrap() >= 1,
+        "a keyframe was asked for: {video}"
+    );
+    assert!(
+        video["keyframes"].as_u64().unwrap() >= 2,
+        "and came: {video}"
+    );
+    // Pictures keep coming after the repair.
+    let stamps = expert.stamps("p1");
+    assert_increasing(&stamps, "expert");
+}
