@@ -21,3 +21,6 @@ export const uiDir = process.env.INSTANT_SHARE_UI_DIR ?? path.join(repoRoot, 'ui
 
 /** Screenshots and logs of a run. */
 export const outputDir = path.join(repoRoot, 'tests', 'output');
+
+/** The headless participant (crates/peer). */
+export const peerBin = process.env.INSTANT_SHARE_PEER_BIN ?? path.join(targetDir, 'debug', 'instant-share-peer');

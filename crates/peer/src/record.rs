@@ -56,7 +56,9 @@ impl Recorder {
                 }
             },
         };
+        // Flushed line by line: tests read the files while the peer runs.
         let _ = writeln!(file, "{stamp},{at}");
+        let _ = file.flush();
     }
 
     /// A frame this peer sent (read before encoding).

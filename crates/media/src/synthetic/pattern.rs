@@ -81,6 +81,14 @@ impl TestPattern {
             }
         }
         stamp(&mut y, w, number as u16);
+        // Grey under the stamp: coloured blocks turn into clipped RGB whose brightness a
+        // reader of RGB pixels (a browser's canvas) cannot rely on.
+        let stamp_rows = (2 * STAMP_BITS).div_ceil(w / STAMP_BLOCK) * STAMP_BLOCK;
+        let stamp_cols = (w / STAMP_BLOCK).min(2 * STAMP_BITS) * STAMP_BLOCK;
+        for row in 0..stamp_rows / 2 {
+            u[row * cw..row * cw + stamp_cols / 2].fill(128);
+            v[row * cw..row * cw + stamp_cols / 2].fill(128);
+        }
         Frame {
             width: w,
             height: h,
