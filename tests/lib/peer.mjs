@@ -81,7 +81,12 @@ export class Peer {
   async finished(timeout = 30_000) {
     return Promise.race([
       this.exited,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`the ${this.role} peer did not finish`)), timeout)),
+      new Promise((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`the ${this.role} peer did not finish in ${timeout} ms; events: ${JSON.stringify(this.events.filter((e) => e.event !== 'stats').slice(-6))}; log: ${this.log.slice(-8).join('\n')}`)),
+          timeout,
+        ),
+      ),
     ]);
   }
 

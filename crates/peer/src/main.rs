@@ -93,7 +93,7 @@ struct Common {
     /// Write sent and received stamps and the received audio here.
     #[arg(long)]
     record: Option<PathBuf>,
-    /// Leave after this many seconds of being in the call (default: until the session ends).
+    /// End the session after this many seconds in the call (default: stay until it ends).
     #[arg(long)]
     duration_secs: Option<u64>,
     /// Fault injection: drop the n-th outgoing video packet once (NACK brings it back).
@@ -175,6 +175,7 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let started = Instant::now();
+    let mut pressed: Option<Instant> = None;
     let (common, ws_url, token) = match cli.role {
         Role::Requester {
             common,
@@ -187,7 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("enrolment")?;
             emit(json!({"event": "ready", "role": "requester"}));
-            let pressed = Instant::now();
+            let press = *pressed.insert(Instant::now());
             let pointer = host
                 .share(
                     &enrolled.credential,
@@ -201,7 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("share")?;
             emit(json!({"event": "shared", "session_id": pointer.session_id,
-                "ms": pressed.elapsed().as_secs_f64() * 1000.0}));
+                "ms": press.elapsed().as_secs_f64() * 1000.0}));
             (common, pointer.ws_url, pointer.participant_token)
         }
         Role::Expert { common, username } => {
@@ -218,7 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             (common, ws_url, token)
         }
     };
-    take_part(common, ws_url, token, started).await
+    take_part(common, ws_url, token, started, pressed).await
 }
 
 /// Opens the console, becomes available, accepts the first offer; returns the session socket
@@ -282,6 +283,7 @@ async fn take_part(
     ws_url: String,
     token: String,
     started: Instant,
+    pressed: Option<Instant>,
 ) -> anyhow::Result<()> {
     let recorder = match &common.record {
         Some(dir) => Some(Recorder::new(dir)?),
@@ -370,19 +372,21 @@ async fn take_part(
                 Some(MediaEvent::MediaState(state)) => {
                     let _ = session.set_media(state);
                 }
-                Some(MediaEvent::Video { from, kind, frame, .. }) => {
+                Some(MediaEvent::Video { from, kind, frame, decoded_unix_micros, .. }) => {
                     if first_frames.insert((from.clone(), kind)) {
+                        // `since_press_ms`: from Instant share (requester) to this picture.
                         emit(json!({"event": "first_frame", "from": from, "kind": kind,
                             "width": frame.width, "height": frame.height,
-                            "ms": started.elapsed().as_secs_f64() * 1000.0}));
+                            "ms": started.elapsed().as_secs_f64() * 1000.0,
+                            "since_press_ms": pressed.map(|p| p.elapsed().as_secs_f64() * 1000.0)}));
                     }
                     if let Some(r) = &recorder {
-                        r.received(&from, kind, &frame);
+                        r.received(&from, kind, &frame, decoded_unix_micros);
                     }
                 }
-                Some(MediaEvent::LocalVideo { kind, frame }) => {
+                Some(MediaEvent::LocalVideo { kind, frame, captured_unix_micros }) => {
                     if let Some(r) = &recorder {
-                        r.sent(kind, &frame);
+                        r.sent(kind, &frame, captured_unix_micros);
                     }
                 }
                 Some(MediaEvent::Call { with, state }) => {
@@ -402,7 +406,26 @@ async fn take_part(
                     emit(json!({"event": "stats", "track": s}));
                 }
             }
-            _ = deadline => break,
+            _ = deadline => {
+                // Time is up: end the session as a user would (the host then frees the expert).
+                let _ = session.end_session();
+                let wait = tokio::time::sleep(Duration::from_secs(3));
+                tokio::pin!(wait);
+                loop {
+                    tokio::select! {
+                        event = session_rx.recv() => match event {
+                            Some(SessionEvent::Ended(reason)) => {
+                                emit(json!({"event": "ended", "reason": reason}));
+                                break;
+                            }
+                            None => break,
+                            _ => {}
+                        },
+                        _ = &mut wait => break,
+                    }
+                }
+                break;
+            }
         }
     }
     for s in media.stats().await {

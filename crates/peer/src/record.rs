@@ -7,7 +7,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use instant_share_media::peer::TrackKind;
 use instant_share_media::synthetic::{read_stamp, Frame};
@@ -16,12 +15,6 @@ use instant_share_media::synthetic::{read_stamp, Frame};
 pub struct Recorder {
     dir: PathBuf,
     files: Mutex<HashMap<String, BufWriter<File>>>,
-}
-
-fn unix_micros() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros())
 }
 
 impl Recorder {
@@ -34,8 +27,7 @@ impl Recorder {
         })
     }
 
-    fn write(&self, name: String, frame: &Frame) {
-        let at = unix_micros();
+    fn write(&self, name: String, frame: &Frame, at: u64) {
         let Some(stamp) = read_stamp(&frame.y, frame.width, frame.height) else {
             return;
         };
@@ -62,17 +54,19 @@ impl Recorder {
     }
 
     /// A frame this peer sent (read before encoding).
-    pub fn sent(&self, kind: TrackKind, frame: &Frame) {
-        self.write(format!("sent-{}.csv", kind.name()), frame);
+    /// `at`: when it was captured (Unix microseconds).
+    pub fn sent(&self, kind: TrackKind, frame: &Frame, at: u64) {
+        self.write(format!("sent-{}.csv", kind.name()), frame, at);
     }
 
     /// A frame this peer received (read after decoding).
-    pub fn received(&self, from: &str, kind: TrackKind, frame: &Frame) {
+    /// `at`: when it was decoded (Unix microseconds).
+    pub fn received(&self, from: &str, kind: TrackKind, frame: &Frame, at: u64) {
         let safe: String = from
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        self.write(format!("received-{safe}-{}.csv", kind.name()), frame);
+        self.write(format!("received-{safe}-{}.csv", kind.name()), frame, at);
     }
 
     /// Flushes every file.

@@ -137,6 +137,8 @@ pub enum MediaEvent {
         frame: Arc<Frame>,
         /// When it came out of the decoder.
         decoded_at: Instant,
+        /// The same on the wall clock (Unix microseconds), for glass-to-glass figures.
+        decoded_unix_micros: u64,
     },
     /// A picture of our own (self-view), when [`MediaConfig::self_view`] is on.
     LocalVideo {
@@ -144,6 +146,8 @@ pub enum MediaEvent {
         kind: TrackKind,
         /// The picture (I420).
         frame: Arc<Frame>,
+        /// When it was captured (Unix microseconds).
+        captured_unix_micros: u64,
     },
     /// A call's state changed.
     Call {
@@ -777,10 +781,14 @@ impl Session {
         };
         *slot = None;
         let Some(source) = source else { return Ok(()) };
-        let local: Option<Box<dyn Fn(Arc<Frame>) + Send>> = if self.config.self_view {
+        let local: Option<Box<dyn Fn(Arc<Frame>, u64) + Send>> = if self.config.self_view {
             let events = self.events.clone();
-            Some(Box::new(move |frame| {
-                events.video(MediaEvent::LocalVideo { kind, frame })
+            Some(Box::new(move |frame, captured_unix_micros| {
+                events.video(MediaEvent::LocalVideo {
+                    kind,
+                    frame,
+                    captured_unix_micros,
+                })
             }))
         } else {
             None

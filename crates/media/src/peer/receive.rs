@@ -139,6 +139,7 @@ fn decode_video(
                         kind,
                         frame: Arc::new(picture),
                         decoded_at: done,
+                        decoded_unix_micros: unix_micros(),
                     });
                 }
             }
@@ -215,4 +216,10 @@ pub(crate) async fn audio(
         }
     }
     tracing::debug!(remote, "remote audio ended");
+}
+
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }

@@ -106,7 +106,7 @@ impl VideoPipeline {
         config: &VideoSourceConfig,
         fanout: Arc<Fanout>,
         control: Arc<EncoderControl>,
-        local: Option<Box<dyn Fn(Arc<Frame>) + Send>>,
+        local: Option<Box<dyn Fn(Arc<Frame>, u64) + Send>>,
     ) -> Result<Self, capture::CaptureError> {
         let counters = Arc::new(SendCounters::default());
         let fps = match config {
@@ -138,7 +138,7 @@ impl VideoPipeline {
         let capture_counters = counters.clone();
         let capture = capture::start_video(config, move |frame: CapturedFrame| {
             if let Some(local) = &local {
-                local(Arc::new(frame.frame.clone()));
+                local(Arc::new(frame.frame.clone()), frame.captured_unix_micros);
             }
             match frames_tx.try_send(frame) {
                 Ok(()) => {}
