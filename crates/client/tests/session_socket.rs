@@ -119,6 +119,14 @@ async fn resumes_after_a_drop_and_resends_unechoed_chat() {
     assert!(
         matches!(next_event(&mut events).await, SessionEvent::Snapshot(s) if s.queue_position == 2)
     );
+    assert_eq!(
+        next_event(&mut events).await,
+        SessionEvent::Welcomed {
+            resumed: false,
+            ice_servers: Vec::new()
+        },
+        "the media engine hears of every welcome"
+    );
     assert!(
         matches!(next_event(&mut events).await, SessionEvent::Snapshot(s) if s.queue_position == 1)
     );
