@@ -428,8 +428,13 @@ async fn take_part(
             }
         }
     }
-    for s in media.stats().await {
-        emit(json!({"event": "stats", "track": s}));
+    match tokio::time::timeout(Duration::from_secs(2), media.stats()).await {
+        Ok(stats) => {
+            for s in stats {
+                emit(json!({"event": "stats", "track": s}));
+            }
+        }
+        Err(_) => tracing::warn!("the media session did not answer for its statistics"),
     }
     media.close();
     session.close();

@@ -81,6 +81,7 @@ struct Handler {
     remote: String,
     call_id: String,
     tx: mpsc::UnboundedSender<CallInput>,
+    gathered: tokio::sync::watch::Sender<bool>,
 }
 
 #[async_trait::async_trait]
@@ -105,6 +106,7 @@ impl PeerConnectionEventHandler for Handler {
         state: webrtc::peer_connection::RTCIceGatheringState,
     ) {
         if state == webrtc::peer_connection::RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(true);
             let _ = self.tx.send(CallInput::Candidate {
                 remote: self.remote.clone(),
                 call_id: self.call_id.clone(),
@@ -150,6 +152,7 @@ pub(crate) struct Call {
     pending: Vec<RTCIceCandidateInit>,
     pub connected: bool,
     pub created: Instant,
+    gathered: tokio::sync::watch::Receiver<bool>,
 }
 
 fn codecs() -> (RTCRtpCodecParameters, RTCRtpCodecParameters) {
@@ -267,10 +270,12 @@ impl Call {
         let config = RTCConfigurationBuilder::new()
             .with_ice_servers(ice_servers(servers))
             .build();
+        let (gathered_tx, gathered) = tokio::sync::watch::channel(false);
         let handler = Arc::new(Handler {
             remote: remote.to_owned(),
             call_id: call_id.to_owned(),
             tx,
+            gathered: gathered_tx,
         });
         let pc = PeerConnectionBuilder::new()
             .with_configuration(config)
@@ -322,6 +327,7 @@ impl Call {
             pending: Vec::new(),
             connected: false,
             created: Instant::now(),
+            gathered,
         };
         if offerer {
             for (kind, track, _) in call.tracks.clone() {
@@ -349,7 +355,23 @@ impl Call {
         let offer = self.pc.create_offer(None).await?;
         let sdp = offer.sdp.clone();
         self.pc.set_local_description(offer).await?;
-        Ok(sdp)
+        Ok(self.with_early_candidates(sdp).await)
+    }
+
+    /// The local description with the candidates gathered in the first few milliseconds (host
+    /// candidates are there at once). The remote's ICE agent then has them the moment it takes
+    /// the description, rather than from a trickled message that can miss its first round of
+    /// checks; candidates found later are trickled as usual.
+    async fn with_early_candidates(&mut self, sdp: String) -> String {
+        let _ = tokio::time::timeout(
+            Duration::from_millis(50),
+            self.gathered.wait_for(|done| *done),
+        )
+        .await;
+        match self.pc.local_description().await {
+            Some(description) => description.sdp,
+            None => sdp,
+        }
     }
 
     /// Takes the remote offer and returns the answer (set as the local description).
@@ -367,7 +389,7 @@ impl Call {
         let sdp = answer.sdp.clone();
         self.pc.set_local_description(answer).await?;
         self.flush_candidates().await;
-        Ok(sdp)
+        Ok(self.with_early_candidates(sdp).await)
     }
 
     /// Takes the remote answer to our offer.
@@ -498,9 +520,16 @@ impl Call {
     }
 
     /// Closes the connection.
+    /// Closes the connection (given a second: a peer that stopped answering must not hold up
+    /// the session).
     pub async fn close(&self) {
-        if let Err(e) = self.pc.close().await {
-            tracing::debug!(error = %e, "closing a peer connection");
+        match tokio::time::timeout(Duration::from_secs(1), self.pc.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "closing a peer connection"),
+            Err(_) => tracing::warn!(
+                call_id = self.call_id,
+                "a peer connection took too long to close"
+            ),
         }
     }
 }

@@ -743,9 +743,6 @@ impl Session {
         for fanout in self.fanouts.values() {
             fanout.remove(remote);
         }
-        for track in call.local_tracks() {
-            track.1.unbind().await;
-        }
         call.close().await;
         if tell {
             self.events
