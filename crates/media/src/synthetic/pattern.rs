@@ -34,6 +34,11 @@ pub struct TestPattern {
     width: usize,
     height: usize,
     next: u32,
+    /// The luma of bars along a diagonal, long enough that every row is a slice of it.
+    bars: Vec<u8>,
+    /// The chroma planes (the same every frame) with the stamp's area grey.
+    u: Vec<u8>,
+    v: Vec<u8>,
 }
 
 impl TestPattern {
@@ -50,10 +55,35 @@ impl TestPattern {
         if rows * STAMP_BLOCK > height / 2 {
             return Err(format!("{width}x{height} is too small for the frame stamp"));
         }
+        // Luma at (col, row) depends on col + row + shift only: one line of bars serves every
+        // row and frame as a slice, so a frame costs a copy per row, not arithmetic per pixel.
+        let bars = (0..2 * width + height)
+            .map(|i| 40 + (((i / 32) % 8) as u8) * 24)
+            .collect();
+        let (cw, ch) = (width / 2, height / 2);
+        let mut u = vec![128u8; cw * ch];
+        let mut v = vec![128u8; cw * ch];
+        for row in 0..ch {
+            for col in 0..cw {
+                u[row * cw + col] = ((col * 255) / cw.max(1)) as u8;
+                v[row * cw + col] = ((row * 255) / ch.max(1)) as u8;
+            }
+        }
+        // Grey under the stamp: coloured blocks turn into clipped RGB whose brightness a
+        // reader of RGB pixels (a browser's canvas) cannot rely on.
+        let stamp_rows = rows * STAMP_BLOCK;
+        let stamp_cols = per_row.min(2 * STAMP_BITS) * STAMP_BLOCK;
+        for row in 0..stamp_rows / 2 {
+            u[row * cw..row * cw + stamp_cols / 2].fill(128);
+            v[row * cw..row * cw + stamp_cols / 2].fill(128);
+        }
         Ok(Self {
             width,
             height,
             next: 0,
+            bars,
+            u,
+            v,
         })
     }
 
@@ -65,30 +95,11 @@ impl TestPattern {
         let mut y = vec![0u8; w * h];
         // Diagonal luma bars that move two pixels a frame: motion for the encoder to work on.
         let shift = (number as usize * 2) % w.max(1);
-        for row in 0..h {
-            for col in 0..w {
-                let band = ((col + row + shift) / 32) % 8;
-                y[row * w + col] = 40 + (band as u8) * 24;
-            }
+        for (row, line) in y.chunks_exact_mut(w).enumerate() {
+            line.copy_from_slice(&self.bars[row + shift..row + shift + w]);
         }
-        let (cw, ch) = (w / 2, h / 2);
-        let mut u = vec![128u8; cw * ch];
-        let mut v = vec![128u8; cw * ch];
-        for row in 0..ch {
-            for col in 0..cw {
-                u[row * cw + col] = ((col * 255) / cw.max(1)) as u8;
-                v[row * cw + col] = ((row * 255) / ch.max(1)) as u8;
-            }
-        }
+        let (u, v) = (self.u.clone(), self.v.clone());
         stamp(&mut y, w, number as u16);
-        // Grey under the stamp: coloured blocks turn into clipped RGB whose brightness a
-        // reader of RGB pixels (a browser's canvas) cannot rely on.
-        let stamp_rows = (2 * STAMP_BITS).div_ceil(w / STAMP_BLOCK) * STAMP_BLOCK;
-        let stamp_cols = (w / STAMP_BLOCK).min(2 * STAMP_BITS) * STAMP_BLOCK;
-        for row in 0..stamp_rows / 2 {
-            u[row * cw..row * cw + stamp_cols / 2].fill(128);
-            v[row * cw..row * cw + stamp_cols / 2].fill(128);
-        }
         Frame {
             width: w,
             height: h,
