@@ -778,7 +778,7 @@ impl Session {
         };
         *slot = None;
         let Some(source) = source else { return Ok(()) };
-        let local: Option<Box<dyn Fn(Arc<Frame>, u64) + Send>> = if self.config.self_view {
+        let local: Option<send::LocalView> = if self.config.self_view {
             let events = self.events.clone();
             Some(Box::new(move |frame, captured_unix_micros| {
                 events.video(MediaEvent::LocalVideo {

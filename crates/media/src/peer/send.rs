@@ -59,6 +59,9 @@ impl Fanout {
     }
 }
 
+/// Sees each captured picture with its capture time (Unix microseconds): the self-view.
+pub(crate) type LocalView = Box<dyn Fn(Arc<Frame>, u64) + Send>;
+
 /// Shared controls of a video encoder: keyframe requests and the bitrate to aim for.
 #[derive(Default)]
 pub(crate) struct EncoderControl {
@@ -106,7 +109,7 @@ impl VideoPipeline {
         config: &VideoSourceConfig,
         fanout: Arc<Fanout>,
         control: Arc<EncoderControl>,
-        local: Option<Box<dyn Fn(Arc<Frame>, u64) + Send>>,
+        local: Option<LocalView>,
     ) -> Result<Self, capture::CaptureError> {
         let counters = Arc::new(SendCounters::default());
         let fps = match config {
