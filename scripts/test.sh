@@ -111,11 +111,11 @@ fi
 rm -rf tests/output
 mkdir -p tests/output
 export E2E_KEEP_OUTPUT=1
-for suite in console stamp call media app; do
+for suite in console stamp call media app app-media; do
   name="e2e: tests/$suite.test.mjs"
   if [ "$has_host" -eq 0 ]; then
     skip "$name" "the host (instant-share-host) is not in the workspace yet"
-  elif [ "$suite" = app ] && [ "$has_app" -eq 0 ]; then
+  elif [[ "$suite" == app* ]] && [ "$has_app" -eq 0 ]; then
     skip "$name" "the app (instant-share) is not in the workspace yet"
   elif ! ok "cargo build" || ! ok "ui: check and build"; then
     skip "$name" "the build failed"

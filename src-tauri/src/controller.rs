@@ -12,6 +12,7 @@ use tauri::{AppHandle, Emitter};
 
 use crate::config::{host_url_override, Config, ConfigFile};
 use crate::credentials::Keychain;
+use crate::media::Calls;
 use crate::state::{AfterShare, AppModel, EndAction, Generation};
 use crate::system;
 
@@ -28,6 +29,7 @@ pub struct Controller {
     app: AppHandle,
     config_file: ConfigFile,
     keychain: Keychain,
+    calls: Calls,
 }
 
 struct Inner {
@@ -37,8 +39,9 @@ struct Inner {
 }
 
 impl Controller {
-    /// A controller with the remembered settings; call [`Controller::start`] next.
-    pub fn new(app: AppHandle, config_file: ConfigFile) -> Self {
+    /// A controller with the remembered settings; call [`Controller::start`] next. Each
+    /// session's socket also feeds `calls`.
+    pub fn new(app: AppHandle, config_file: ConfigFile, calls: Calls) -> Self {
         let config = config_file.load().unwrap_or_else(|e| {
             tracing::warn!(path = %config_file.path().display(), error = %e,
                 "cannot read the settings; starting unenrolled");
@@ -55,6 +58,7 @@ impl Controller {
             app,
             config_file,
             keychain: Keychain,
+            calls,
         }
     }
 
@@ -209,6 +213,9 @@ impl Controller {
                     SessionConnection::spawn(pointer.ws_url.clone(), pointer.participant_token);
                 if after == AfterShare::ConnectAndEnd {
                     let _ = handle.end_session();
+                } else {
+                    self.calls
+                        .start(generation, handle.clone(), &pointer.ws_url);
                 }
                 if let Some(old) = inner.session.replace(handle) {
                     old.close();
@@ -271,6 +278,7 @@ impl Controller {
         if let Some(handle) = self.lock().session.take() {
             handle.close();
         }
+        self.calls.stop(None);
         self.forget_credential().await;
         let config = {
             let mut inner = self.lock();
@@ -353,7 +361,7 @@ impl Controller {
         }
     }
 
-    /// Feeds the session task's events into the model.
+    /// Feeds the session task's events into the calls and the model.
     fn forward(
         &self,
         generation: Generation,
@@ -363,11 +371,13 @@ impl Controller {
         tauri::async_runtime::spawn(async move {
             while let Some(event) = events.recv().await {
                 tracing::debug!(event = event_kind(&event), "session event");
+                this.calls.on_session_event(generation, &event);
                 let changed = this.lock().model.on_session_event(generation, event);
                 if changed {
                     this.publish();
                 }
             }
+            this.calls.stop(Some(generation));
         });
     }
 

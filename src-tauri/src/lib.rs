@@ -10,19 +10,29 @@
 //!   directory (`INSTANT_SHARE_CONFIG_DIR` overrides it); the credential only in the OS
 //!   keychain. `INSTANT_SHARE_HOST_URL` prefills the host address.
 //! - The webview never talks to the host: the Rust side holds the credential and the socket.
+//! - Calls (`media`): while a session is live a media engine runs beside its socket; camera,
+//!   microphone and screen start only on the user's command (`media_set_*`); the state is the
+//!   `media-state` event, pictures come as raw frames over the channel of `media_open_video`.
+//!   `INSTANT_SHARE_MEDIA=synthetic` swaps camera and microphone for a test pattern and a tone.
 
 mod commands;
 mod config;
 mod controller;
 mod credentials;
+mod media;
 mod state;
 mod system;
 mod tray;
 
 use tauri::Manager;
 
+/// WebKitGTK's switch for accelerated compositing; the app sets it where there is no GPU.
+const COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
 use crate::config::ConfigFile;
 use crate::controller::Controller;
+use crate::media::sources::{MediaMode, Renderer, RENDERER_ENV};
+use crate::media::{commands as media_commands, Calls};
 
 /// Runs the app until Quit.
 pub fn run() {
@@ -33,6 +43,15 @@ pub fn run() {
                 .unwrap_or_else(|_| "info,instant_share_app=debug".into()),
         )
         .init();
+    let gpu = system::has_gpu();
+    if !gpu && cfg!(target_os = "linux") && std::env::var_os(COMPOSITING_ENV).is_none() {
+        // Without a GPU, WebKitGTK's accelerated compositing runs on the CPU and costs more than
+        // it saves: under Xvfb the expert's 640x480 camera showed at 7–9 frames a second with it
+        // and 20–25 without. Set before any thread or web view exists.
+        std::env::set_var(COMPOSITING_ENV, "1");
+        tracing::info!("no GPU: WebKit's accelerated compositing is off");
+    }
+    let renderer = Renderer::choose(std::env::var(RENDERER_ENV).ok().as_deref(), gpu);
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
@@ -44,12 +63,24 @@ pub fn run() {
             commands::send_chat,
             commands::dismiss,
             commands::forget_enrolment,
+            media_commands::media_get_state,
+            media_commands::media_devices,
+            media_commands::media_set_camera,
+            media_commands::media_set_microphone,
+            media_commands::media_set_screen,
+            media_commands::media_set_muted,
+            media_commands::media_dismiss_problem,
+            media_commands::media_open_video,
+            media_commands::media_video_ack,
+            media_commands::media_stats,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             let config_dir = app.path().app_config_dir()?;
             let config_file = ConfigFile::locate(config_dir);
             tracing::info!(config = %config_file.path().display(), "starting");
-            let controller = Controller::new(app.handle().clone(), config_file);
+            let calls = Calls::new(app.handle().clone(), MediaMode::from_env(), renderer);
+            app.manage(calls.clone());
+            let controller = Controller::new(app.handle().clone(), config_file, calls);
             app.manage(controller.clone());
             tray::install_tray(app)?;
             tray::install_shortcut(app);

@@ -16,6 +16,20 @@ fn host_name() -> Option<String> {
         .filter(|n| !n.is_empty())
 }
 
+/// Whether this computer has a GPU the web view can render with. On Linux: a DRM render node
+/// (`/dev/dri/renderD*`); without one, WebGL and WebKit's compositing run on the CPU (Mesa's
+/// llvmpipe). Elsewhere assumed.
+pub fn has_gpu() -> bool {
+    if cfg!(target_os = "linux") {
+        std::fs::read_dir("/dev/dri").is_ok_and(|dir| {
+            dir.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+    } else {
+        true
+    }
+}
+
 /// The operating system and version, for the expert ("Debian GNU/Linux 12 (bookworm), x86_64").
 pub fn os_version() -> String {
     let arch = std::env::consts::ARCH;

@@ -80,7 +80,9 @@ export class TauriDriver {
     const { value } = await request(this.url, 'POST', '/session', {
       capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
     });
-    return new AppSession(this.url, value.sessionId);
+    const session = new AppSession(this.url, value.sessionId);
+    await session.checkEmbeddedUi();
+    return session;
   }
 
   /** Stops tauri-driver (it stops WebKitWebDriver). */
@@ -125,6 +127,26 @@ export class AppSession {
   constructor(base, id) {
     this.base = base;
     this.id = id;
+  }
+
+  /**
+   * Fails at once, with the fix, when the window does not show the embedded UI: an app built
+   * without `--features instant-share/custom-protocol` loads the dev server, or nothing
+   * (`about:blank`) when none is configured — and every later wait would only time out.
+   */
+  async checkEmbeddedUi() {
+    const fix = 'build the app with --features instant-share/custom-protocol (scripts/test.sh does)';
+    const url = await waitFor(
+      'the app window to load its UI',
+      async () => {
+        const current = await this.cmd('GET', '/url');
+        return current && current !== 'about:blank' ? current : null;
+      },
+      { timeout: 15_000, interval: 200 },
+    ).catch(() => {
+      throw new Error(`the app window stays on about:blank: ${fix}`);
+    });
+    if (/^https?:\/\/localhost:\d+/.test(url)) throw new Error(`the app loads ${url}, a dev server: ${fix}`);
   }
 
   async cmd(method, urlPath, body) {

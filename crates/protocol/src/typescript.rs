@@ -44,29 +44,52 @@ pub fn render() -> String {
         ConnectionState::decl(),
         AppState::decl(),
     ];
-    let mut out = String::from(
-        "// Generated from crates/protocol by `UPDATE_GENERATED=1 cargo test -p instant-share-protocol`.\n\
-         // Do not edit by hand.\n\n",
-    );
-    out.push_str(&format!(
-        "export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n"
-    ));
-    out.push_str(&format!(
-        "export const MAX_WS_MESSAGE_BYTES = {MAX_WS_MESSAGE_BYTES};\n"
-    ));
-    out.push_str(&format!(
-        "export const MAX_CHAT_CHARS = {MAX_CHAT_CHARS};\n"
-    ));
-    out.push_str(&format!(
-        "export const MAX_NOTE_CHARS = {MAX_NOTE_CHARS};\n"
-    ));
+    module(
+        "crates/protocol by `UPDATE_GENERATED=1 cargo test -p instant-share-protocol`",
+        &[
+            ("PROTOCOL_VERSION", PROTOCOL_VERSION.to_string()),
+            ("MAX_WS_MESSAGE_BYTES", MAX_WS_MESSAGE_BYTES.to_string()),
+            ("MAX_CHAT_CHARS", MAX_CHAT_CHARS.to_string()),
+            ("MAX_NOTE_CHARS", MAX_NOTE_CHARS.to_string()),
+        ],
+        &decls,
+    )
+}
+
+/// One generated TypeScript file: a header naming `source` (where it comes from and the command
+/// that rewrites it), `export const` lines for `consts` (name, TypeScript literal), then every
+/// declaration exported. Shared by every crate that mirrors its types into `ui/`.
+pub fn module(source: &str, consts: &[(&str, String)], decls: &[String]) -> String {
+    let mut out = format!("// Generated from {source}.\n// Do not edit by hand.\n\n");
+    for (name, value) in consts {
+        out.push_str(&format!("export const {name} = {value};\n"));
+    }
     for decl in decls {
         out.push('\n');
         out.push_str("export ");
-        out.push_str(&decl);
+        out.push_str(decl);
         out.push('\n');
     }
     out
+}
+
+/// The drift check behind each crate's generated-file test: with `UPDATE_GENERATED` set,
+/// writes `fresh` to `path`; otherwise panics, naming `command`, unless the file holds exactly
+/// `fresh`.
+pub fn check_or_update(path: &std::path::Path, fresh: &str, command: &str) {
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create the generated file's folder");
+        }
+        std::fs::write(path, fresh).expect("write the generated file");
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is out of date: run `{command}`",
+        path.display()
+    );
 }
 
 #[cfg(test)]
@@ -78,17 +101,10 @@ mod tests {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../..")
             .join(super::GENERATED_PATH);
-        let fresh = super::render();
-        if std::env::var_os("UPDATE_GENERATED").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &fresh).unwrap();
-            return;
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "{} is out of date: run `UPDATE_GENERATED=1 cargo test -p instant-share-protocol`",
-            super::GENERATED_PATH
+        super::check_or_update(
+            &path,
+            &super::render(),
+            "UPDATE_GENERATED=1 cargo test -p instant-share-protocol",
         );
     }
 }

@@ -1,0 +1,432 @@
+//! Calls in the app: while a session is live, a [`MediaHandle`] runs beside the session socket.
+//!
+//! - In: the socket's snapshots, welcomes and signals ([`Calls::on_session_event`]); the user's
+//!   choices (commands in `commands.rs`): camera, microphone and screen start only when the user
+//!   turns them on, each session anew.
+//! - Out: signals and media state to the socket; call states and device problems to the window
+//!   as the `media-state` event ([`MediaView`]); pictures to the window as binary frames over a
+//!   channel the window opens (`frame.rs` is the format, `video.rs` drops what the window cannot
+//!   draw in time).
+//!
+//! The engine starts with the session socket, before an expert joins: it then has the welcome
+//! and the first snapshot when the expert arrives and offers at once.
+
+pub mod commands;
+mod frame;
+pub mod sources;
+#[cfg(test)]
+mod typescript;
+mod video;
+pub mod view;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use instant_share_client::{SessionEvent, SessionHandle};
+use instant_share_media::peer::{MediaConfig, MediaEvent, MediaHandle, TrackKind};
+use instant_share_protocol::{ApiError, ErrorCode, SessionStatus};
+use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::mpsc;
+
+use crate::state::Generation;
+use frame::{Planes, StreamId, Track, SELF_VIEW};
+use sources::{MediaMode, Renderer};
+use video::VideoOut;
+use view::{MediaTrack, MediaView};
+
+/// The event that carries the whole [`MediaView`].
+pub const MEDIA_STATE_EVENT: &str = "media-state";
+
+/// Events from the engine waiting to be handled; pictures beyond this are dropped by the engine.
+const EVENT_QUEUE: usize = 16;
+
+/// The app's calls; one per app, managed by Tauri, cheap to clone.
+#[derive(Clone)]
+pub struct Calls {
+    inner: Arc<Mutex<Inner>>,
+    video: Arc<VideoOut>,
+    app: AppHandle,
+    mode: MediaMode,
+}
+
+struct Inner {
+    view: MediaView,
+    live: Option<Live>,
+    /// Participant ids in order of joining: a frame's source index points into it.
+    participants: Vec<String>,
+}
+
+/// The engine of one session.
+struct Live {
+    generation: Generation,
+    media: MediaHandle,
+    /// When the session became active (for the log's time to first picture).
+    active_at: Option<Instant>,
+}
+
+impl Calls {
+    /// No session yet; sources from `mode`; the window draws with `renderer`.
+    pub fn new(app: AppHandle, mode: MediaMode, renderer: Renderer) -> Self {
+        tracing::info!(?mode, ?renderer, "media");
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                view: MediaView::new(mode, renderer),
+                live: None,
+                participants: Vec::new(),
+            })),
+            video: Arc::new(VideoOut::default()),
+            app,
+            mode,
+        }
+    }
+
+    /// The session socket of `generation` opened: start its engine (replacing any other).
+    pub fn start(&self, generation: Generation, session: SessionHandle, ws_url: &str) {
+        let config = MediaConfig {
+            udp_addrs: sources::udp_addrs(std::env::var(sources::UDP_ENV).ok().as_deref(), ws_url),
+            audio_output: self.mode.audio_output(None),
+            self_view: true,
+            ..MediaConfig::default()
+        };
+        tracing::info!(udp = ?config.udp_addrs, "starting the media engine");
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        let media = MediaHandle::spawn(config, tx);
+        let old = {
+            let mut inner = self.lock();
+            inner.participants.clear();
+            inner.view.session_started();
+            inner.live.replace(Live {
+                generation,
+                media,
+                active_at: None,
+            })
+        };
+        if let Some(old) = old {
+            old.media.close();
+        }
+        self.video.reset();
+        self.publish();
+        let this = self.clone();
+        tauri::async_runtime::spawn(async move { this.pump(generation, session, rx).await });
+    }
+
+    /// An event of `generation`'s socket, before the app's model takes it.
+    pub fn on_session_event(&self, generation: Generation, event: &SessionEvent) {
+        let mut inner = self.lock();
+        let Some(live) = inner.live.as_mut().filter(|l| l.generation == generation) else {
+            return;
+        };
+        match event {
+            SessionEvent::Snapshot(snapshot) => {
+                if snapshot.status == SessionStatus::Active && live.active_at.is_none() {
+                    live.active_at = Some(Instant::now());
+                }
+                live.media.session(snapshot);
+                inner.participants = snapshot.participants.iter().map(|p| p.id.clone()).collect();
+            }
+            SessionEvent::Welcomed { ice_servers, .. } => live.media.welcomed(ice_servers.clone()),
+            SessionEvent::Signal { from, signal } => {
+                live.media.signal(from.clone(), signal.clone())
+            }
+            SessionEvent::Ended(_) | SessionEvent::Fatal(_) => {
+                drop(inner);
+                self.stop(Some(generation));
+            }
+            SessionEvent::Connection(_) => {}
+        }
+    }
+
+    /// Stops the engine of `generation` (any, with `None`): hangs up, turns every source off.
+    pub fn stop(&self, generation: Option<Generation>) {
+        let stopped = {
+            let mut inner = self.lock();
+            let ours = inner
+                .live
+                .as_ref()
+                .is_some_and(|l| generation.is_none_or(|g| g == l.generation));
+            if !ours {
+                return;
+            }
+            inner.view.session_ended();
+            inner.live.take()
+        };
+        if let Some(live) = stopped {
+            tracing::info!("stopping the media engine");
+            live.media.close();
+        }
+        self.publish();
+    }
+
+    /// What the window shows now.
+    pub fn view(&self) -> MediaView {
+        self.lock().view.clone()
+    }
+
+    /// The sources this process uses.
+    pub fn mode(&self) -> MediaMode {
+        self.mode
+    }
+
+    /// Turns the camera on (with `device`, or the default) or off.
+    pub async fn set_camera(
+        &self,
+        on: bool,
+        device: Option<String>,
+    ) -> Result<MediaView, ApiError> {
+        let source = on.then(|| self.mode.camera(device.clone()));
+        self.set_video(MediaTrack::Camera, TrackKind::Camera, source, device)
+            .await
+    }
+
+    /// Shares the screen, or stops.
+    pub async fn set_screen(&self, on: bool) -> Result<MediaView, ApiError> {
+        let source = on.then(|| self.mode.screen());
+        self.set_video(MediaTrack::Screen, TrackKind::Screen, source, None)
+            .await
+    }
+
+    /// Turns the microphone on (with `device`, or the default) or off.
+    pub async fn set_microphone(
+        &self,
+        on: bool,
+        device: Option<String>,
+    ) -> Result<MediaView, ApiError> {
+        let media = self.begin(MediaTrack::Microphone, on, device.clone())?;
+        let source = on.then(|| self.mode.microphone(device));
+        let result = media.set_audio(source).await;
+        self.finish(MediaTrack::Microphone, on, result);
+        Ok(self.view())
+    }
+
+    /// Mutes or unmutes the microphone.
+    pub fn set_muted(&self, muted: bool) -> Result<MediaView, ApiError> {
+        {
+            let mut inner = self.lock();
+            let media = live_media(&inner)?;
+            media.set_muted(muted);
+            inner.view.muted = muted;
+        }
+        self.publish();
+        Ok(self.view())
+    }
+
+    /// The user closed the message about `track`.
+    pub fn dismiss_problem(&self, track: Option<MediaTrack>) -> MediaView {
+        self.lock().view.clear_problem(track);
+        self.publish();
+        self.view()
+    }
+
+    /// The window's video channel (a new one replaces the old).
+    pub fn attach_video(&self, channel: Channel<InvokeResponseBody>) {
+        tracing::info!(
+            channel = channel.id(),
+            "the window opened its video channel"
+        );
+        self.video.attach(channel);
+    }
+
+    /// The window is done with frame `seq` of stream `key`.
+    pub fn ack_video(&self, key: u16, seq: u32) {
+        self.video.ack(key, seq);
+    }
+
+    /// Track figures of the engine and the window's delivery counts.
+    pub async fn stats(&self) -> commands::MediaStats {
+        let media = self.lock().live.as_ref().map(|l| l.media.clone());
+        let tracks = match media {
+            Some(m) => m.stats().await,
+            None => Vec::new(),
+        };
+        commands::MediaStats {
+            tracks,
+            delivery: self.video.delivery(),
+        }
+    }
+
+    async fn set_video(
+        &self,
+        track: MediaTrack,
+        kind: TrackKind,
+        source: Option<instant_share_media::capture::VideoSourceConfig>,
+        device: Option<String>,
+    ) -> Result<MediaView, ApiError> {
+        let on = source.is_some();
+        let media = self.begin(track, on, device)?;
+        let result = media.set_video(kind, source).await;
+        self.finish(track, on, result);
+        Ok(self.view())
+    }
+
+    /// Marks `track` as starting (or going off) and returns the engine.
+    fn begin(
+        &self,
+        track: MediaTrack,
+        on: bool,
+        device: Option<String>,
+    ) -> Result<MediaHandle, ApiError> {
+        let media = {
+            let mut inner = self.lock();
+            let media = live_media(&inner)?;
+            if on {
+                inner.view.starting(track, device);
+            }
+            media
+        };
+        self.publish();
+        Ok(media)
+    }
+
+    fn finish(&self, track: MediaTrack, on: bool, result: Result<(), String>) {
+        {
+            let mut inner = self.lock();
+            if inner.live.is_none() {
+                return;
+            }
+            match result {
+                Ok(()) if on => inner.view.started(track),
+                Ok(()) => inner.view.stopped(track),
+                Err(message) => {
+                    tracing::warn!(?track, %message, "a source did not start");
+                    inner.view.failed(track, &message);
+                }
+            }
+        }
+        self.publish();
+    }
+
+    /// Carries the engine's events out until it stops.
+    async fn pump(
+        self,
+        generation: Generation,
+        session: SessionHandle,
+        mut events: mpsc::Receiver<MediaEvent>,
+    ) {
+        let mut first_pictures = HashSet::new();
+        while let Some(event) = events.recv().await {
+            match event {
+                MediaEvent::Signal { to, signal } => {
+                    if let Err(e) = session.send_signal(&to, signal) {
+                        tracing::debug!(error = %e, "signal not sent");
+                    }
+                }
+                MediaEvent::MediaState(state) => {
+                    tracing::info!(?state, "media state");
+                    let _ = session.set_media(state);
+                }
+                MediaEvent::Video {
+                    from, kind, frame, ..
+                } => {
+                    let Some(track) = track_of(kind) else {
+                        continue;
+                    };
+                    let source = {
+                        let inner = self.lock();
+                        inner.participants.iter().position(|p| *p == from)
+                    };
+                    let Some(source) = source.and_then(|s| u8::try_from(s).ok()) else {
+                        continue;
+                    };
+                    if first_pictures.insert((from.clone(), kind)) {
+                        let since_active = self.since_active(generation);
+                        tracing::info!(from, track = kind.name(), width = frame.width,
+                            height = frame.height, since_active_ms = ?since_active,
+                            "first picture received");
+                    }
+                    self.video
+                        .offer(StreamId { source, track }, planes(&frame), false);
+                }
+                MediaEvent::LocalVideo { kind, frame, .. } => {
+                    // The self-view is the camera, in a small tile: half size is plenty. The
+                    // screen is not mirrored back into the window (it shows the window itself).
+                    if kind == TrackKind::Camera {
+                        let stream = StreamId {
+                            source: SELF_VIEW,
+                            track: Track::Camera,
+                        };
+                        self.video.offer(stream, planes(&frame), true);
+                    }
+                }
+                MediaEvent::Call { with, state } => {
+                    tracing::info!(with, ?state, since_active_ms = ?self.since_active(generation), "call");
+                    self.update(generation, |v| v.call(&with, state));
+                }
+                MediaEvent::Problem { kind, message } => {
+                    tracing::warn!(?kind, %message, "media problem");
+                    self.update(generation, |v| v.engine_problem(kind, &message));
+                }
+            }
+        }
+        tracing::debug!(generation, "the media engine stopped");
+    }
+
+    fn since_active(&self, generation: Generation) -> Option<u64> {
+        let inner = self.lock();
+        let live = inner.live.as_ref().filter(|l| l.generation == generation)?;
+        live.active_at.map(|t| t.elapsed().as_millis() as u64)
+    }
+
+    fn update(&self, generation: Generation, f: impl FnOnce(&mut MediaView)) {
+        {
+            let mut inner = self.lock();
+            if inner
+                .live
+                .as_ref()
+                .is_none_or(|l| l.generation != generation)
+            {
+                return;
+            }
+            f(&mut inner.view);
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let view = self.view();
+        let title = view::window_title(view.live_summary().as_deref());
+        if let Some(window) = self.app.get_webview_window("main") {
+            if window.title().ok().as_deref() != Some(title.as_str()) {
+                let _ = window.set_title(&title);
+            }
+        }
+        if let Some(tray) = self.app.tray_by_id("main") {
+            let _ = tray.set_tooltip(Some(&title));
+        }
+        if let Err(e) = self.app.emit(MEDIA_STATE_EVENT, &view) {
+            tracing::warn!(error = %e, "cannot send the media state to the window");
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn live_media(inner: &Inner) -> Result<MediaHandle, ApiError> {
+    inner.live.as_ref().map(|l| l.media.clone()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Conflict,
+            "There is no live session for the camera, microphone or screen.",
+        )
+    })
+}
+
+fn track_of(kind: TrackKind) -> Option<Track> {
+    match kind {
+        TrackKind::Camera => Some(Track::Camera),
+        TrackKind::Screen => Some(Track::Screen),
+        TrackKind::Microphone => None,
+    }
+}
+
+fn planes(frame: &instant_share_media::synthetic::Frame) -> Planes<'_> {
+    Planes {
+        width: frame.width,
+        height: frame.height,
+        y: &frame.y,
+        u: &frame.u,
+        v: &frame.v,
+    }
+}

@@ -1,0 +1,378 @@
+// Calls in the desktop app: the real app window under Xvfb (tauri-driver + WebKitWebDriver) in a
+// session with the expert in the console (Chromium, its fake camera and microphone from
+// --use-fake-device-for-media-stream, started on joining).
+//
+// 1. INSTANT_SHARE_MEDIA=synthetic: the expert's camera is drawn in the app (the video region
+//    of a screenshot changes from the placeholder to a picture); nothing of the user's is sent
+//    before they press a button; "Turn on camera" sends the stamped test pattern (the console
+//    reads rising stamps) with a mirrored self-view and a live indicator (also in the window
+//    title); "Turn on microphone" sends the tone (the console hears 440 Hz), M mutes; "Share my
+//    screen" sends Xvfb's screen.
+// 2. No INSTANT_SHARE_MEDIA on a machine without camera: "Turn on camera" says "No camera was
+//    found…" and the session goes on (the expert's video, chat both ways).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Host } from './lib/host.mjs';
+import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { TauriDriver, tid } from './lib/app.mjs';
+import { decodePng, regionStats, changedShare } from './lib/png.mjs';
+import { waitFor } from './lib/wait.mjs';
+
+const run = promisify(execFile);
+// One expert per test, so that a session a failed test left open cannot catch the next one.
+const experts = {
+  synthetic: { username: 'cleo', displayName: 'Cleo Expert', password: 'a camera and a long password' },
+  nodevices: { username: 'dana', displayName: 'Dana Expert', password: 'another camera, another password' },
+};
+const TONE = 440;
+/** The stage's background (RemoteVideo.svelte): what the video region shows without a picture. */
+const STAGE_BACKGROUND = [15, 20, 32];
+/** Playwright waits forever by default; these tests do not. */
+const ACTION = { timeout: 15_000 };
+
+let host;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  assert.ok(process.env.DISPLAY, 'the app needs a display: run through scripts/e2e.sh (Xvfb)');
+  host = new Host({ name: 'host-app-media', offerTimeoutSecs: 30 });
+  for (const expert of Object.values(experts)) await host.addExpert(expert);
+  await host.start();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.stop();
+  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
+});
+
+/** Starts the app; `media` is INSTANT_SHARE_MEDIA for it (empty: real devices). */
+async function startApp(name, media) {
+  const driver = await TauriDriver.start({
+    name,
+    env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info,instant_share_app=debug', INSTANT_SHARE_MEDIA: media },
+  });
+  const app = await driver.newSession();
+  return { driver, app };
+}
+
+/** Enrols the app if it is not yet, and waits for the share button. */
+async function enrol(app) {
+  await waitFor('the enrol form or the share button', async () => (await app.findVisible(tid('enrol-host'))) || (await app.findVisible(tid('share-button'))), {
+    timeout: 30_000,
+  });
+  if (await app.findVisible(tid('enrol-host'))) {
+    const code = await host.enrolmentCode('Robin Employee');
+    await app.type(tid('enrol-host'), host.url);
+    await app.type(tid('enrol-code'), code);
+    await app.click(tid('enrol-submit'));
+  }
+  await app.waitVisible(tid('share-button'), 15_000);
+}
+
+/** The expert signs in (fake devices), becomes available; the app shares; the expert accepts. */
+async function intoSession(app, context, expert) {
+  const consolePage = await context.newPage();
+  recordPageErrors(consolePage, 'console', pageErrors);
+  await consolePage.goto(`${host.url}/console`);
+  await consolePage.locator(css('login-username')).fill(expert.username, ACTION);
+  await consolePage.locator(css('login-password')).fill(expert.password, ACTION);
+  await consolePage.locator(css('login-submit')).click(ACTION);
+  await consolePage.locator(css('availability-toggle')).click(ACTION);
+  await consolePage.locator(css('media-autostart')).waitFor({ state: 'visible', timeout: 10_000 });
+  await app.click(tid('share-button'));
+  await consolePage.locator(css('offer-accept')).click({ timeout: 20_000 });
+  const site = await waitFor(
+    () => `the expert's session page (pages: ${context.pages().map((p) => p.url()).join(', ')})`,
+    () => context.pages().find((page) => /^\/s\/[^/]+$/.test(new URL(page.url()).pathname)),
+  );
+  await site.locator(css('call-view')).waitFor({ state: 'visible', timeout: 10_000 });
+  await app.waitVisible(tid('session-view'), 15_000);
+  await app.waitVisible(tid('call-view'), 10_000);
+  return site;
+}
+
+/** Calls `window.__instantShareMedia[name](...args)` on the expert's page. */
+function media(page, name, ...args) {
+  return page.evaluate(({ name, args }) => {
+    const api = window.__instantShareMedia;
+    if (!api) throw new Error('window.__instantShareMedia is not there');
+    return api[name](...args);
+  }, { name, args });
+}
+
+/** The app's participant id, as the expert's page knows it. */
+async function requesterId(site) {
+  return waitFor('the expert page to know the requester', async () => {
+    const state = await media(site, 'callState');
+    return Object.keys(state).find((id) => state[id].role === 'requester') ?? null;
+  });
+}
+
+/** A screenshot of the app window, decoded, and the rectangle of `selector` in it. */
+async function shot(app, selector, name) {
+  const element = await app.waitVisible(selector);
+  const rect = await app.cmd('GET', `/element/${element}/rect`);
+  await app.screenshot(name);
+  const png = Buffer.from(await app.cmd('GET', '/screenshot'), 'base64');
+  return { image: decodePng(png), rect };
+}
+
+/** Presses a key in the app window (focus on the page, not in a field). */
+async function press(app, key) {
+  await app.cmd('POST', '/actions', {
+    actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: key }, { type: 'keyUp', value: key }] }],
+  });
+  await app.cmd('DELETE', '/actions');
+}
+
+/** The attribute `name` of the app's first `selector` (displayed or not). */
+async function attribute(app, selector, name) {
+  const [element] = await app.findAll(selector);
+  return element ? app.cmd('GET', `/element/${element}/attribute/${name}`) : null;
+}
+
+const person = (page, role) => page.locator(`${css('participant')}[data-role="${role}"]`);
+
+async function waitAttribute(locator, name, value, what, timeout = 10_000) {
+  await waitFor(what, async () => (await locator.getAttribute(name)) === value, { timeout });
+}
+
+/** The share of pixels in `rect` that are far (> 40 in a channel) from the colour `rgb`. */
+function farFrom(image, rect, rgb) {
+  let far = 0;
+  let n = 0;
+  for (let y = Math.max(0, rect.y); y < Math.min(image.height, rect.y + rect.height); y++) {
+    for (let x = Math.max(0, rect.x); x < Math.min(image.width, rect.x + rect.width); x++) {
+      const i = (y * image.width + x) * 4;
+      if (rgb.some((c, k) => Math.abs(image.rgba[i + k] - c) > 40)) far += 1;
+      n += 1;
+    }
+  }
+  return far / Math.max(1, n);
+}
+
+/** Ends the app's session if it is still in one (after a failure), so the host is left clean. */
+async function leaveSession(app) {
+  await app
+    .cmd('POST', '/execute/async', {
+      script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("end_session").then(() => done(), () => done());',
+      args: [],
+    })
+    .catch(() => {});
+}
+
+/**
+ * Ends any session and forgets the enrolment: the suites share one HOME, and the next one
+ * (tests/app.test.mjs) starts from the enrol form.
+ */
+async function forgetEnrolment(app) {
+  await leaveSession(app);
+  await app
+    .cmd('POST', '/execute/async', {
+      script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("forget_enrolment").then(() => done(), () => done());',
+      args: [],
+    })
+    .catch((error) => console.log(`forgetting the enrolment: ${error.message}`));
+}
+
+/** Titles of the app's visible top-level windows. */
+async function windowTitles() {
+  try {
+    const { stdout: ids } = await run('xdotool', ['search', '--onlyvisible', '--name', 'Instant Share']);
+    const titles = [];
+    for (const id of ids.split('\n').filter(Boolean)) {
+      titles.push((await run('xdotool', ['getwindowname', id])).stdout.trim());
+    }
+    return titles;
+  } catch (error) {
+    if (error.code === 1) return [];
+    throw error;
+  }
+}
+
+test('synthetic media: the expert is seen in the app, the app sends camera, microphone and screen only when asked', { timeout: 240_000 }, async () => {
+  const { driver, app } = await startApp('app-media-tauri-driver', 'synthetic');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    await screenshotsOnFailure(context, 'app-media-console', async () => {
+      await enrol(app);
+      const site = await intoSession(app, context, experts.synthetic);
+      const appId = await requesterId(site);
+
+      // The stage as the session opens: if no picture has come yet (checked before and after
+      // the screenshot), this is the placeholder — the blank reference.
+      const joinedAt = Date.now();
+      const framesBefore = await attribute(app, tid('remote-camera'), 'data-has-frame');
+      const first = await shot(app, tid('video-stage'), 'app-media-joined');
+      const blank = framesBefore !== 'true' && (await attribute(app, tid('remote-camera'), 'data-has-frame')) !== 'true' ? first : null;
+
+      // The expert's fake camera is drawn without the user doing anything.
+      await waitFor('the expert camera to be drawn in the app', async () => (await attribute(app, tid('remote-camera'), 'data-has-frame')) === 'true', {
+        timeout: 20_000,
+      });
+      console.log(`the expert's camera showed in the app within ${Date.now() - joinedAt} ms of the session view`);
+      await delay(500);
+      const video = await shot(app, tid('video-stage'), 'app-media-expert-video');
+      const probe = await app.execute('return window.__instantShareAppVideo');
+      console.log(`app video: ${JSON.stringify(probe)}`);
+      assert.ok(Object.values(probe.drawn).some((n) => n > 5), 'the app drew frames');
+
+      // The video region is a picture: most of it is far from the empty stage's colour, it is
+      // not flat, and (when the session view was caught before the first frame) most pixels
+      // differ from the placeholder.
+      const rect = video.rect;
+      const statsVideo = regionStats(video.image, rect);
+      const far = farFrom(video.image, rect, STAGE_BACKGROUND);
+      console.log(`video region ${JSON.stringify(rect)}: ${JSON.stringify(statsVideo)}, ${(far * 100).toFixed(1)}% away from the empty stage`);
+      assert.ok(far > 0.5, `the picture covers the stage (${(far * 100).toFixed(1)}% of the pixels are not its background)`);
+      assert.ok(statsVideo.sd.some((sd) => sd > 15), `the picture is not flat (sd ${statsVideo.sd.map((v) => v.toFixed(1))})`);
+      if (blank) {
+        const statsBlank = regionStats(blank.image, rect);
+        const blankFar = farFrom(blank.image, rect, STAGE_BACKGROUND);
+        const changed = changedShare(blank.image, video.image, rect);
+        console.log(`placeholder before the first frame: ${JSON.stringify(statsBlank)}, ${(blankFar * 100).toFixed(1)}% away from the empty stage; ${(changed * 100).toFixed(1)}% of pixels changed`);
+        assert.ok(blankFar < 0.1, 'the placeholder is mostly the empty stage');
+        assert.ok(changed > 0.3, `the picture differs from the placeholder in ${(changed * 100).toFixed(1)}% of the pixels`);
+      } else {
+        console.log('the first frame came before the first screenshot: compared with the empty stage only');
+      }
+
+      // Nothing of the user's goes out before they ask: camera, microphone and screen are off.
+      await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the requester camera shown off');
+      assert.equal(await person(site, 'requester').getAttribute('data-microphone'), 'false');
+      assert.equal(await person(site, 'requester').getAttribute('data-screen'), 'false');
+      assert.equal(await app.findVisible(tid('media-live')), undefined, 'no live indicator yet');
+      assert.equal(await attribute(app, tid('self-view'), 'data-status'), 'off');
+      const silence = await media(site, 'audioEnergy', appId, TONE);
+
+      // Turn on camera: the console reads rising stamps of the test pattern; the self-view and
+      // the live indicator show; the window title says so.
+      await app.click(tid('media-camera'));
+      await waitAttribute(person(site, 'requester'), 'data-camera', 'true', 'the expert to see the requester camera on');
+      await waitFor('the expert to show the app camera', async () => (await media(site, 'received', appId, 'camera')).length > 0, { timeout: 20_000 });
+      const firstStamp = (await media(site, 'received', appId, 'camera')).at(-1).stamp;
+      await delay(2000);
+      const stamps = (await media(site, 'received', appId, 'camera')).map((r) => r.stamp);
+      const recent = stamps.filter((v) => v > firstStamp);
+      console.log(`the console read ${recent.length} new stamps of the app camera in 2 s (${firstStamp} → ${stamps.at(-1)})`);
+      assert.ok(recent.length >= 20, `the console shows the app camera moving: ${recent.length} new frames in 2 s`);
+      await waitFor('the self-view to show', async () => (await attribute(app, tid('self-view'), 'data-has-frame')) === 'true');
+      await app.waitText(tid('media-live'), (t) => /camera/.test(t));
+      const titles = await windowTitles();
+      assert.ok(titles.some((t) => /live: camera/.test(t)), `the window title says what is live: ${JSON.stringify(titles)}`);
+
+      // Turn on microphone: the console hears the tone. M mutes and unmutes.
+      await app.click(tid('media-mic'));
+      await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester microphone on');
+      const heard = await waitFor(`the expert to hear ${TONE} Hz from the app`, async () => {
+        const e = await media(site, 'audioEnergy', appId, TONE);
+        return e > Math.max(0.01, silence * 10) ? e : null;
+      }, { timeout: 15_000, interval: 100 });
+      console.log(`audio from the app: silence ${silence.toFixed(5)}, heard ${heard.toFixed(4)}`);
+      await press(app, 'm');
+      await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the requester muted');
+      assert.equal(await attribute(app, tid('media-mute'), 'aria-pressed'), 'true');
+      await app.waitText(tid('media-live'), (t) => /muted/.test(t));
+      await app.screenshot('app-media-camera-muted');
+      await press(app, 'm');
+      await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester unmuted');
+
+      // Share my screen: the console gets a second video, Xvfb's screen.
+      await app.click(tid('media-screen'));
+      await waitAttribute(person(site, 'requester'), 'data-screen', 'true', 'the expert to see the requester sharing');
+      await site.locator(css('remote-screen')).waitFor({ state: 'visible', timeout: 15_000 });
+      await waitFor('the expert to show the shared screen', async () => (await media(site, 'firstFrame', appId, 'screen')) !== null, { timeout: 20_000 });
+      const screenFrames = async () => {
+        const s = (await media(site, 'stats'))[appId];
+        return s?.inbound?.screen?.framesDecoded ?? 0;
+      };
+      const decoded = await screenFrames();
+      await delay(2000);
+      const decodedLater = await screenFrames();
+      console.log(`the console decoded ${decodedLater - decoded} frames of the app's screen in 2 s`);
+      assert.ok(decodedLater > decoded, 'frames of the shared screen keep coming');
+      await app.waitText(tid('media-live'), (t) => /screen/.test(t));
+      await app.screenshot('app-media-sharing');
+      await screenshot(site, 'app-media-console-sees-app');
+      const stats = await app.cmd('POST', '/execute/async', {
+        script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("media_stats").then(done, (e) => done({ error: String(e) }));',
+        args: [],
+      });
+      console.log(`app media stats: ${JSON.stringify(stats)}`);
+
+      // V turns the camera off; the stop buttons end the rest.
+      await press(app, 'v');
+      await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the expert to see the camera off');
+      await app.click(tid('media-screen'));
+      await app.click(tid('media-mic'));
+      await waitAttribute(person(site, 'requester'), 'data-screen', 'false', 'the expert to see the sharing stop');
+      await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the microphone off');
+      await app.waitGone(tid('media-live'));
+      assert.ok((await windowTitles()).includes('Instant Share'), 'the title is plain again');
+
+      // The expert ends the session.
+      await site.locator(css('end-session')).click(ACTION);
+      await app.waitVisible(tid('ended-summary'), 15_000);
+      await app.click(tid('new-share'));
+      await app.waitVisible(tid('share-button'), 10_000);
+    });
+  } catch (error) {
+    await app.screenshot('app-media-failure').catch(() => {});
+    await leaveSession(app);
+    throw error;
+  } finally {
+    await context.close();
+    await forgetEnrolment(app);
+    await app.close().catch((error) => console.log(`closing the app: ${error.message}`));
+    await driver.stop();
+  }
+});
+
+test('no camera on this machine: a clear message, and the session goes on', { timeout: 180_000 }, async () => {
+  const { driver, app } = await startApp('app-media-nodevices-tauri-driver', '');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    await screenshotsOnFailure(context, 'app-media-nodevices-console', async () => {
+      await enrol(app);
+      const site = await intoSession(app, context, experts.nodevices);
+
+      await app.click(tid('media-camera'));
+      const message = await app.waitText(`${tid('media-error')}[data-track="camera"]`, (t) => /No camera was found/.test(t), 15_000);
+      console.log(`the app says: ${message}`);
+      assert.equal(await attribute(app, `${tid('media-error')}[data-track="camera"]`, 'data-code'), 'no_camera');
+      assert.equal(await attribute(app, tid('media-camera'), 'aria-pressed'), 'false', 'the camera is off again');
+      assert.equal(await person(site, 'requester').getAttribute('data-camera'), 'false', 'the expert sees no camera');
+      await app.screenshot('app-media-no-camera');
+
+      // The session goes on: the expert's picture, chat both ways.
+      await waitFor('the expert camera to be drawn in the app', async () => (await attribute(app, tid('remote-camera'), 'data-has-frame')) === 'true', {
+        timeout: 20_000,
+      });
+      await app.type(tid('chat-input'), 'No camera here, but I can type');
+      await app.click(tid('chat-send'));
+      await site.locator(css('chat-message'), { hasText: 'No camera here, but I can type' }).waitFor({ state: 'visible', timeout: 10_000 });
+      await site.locator(css('chat-input')).fill('No problem, I can see your messages', ACTION);
+      await site.locator(css('chat-send')).click(ACTION);
+      await app.waitText(tid('chat-log'), (t) => t.includes('No problem, I can see your messages'), 10_000);
+      await app.screenshot('app-media-no-camera-chat');
+
+      await site.locator(css('end-session')).click(ACTION);
+      await app.waitVisible(tid('ended-summary'), 15_000);
+    });
+  } catch (error) {
+    await app.screenshot('app-media-nodevices-failure').catch(() => {});
+    await leaveSession(app);
+    throw error;
+  } finally {
+    await context.close();
+    await forgetEnrolment(app);
+    await app.close().catch((error) => console.log(`closing the app: ${error.message}`));
+    await driver.stop();
+  }
+});

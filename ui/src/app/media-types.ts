@@ -1,0 +1,119 @@
+// Generated from src-tauri/src/media by `UPDATE_GENERATED=1 cargo test -p instant-share media::typescript`.
+// Do not edit by hand.
+
+export const MEDIA_STATE_EVENT = "media-state";
+
+export type MediaMode = "devices" | "synthetic";
+
+export type Renderer = "webgl" | "2d";
+
+export type MediaTrack = "camera" | "microphone" | "screen" | "speaker";
+
+export type SourceState = "off" | "starting" | "on";
+
+export type SourceView = { 
+/**
+ * Off, starting or on.
+ */
+state: SourceState, 
+/**
+ * The device chosen in the picker (`None`: the default one).
+ */
+device: string | null, };
+
+export type CallStatus = "connecting" | "connected" | "failed" | "closed";
+
+export type CallView = { 
+/**
+ * Their participant id.
+ */
+with: string, 
+/**
+ * Where the call is.
+ */
+status: CallStatus, };
+
+export type MediaProblem = { 
+/**
+ * The device concerned.
+ */
+track: MediaTrack | null, 
+/**
+ * Stable code: `no_camera`, `no_microphone`, `no_speaker`, `no_display`, `device_failed`,
+ * `unsupported`, `file`, `invalid_config`.
+ */
+code: string, 
+/**
+ * A sentence for the user.
+ */
+message: string, };
+
+export type MediaView = { 
+/**
+ * A session is live and calls can be made.
+ */
+live: boolean, 
+/**
+ * Real devices, or the synthetic pattern and tone.
+ */
+mode: MediaMode, 
+/**
+ * How the window should draw pictures.
+ */
+renderer: Renderer, 
+/**
+ * This computer's camera.
+ */
+camera: SourceView, 
+/**
+ * This computer's microphone.
+ */
+microphone: SourceView, 
+/**
+ * This computer's screen.
+ */
+screen: SourceView, 
+/**
+ * The microphone is on but sends silence.
+ */
+muted: boolean, 
+/**
+ * Calls with the other participants.
+ */
+calls: Array<CallView>, 
+/**
+ * At most one per device, the latest last.
+ */
+problems: Array<MediaProblem>, };
+
+export type DeviceChoice = { 
+/**
+ * What to pass back as `device`.
+ */
+id: string, 
+/**
+ * What to show.
+ */
+name: string, };
+
+export type DeviceList = { 
+/**
+ * Cameras.
+ */
+cameras: Array<DeviceChoice>, 
+/**
+ * Microphones.
+ */
+microphones: Array<DeviceChoice>, 
+/**
+ * Speakers and headphones.
+ */
+speakers: Array<DeviceChoice>, 
+/**
+ * The screen that can be shared, in words; `None` when there is none.
+ */
+screen: string | null, 
+/**
+ * What could not be listed, in words.
+ */
+problems: Array<string>, };
