@@ -51,11 +51,19 @@ after(async () => {
   if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
 });
 
-/** Starts the app; `media` is INSTANT_SHARE_MEDIA for it (empty: real devices). */
-async function startApp(name, media) {
+/**
+ * Starts the app; `media` is INSTANT_SHARE_MEDIA for it (empty: real devices), `renderer`
+ * INSTANT_SHARE_RENDERER (empty: chosen by the GPU check, the 2D canvas under Xvfb).
+ */
+async function startApp(name, media, renderer = '') {
   const driver = await TauriDriver.start({
     name,
-    env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info,instant_share_app=debug', INSTANT_SHARE_MEDIA: media },
+    env: {
+      INSTANT_SHARE_HOST_URL: host.url,
+      RUST_LOG: 'info,instant_share_app=debug',
+      INSTANT_SHARE_MEDIA: media,
+      INSTANT_SHARE_RENDERER: renderer,
+    },
   });
   const app = await driver.newSession();
   return { driver, app };
@@ -334,8 +342,8 @@ test('synthetic media: the expert is seen in the app, the app sends camera, micr
   }
 });
 
-test('no camera on this machine: a clear message, and the session goes on', { timeout: 180_000 }, async () => {
-  const { driver, app } = await startApp('app-media-nodevices-tauri-driver', '');
+test('no camera on this machine: a clear message, and the session goes on (pictures drawn by WebGL)', { timeout: 180_000 }, async () => {
+  const { driver, app } = await startApp('app-media-nodevices-tauri-driver', '', 'webgl');
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     await screenshotsOnFailure(context, 'app-media-nodevices-console', async () => {
@@ -354,6 +362,18 @@ test('no camera on this machine: a clear message, and the session goes on', { ti
       await waitFor('the expert camera to be drawn in the app', async () => (await attribute(app, tid('remote-camera'), 'data-has-frame')) === 'true', {
         timeout: 20_000,
       });
+      // This app was told to draw with WebGL (the fast path on computers with a GPU): the
+      // shader's picture covers the stage as the 2D canvas's does in the first test.
+      await delay(500);
+      const video = await shot(app, tid('video-stage'), 'app-media-webgl');
+      const probe = await app.execute('return window.__instantShareAppVideo');
+      console.log(`app video (webgl): ${JSON.stringify(probe)}`);
+      const drawnBy = Object.entries(probe.renderers).filter(([stream]) => Number(stream) < 255 * 256).map(([, path]) => path);
+      assert.deepEqual([...new Set(drawnBy)], ['webgl'], 'the expert camera is drawn by WebGL');
+      const far = farFrom(video.image, video.rect, STAGE_BACKGROUND);
+      assert.ok(far > 0.5, `the WebGL picture covers the stage (${(far * 100).toFixed(1)}% of the pixels are not its background)`);
+      assert.ok(regionStats(video.image, video.rect).sd.some((sd) => sd > 15), 'the WebGL picture is not flat');
+
       await app.type(tid('chat-input'), 'No camera here, but I can type');
       await app.click(tid('chat-send'));
       await site.locator(css('chat-message'), { hasText: 'No camera here, but I can type' }).waitFor({ state: 'visible', timeout: 10_000 });
