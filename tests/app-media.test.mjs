@@ -7,7 +7,7 @@
 //    before they press a button; "Turn on camera" sends the stamped test pattern (the console
 //    reads rising stamps) with a mirrored self-view and a live indicator (also in the window
 //    title); "Turn on microphone" sends the tone (the console hears 440 Hz), M mutes; "Share my
-//    screen" sends Xvfb's screen.
+//    screen" sends Xvfb's screen. Closing the window (it hides) turns the camera off.
 // 2. No INSTANT_SHARE_MEDIA on a machine without camera: "Turn on camera" says "No camera was
 //    found…" and the session goes on (the expert's video, chat both ways).
 import { test, before, after } from 'node:test';
@@ -15,6 +15,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Host } from './lib/host.mjs';
 import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { TauriDriver, tid } from './lib/app.mjs';
@@ -22,6 +24,7 @@ import { decodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
 
 const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
 // One expert per test, so that a session a failed test left open cannot catch the next one.
 const experts = {
   synthetic: { username: 'cleo', displayName: 'Cleo Expert', password: 'a camera and a long password' },
@@ -126,8 +129,7 @@ async function requesterId(site) {
 async function shot(app, selector, name) {
   const element = await app.waitVisible(selector);
   const rect = await app.cmd('GET', `/element/${element}/rect`);
-  await app.screenshot(name);
-  const png = Buffer.from(await app.cmd('GET', '/screenshot'), 'base64');
+  const png = await app.screenshot(name);
   return { image: decodePng(png), rect };
 }
 
@@ -189,19 +191,22 @@ async function forgetEnrolment(app) {
     .catch((error) => console.log(`forgetting the enrolment: ${error.message}`));
 }
 
-/** Titles of the app's visible top-level windows. */
-async function windowTitles() {
+/** X11 ids of the app's visible top-level windows. */
+async function visibleWindows() {
   try {
-    const { stdout: ids } = await run('xdotool', ['search', '--onlyvisible', '--name', 'Instant Share']);
-    const titles = [];
-    for (const id of ids.split('\n').filter(Boolean)) {
-      titles.push((await run('xdotool', ['getwindowname', id])).stdout.trim());
-    }
-    return titles;
+    const { stdout } = await run('xdotool', ['search', '--onlyvisible', '--name', 'Instant Share']);
+    return stdout.split('\n').filter(Boolean);
   } catch (error) {
     if (error.code === 1) return [];
     throw error;
   }
+}
+
+/** Titles of the app's visible top-level windows. */
+async function windowTitles() {
+  const titles = [];
+  for (const id of await visibleWindows()) titles.push((await run('xdotool', ['getwindowname', id])).stdout.trim());
+  return titles;
 }
 
 test('synthetic media: the expert is seen in the app, the app sends camera, microphone and screen only when asked', { timeout: 240_000 }, async () => {
@@ -283,6 +288,9 @@ test('synthetic media: the expert is seen in the app, the app sends camera, micr
         return e > Math.max(0.01, silence * 10) ? e : null;
       }, { timeout: 15_000, interval: 100 });
       console.log(`audio from the app: silence ${silence.toFixed(5)}, heard ${heard.toFixed(4)}`);
+      // The expert may hear the tone a moment before the app has shown the microphone on; M
+      // mutes what the window shows as on.
+      await app.waitText(tid('media-live'), (t) => /microphone/.test(t));
       await press(app, 'm');
       await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the requester muted');
       assert.equal(await attribute(app, tid('media-mute'), 'aria-pressed'), 'true');
@@ -324,11 +332,22 @@ test('synthetic media: the expert is seen in the app, the app sends camera, micr
       await app.waitGone(tid('media-live'));
       assert.ok((await windowTitles()).includes('Instant Share'), 'the title is plain again');
 
-      // The expert ends the session.
+      // Closing the window hides it and the session goes on, but nothing on screen would show
+      // a camera that is on: it goes off, and the window says so for when it comes back.
+      await press(app, 'v');
+      await waitAttribute(person(site, 'requester'), 'data-camera', 'true', 'the expert to see the camera on again');
+      const windows = await visibleWindows();
+      assert.ok(windows.length > 0, 'the app window is on screen');
+      for (const id of windows) await run('python3', [path.join(here, 'lib', 'wm_close.py'), id]);
+      await waitFor('the window to hide on close', async () => (await visibleWindows()).length === 0, { timeout: 5_000 });
+      await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the expert to see the camera go off with the window');
+      const note = `${tid('media-error')}[data-code="sources_off"]`;
+      await waitFor('the note that the sources went off', async () => (await attribute(app, note, 'data-code')) === 'sources_off');
+      assert.equal(await attribute(app, tid('media-camera'), 'aria-pressed'), 'false');
+
+      // The expert ends the session; the (hidden) window has its summary.
       await site.locator(css('end-session')).click(ACTION);
-      await app.waitVisible(tid('ended-summary'), 15_000);
-      await app.click(tid('new-share'));
-      await app.waitVisible(tid('share-button'), 10_000);
+      await waitFor('the ended summary', async () => (await app.findAll(tid('ended-summary'))).length > 0, { timeout: 15_000 });
     });
   } catch (error) {
     await app.screenshot('app-media-failure').catch(() => {});

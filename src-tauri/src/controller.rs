@@ -199,7 +199,7 @@ impl Controller {
                 return Err(error);
             }
         };
-        let after = {
+        let (after, connection) = {
             let mut inner = self.lock();
             let after = inner.model.share_created(
                 generation,
@@ -208,22 +208,29 @@ impl Controller {
                 note.as_deref(),
                 now_millis(),
             );
+            let mut connection = None;
             if after != AfterShare::Drop {
                 let (handle, events) =
                     SessionConnection::spawn(pointer.ws_url.clone(), pointer.participant_token);
                 if after == AfterShare::ConnectAndEnd {
                     let _ = handle.end_session();
-                } else {
-                    self.calls
-                        .start(generation, handle.clone(), &pointer.ws_url);
                 }
-                if let Some(old) = inner.session.replace(handle) {
+                if let Some(old) = inner.session.replace(handle.clone()) {
                     old.close();
                 }
-                self.forward(generation, events);
+                connection = Some((handle, events));
             }
-            after
+            (after, connection)
         };
+        // Outside the lock: the calls talk to the window, whose commands wait for this lock on
+        // the main thread. The calls start before the events flow (they buffer meanwhile), so
+        // the engine sees the welcome and the first snapshot.
+        if let Some((handle, events)) = connection {
+            if after != AfterShare::ConnectAndEnd {
+                self.calls.start(generation, handle, &pointer.ws_url);
+            }
+            self.forward(generation, events);
+        }
         tracing::info!(session = %pointer.session_id, ?after, "share created");
         self.publish();
         Ok(self.state())

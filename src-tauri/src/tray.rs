@@ -7,6 +7,7 @@ use tauri::{App, AppHandle, Manager, WindowEvent};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 
 use crate::controller::Controller;
+use crate::media::Calls;
 
 /// The global shortcut that does what the tray's Instant share does.
 pub const SHORTCUT: &str = "CmdOrCtrl+Shift+I";
@@ -50,16 +51,20 @@ pub fn install_shortcut(app: &App) {
     }
 }
 
-/// Makes closing the main window hide it instead of quitting.
+/// Makes closing the main window hide it instead of quitting. Camera, microphone and screen go
+/// off with it: nothing visible would say any more that they are on.
 pub fn hide_on_close(app: &App) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         let hidden = window.clone();
+        let handle = app.handle().clone();
         window.on_window_event(move |event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
                 api.prevent_close();
                 if let Err(e) = hidden.hide() {
                     tracing::warn!(error = %e, "cannot hide the window");
                 }
+                let calls = handle.state::<Calls>().inner().clone();
+                tauri::async_runtime::spawn(async move { calls.window_closed().await });
             }
         });
     }

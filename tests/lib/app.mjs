@@ -223,11 +223,39 @@ export class AppSession {
     return this.cmd('POST', '/execute/sync', { script, args });
   }
 
-  /** Saves a screenshot of the window as tests/output/NAME.png. */
+  /**
+   * A screenshot of the window as PNG bytes.
+   *
+   * WebKitWebDriver's screenshot waits for the page's next rendering update. Without a GPU the
+   * app turns WebKit's accelerated compositing off (src-tauri/src/lib.rs), and then a page where
+   * nothing changes has no next update: the command hangs for minutes. A one-pixel element
+   * with a running CSS animation, there only for the screenshot, keeps updates coming.
+   */
+  async png() {
+    await this.execute(`
+      if (!document.getElementById('__wd-repaint')) {
+        const style = document.createElement('style');
+        style.id = '__wd-repaint-style';
+        style.textContent = '@keyframes __wd-repaint { from { opacity: 0.01 } to { opacity: 0.02 } }';
+        const dot = document.createElement('div');
+        dot.id = '__wd-repaint';
+        dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;animation:__wd-repaint 0.1s infinite alternate';
+        document.head.append(style);
+        document.body.append(dot);
+      }`);
+    try {
+      return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+    } finally {
+      await this.execute(`document.getElementById('__wd-repaint')?.remove(); document.getElementById('__wd-repaint-style')?.remove();`).catch(() => {});
+    }
+  }
+
+  /** Saves a screenshot of the window as tests/output/NAME.png; returns the PNG bytes. */
   async screenshot(name) {
-    const png = await this.cmd('GET', '/screenshot');
+    const png = await this.png();
     await mkdir(outputDir, { recursive: true });
-    await writeFile(path.join(outputDir, `${name}.png`), Buffer.from(png, 'base64'));
+    await writeFile(path.join(outputDir, `${name}.png`), png);
+    return png;
   }
 
   /** Ends the session, which closes the app. */

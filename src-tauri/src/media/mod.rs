@@ -39,6 +39,10 @@ use view::{MediaTrack, MediaView};
 /// The event that carries the whole [`MediaView`].
 pub const MEDIA_STATE_EVENT: &str = "media-state";
 
+/// What the window says after it was closed with sources on.
+pub const WINDOW_CLOSED_NOTE: &str = "Your camera, microphone and screen were turned off when the \
+     window was closed. Turn on again what the expert should see or hear.";
+
 /// Events from the engine waiting to be handled; pictures beyond this are dropped by the engine.
 const EVENT_QUEUE: usize = 16;
 
@@ -56,6 +60,8 @@ struct Inner {
     live: Option<Live>,
     /// Participant ids in order of joining: a frame's source index points into it.
     participants: Vec<String>,
+    /// The window title last set (reading it back would wait for the main thread).
+    title: Option<String>,
 }
 
 /// The engine of one session.
@@ -75,6 +81,7 @@ impl Calls {
                 view: MediaView::new(mode, renderer),
                 live: None,
                 participants: Vec::new(),
+                title: None,
             })),
             video: Arc::new(VideoOut::default()),
             app,
@@ -193,10 +200,14 @@ impl Calls {
         on: bool,
         device: Option<String>,
     ) -> Result<MediaView, ApiError> {
-        let media = self.begin(MediaTrack::Microphone, on, device.clone())?;
+        let (generation, media) = self.begin(MediaTrack::Microphone, on, device.clone())?;
         let source = on.then(|| self.mode.microphone(device));
         let result = media.set_audio(source).await;
-        self.finish(MediaTrack::Microphone, on, result);
+        if !matches!(result, Ok(()) if on) {
+            // Off or failed: a later microphone starts unmuted, as the window will show it.
+            media.set_muted(false);
+        }
+        self.finish(generation, MediaTrack::Microphone, on, result);
         Ok(self.view())
     }
 
@@ -204,12 +215,34 @@ impl Calls {
     pub fn set_muted(&self, muted: bool) -> Result<MediaView, ApiError> {
         {
             let mut inner = self.lock();
-            let media = live_media(&inner)?;
+            let (_, media) = live_media(&inner)?;
             media.set_muted(muted);
             inner.view.muted = muted;
         }
         self.publish();
         Ok(self.view())
+    }
+
+    /// The window was closed (it hides; the session goes on): camera, microphone and screen go
+    /// off, since nothing on screen would show any more that they are on. Said in the window.
+    pub async fn window_closed(&self) {
+        let view = self.view();
+        let Some(on) = view.live_summary() else {
+            return;
+        };
+        tracing::info!(on, "the window was closed: turning the sources off");
+        let off = |s: &view::SourceView| s.state != view::SourceState::Off;
+        if off(&view.camera) {
+            let _ = self.set_camera(false, None).await;
+        }
+        if off(&view.microphone) {
+            let _ = self.set_microphone(false, None).await;
+        }
+        if off(&view.screen) {
+            let _ = self.set_screen(false).await;
+        }
+        self.lock().view.note(WINDOW_CLOSED_NOTE);
+        self.publish();
     }
 
     /// The user closed the message about `track`.
@@ -254,35 +287,43 @@ impl Calls {
         device: Option<String>,
     ) -> Result<MediaView, ApiError> {
         let on = source.is_some();
-        let media = self.begin(track, on, device)?;
+        let (generation, media) = self.begin(track, on, device)?;
         let result = media.set_video(kind, source).await;
-        self.finish(track, on, result);
+        self.finish(generation, track, on, result);
         Ok(self.view())
     }
 
-    /// Marks `track` as starting (or going off) and returns the engine.
+    /// Marks `track` as starting (or going off) and returns the session's engine.
     fn begin(
         &self,
         track: MediaTrack,
         on: bool,
         device: Option<String>,
-    ) -> Result<MediaHandle, ApiError> {
-        let media = {
+    ) -> Result<(Generation, MediaHandle), ApiError> {
+        let live = {
             let mut inner = self.lock();
-            let media = live_media(&inner)?;
+            let live = live_media(&inner)?;
             if on {
                 inner.view.starting(track, device);
             }
-            media
+            live
         };
         self.publish();
-        Ok(media)
+        Ok(live)
     }
 
-    fn finish(&self, track: MediaTrack, on: bool, result: Result<(), String>) {
+    /// Records how a command of `generation`'s session ended (nothing if another session has
+    /// begun meanwhile: its view starts from scratch).
+    fn finish(
+        &self,
+        generation: Generation,
+        track: MediaTrack,
+        on: bool,
+        result: Result<(), String>,
+    ) {
         {
             let mut inner = self.lock();
-            if inner.live.is_none() {
+            if !inner.is_current(generation) {
                 return;
             }
             match result {
@@ -324,6 +365,9 @@ impl Calls {
                     };
                     let source = {
                         let inner = self.lock();
+                        if !inner.is_current(generation) {
+                            continue; // a picture of a session that is over
+                        }
                         inner.participants.iter().position(|p| *p == from)
                     };
                     let Some(source) = source.and_then(|s| u8::try_from(s).ok()) else {
@@ -341,7 +385,7 @@ impl Calls {
                 MediaEvent::LocalVideo { kind, frame, .. } => {
                     // The self-view is the camera, in a small tile: half size is plenty. The
                     // screen is not mirrored back into the window (it shows the window itself).
-                    if kind == TrackKind::Camera {
+                    if kind == TrackKind::Camera && self.lock().is_current(generation) {
                         let stream = StreamId {
                             source: SELF_VIEW,
                             track: Track::Camera,
@@ -371,11 +415,7 @@ impl Calls {
     fn update(&self, generation: Generation, f: impl FnOnce(&mut MediaView)) {
         {
             let mut inner = self.lock();
-            if inner
-                .live
-                .as_ref()
-                .is_none_or(|l| l.generation != generation)
-            {
+            if !inner.is_current(generation) {
                 return;
             }
             f(&mut inner.view);
@@ -384,15 +424,20 @@ impl Calls {
     }
 
     fn publish(&self) {
-        let view = self.view();
-        let title = view::window_title(view.live_summary().as_deref());
-        if let Some(window) = self.app.get_webview_window("main") {
-            if window.title().ok().as_deref() != Some(title.as_str()) {
+        let (view, title_changed) = {
+            let mut inner = self.lock();
+            let title = view::window_title(inner.view.live_summary().as_deref());
+            let changed = inner.title.as_deref() != Some(title.as_str());
+            inner.title = Some(title.clone());
+            (inner.view.clone(), changed.then_some(title))
+        };
+        if let Some(title) = title_changed {
+            if let Some(window) = self.app.get_webview_window("main") {
                 let _ = window.set_title(&title);
             }
-        }
-        if let Some(tray) = self.app.tray_by_id("main") {
-            let _ = tray.set_tooltip(Some(&title));
+            if let Some(tray) = self.app.tray_by_id("main") {
+                let _ = tray.set_tooltip(Some(&title));
+            }
         }
         if let Err(e) = self.app.emit(MEDIA_STATE_EVENT, &view) {
             tracing::warn!(error = %e, "cannot send the media state to the window");
@@ -404,13 +449,26 @@ impl Calls {
     }
 }
 
-fn live_media(inner: &Inner) -> Result<MediaHandle, ApiError> {
-    inner.live.as_ref().map(|l| l.media.clone()).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Conflict,
-            "There is no live session for the camera, microphone or screen.",
-        )
-    })
+impl Inner {
+    /// Whether `generation`'s session is the live one.
+    fn is_current(&self, generation: Generation) -> bool {
+        self.live
+            .as_ref()
+            .is_some_and(|l| l.generation == generation)
+    }
+}
+
+fn live_media(inner: &Inner) -> Result<(Generation, MediaHandle), ApiError> {
+    inner
+        .live
+        .as_ref()
+        .map(|l| (l.generation, l.media.clone()))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                "There is no live session for the camera, microphone or screen.",
+            )
+        })
 }
 
 fn track_of(kind: TrackKind) -> Option<Track> {

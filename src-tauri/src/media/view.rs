@@ -84,8 +84,8 @@ pub struct CallView {
 pub struct MediaProblem {
     /// The device concerned.
     pub track: Option<MediaTrack>,
-    /// Stable code: `no_camera`, `no_microphone`, `no_speaker`, `no_display`, `device_failed`,
-    /// `unsupported`, `file`, `invalid_config`.
+    /// Stable code: `no_camera`, `no_microphone`, `no_speaker`, `no_display`, `device_failed`;
+    /// `sources_off` (no device: everything was turned off when the window was closed).
     pub code: String,
     /// A sentence for the user.
     pub message: String,
@@ -214,6 +214,16 @@ impl MediaView {
         self.problems.push(MediaProblem {
             track,
             code: problem_code(message).to_owned(),
+            message: message.to_owned(),
+        });
+    }
+
+    /// A message about the call as a whole (no one device).
+    pub fn note(&mut self, message: &str) {
+        self.clear_problem(None);
+        self.problems.push(MediaProblem {
+            track: None,
+            code: "sources_off".to_owned(),
             message: message.to_owned(),
         });
     }
@@ -359,6 +369,20 @@ mod tests {
         assert_eq!(v.problems[0].code, "no_speaker");
         v.clear_problem(Some(MediaTrack::Speaker));
         assert!(v.problems.is_empty());
+    }
+
+    #[test]
+    fn a_note_is_the_general_message_and_replaces_the_last_one() {
+        let mut v = live();
+        v.failed(MediaTrack::Camera, &CaptureError::NoCamera.to_string());
+        v.note("first");
+        v.note("second");
+        assert_eq!(v.problems.len(), 2, "the camera's problem stays");
+        assert_eq!(v.problems[1].track, None);
+        assert_eq!(v.problems[1].code, "sources_off");
+        assert_eq!(v.problems[1].message, "second");
+        v.clear_problem(None);
+        assert_eq!(v.problems.len(), 1);
     }
 
     #[test]

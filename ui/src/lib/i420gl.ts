@@ -90,6 +90,7 @@ class GlRenderer implements I420Renderer {
       preserveDrawingBuffer: true,
     });
     if (!gl) throw new Error('no WebGL context');
+    withWebgl.add(canvas);
     this.#gl = gl;
     this.#canvas = canvas;
     this.#program = link(gl, VERTEX, FRAGMENT);
@@ -160,6 +161,9 @@ class GlRenderer implements I420Renderer {
   }
 }
 
+/** Canvases that were given a WebGL context here. */
+const withWebgl = new WeakSet<HTMLCanvasElement>();
+
 function link(gl: WebGLRenderingContext, vertex: string, fragment: string): WebGLProgram {
   const compile = (type: number, source: string): WebGLShader => {
     const shader = gl.createShader(type);
@@ -173,13 +177,32 @@ function link(gl: WebGLRenderingContext, vertex: string, fragment: string): WebG
   };
   const program = gl.createProgram();
   if (!program) throw new Error('no WebGL program');
-  gl.attachShader(program, compile(gl.VERTEX_SHADER, vertex));
-  gl.attachShader(program, compile(gl.FRAGMENT_SHADER, fragment));
+  const shaders = [compile(gl.VERTEX_SHADER, vertex), compile(gl.FRAGMENT_SHADER, fragment)];
+  for (const shader of shaders) gl.attachShader(program, shader);
   gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
-    throw new Error(`program: ${gl.getProgramInfoLog(program) ?? 'does not link'}`);
+  const linked = gl.getProgramParameter(program, gl.LINK_STATUS) as boolean;
+  const log = linked ? '' : (gl.getProgramInfoLog(program) ?? 'does not link');
+  // The program keeps what it needs; the shaders go (they would live as long as the context).
+  for (const shader of shaders) {
+    gl.detachShader(program, shader);
+    gl.deleteShader(shader);
+  }
+  if (!linked) {
+    gl.deleteProgram(program);
+    throw new Error(`program: ${log}`);
   }
   return program;
+}
+
+/**
+ * Gives back the WebGL context of a canvas that leaves the page. Browsers keep only a few
+ * contexts alive and drop the oldest past that; one per removed canvas would otherwise linger
+ * until garbage collection. Only for a canvas that will not draw again.
+ */
+export function releaseCanvas(canvas: HTMLCanvasElement): void {
+  if (!withWebgl.delete(canvas)) return;
+  const gl = canvas.getContext('webgl');
+  if (gl && !gl.isContextLost()) gl.getExtension('WEBGL_lose_context')?.loseContext();
 }
 
 // Fixed-point BT.601 limited-range tables (16.16), shared by every CPU renderer.
