@@ -39,8 +39,8 @@ export type MediaProblem = {
  */
 track: MediaTrack | null, 
 /**
- * Stable code: `no_camera`, `no_microphone`, `no_speaker`, `no_display`, `device_failed`,
- * `unsupported`, `file`, `invalid_config`.
+ * Stable code: `no_camera`, `no_microphone`, `no_speaker`, `no_display`, `device_failed`;
+ * `sources_off` (no device: everything was turned off when the window was closed).
  */
 code: string, 
 /**
