@@ -53,7 +53,9 @@ test('the native peer and the Chromium console see and hear each other', { timeo
     await page.locator(tid('availability-toggle')).click();
 
     const code = await host.enrolmentCode('Nia Native');
-    peer = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--duration-secs', '6']);
+    // 720p: the size a real camera is asked for, where the engine sends VP8 profile 1 (the
+    // bilinear filter): Chromium must decode it.
+    peer = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--size', '1280x720', '--duration-secs', '6']);
     await peer.event('shared');
     await page.locator(tid('offer-accept')).click({ timeout: 15_000 });
     await page.locator(tid('call-view')).waitFor({ state: 'visible', timeout: 10_000 });

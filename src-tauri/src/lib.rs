@@ -36,6 +36,8 @@ use crate::media::{commands as media_commands, Calls};
 
 /// Runs the app until Quit.
 pub fn run() {
+    // Before any thread: frame-sized blocks stay in the heap (see `memory`).
+    let frame_memory = instant_share_media::memory::keep_frame_memory();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -43,6 +45,7 @@ pub fn run() {
                 .unwrap_or_else(|_| "info,instant_share_app=debug".into()),
         )
         .init();
+    tracing::debug!(frame_memory, "allocator tuned for video frames");
     let gpu = system::has_gpu();
     if !gpu && cfg!(target_os = "linux") && std::env::var_os(COMPOSITING_ENV).is_none() {
         // Without a GPU, WebKitGTK's accelerated compositing runs on the CPU and costs more than

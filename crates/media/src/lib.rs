@@ -20,6 +20,7 @@
 
 pub mod capture;
 pub mod files;
+pub mod memory;
 pub mod opus;
 pub mod peer;
 pub mod synthetic;

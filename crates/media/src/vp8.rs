@@ -51,6 +51,58 @@ pub struct EncoderConfig {
     pub bitrate_kbps: u32,
     /// Frames a second (the time base).
     pub fps: u32,
+    /// libvpx's `cpu-used`, −16…−1. Negative in realtime mode means "adapt": libvpx raises its
+    /// speed until a frame takes at most (16 + cpu_used)/16 of the frame interval, so −6 lets
+    /// an encode take 62 % of it and −12 a quarter. See [`speed_for`].
+    pub speed: i32,
+    /// The VP8 bitstream version (RFC 6386 §9.1), 0–3: 0 has the six-tap motion filter and the
+    /// normal loop filter; 1 the bilinear filter and the simple loop filter, which cost both
+    /// sides much less for a little fidelity. Every VP8 decoder reads all four.
+    pub profile: u32,
+}
+
+impl EncoderConfig {
+    /// Realtime settings for `width`×`height` at `fps`: speed and profile from the size
+    /// ([`speed_for`], [`profile_for`]).
+    pub fn realtime(width: u32, height: u32, bitrate_kbps: u32, fps: u32) -> Self {
+        Self {
+            width,
+            height,
+            bitrate_kbps,
+            fps,
+            speed: speed_for(width, height),
+            profile: profile_for(width, height),
+        }
+    }
+}
+
+/// Pixels from which a picture counts as large (720p).
+const LARGE: u64 = 1280 * 720;
+
+/// The `cpu-used` for `width`×`height` pictures. An encoder that may take most of the frame
+/// interval leaves nothing for decoding the other side and the rest of the call: from 720p up
+/// the encode gets a quarter of the interval, from 640×480 up 3/8, below that 5/8
+/// (`cargo run --release -p instant-share-media --example vp8_speed`, BENCHMARKS.md).
+pub fn speed_for(width: u32, height: u32) -> i32 {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels >= LARGE {
+        -12
+    } else if pixels >= 640 * 480 {
+        -10
+    } else {
+        -6
+    }
+}
+
+/// The VP8 profile for `width`×`height`: 1 from 720p up, where the six-tap filter and the
+/// normal loop filter would take about 40 % of encode and decode time (for ≈1 dB of luma PSNR
+/// at the same bitrate, BENCHMARKS.md "VP8 speed"); 0 below, where they are cheap enough.
+pub fn profile_for(width: u32, height: u32) -> u32 {
+    if u64::from(width) * u64::from(height) >= LARGE {
+        1
+    } else {
+        0
+    }
 }
 
 /// A realtime VP8 encoder (no lag, constant bitrate, error resilient).
@@ -60,7 +112,6 @@ pub struct Vp8Encoder {
     cfg: vpx::vpx_codec_enc_cfg_t,
     config: EncoderConfig,
     pts: i64,
-    buffer: Vec<u8>,
 }
 
 // The context is only reached through `&mut self`.
@@ -78,6 +129,8 @@ impl Vp8Encoder {
             || config.width % 2 == 1
             || config.height % 2 == 1
             || config.fps == 0
+            || !(-16..=-1).contains(&config.speed)
+            || config.profile > 3
         {
             return Err(invalid);
         }
@@ -101,6 +154,7 @@ impl Vp8Encoder {
         cfg.g_threads = 1;
         cfg.g_error_resilient = vpx::VPX_ERROR_RESILIENT_DEFAULT;
         cfg.kf_max_dist = 10 * config.fps;
+        cfg.g_profile = config.profile;
         // SAFETY: a context is plain data until initialised; the box keeps its address stable.
         let mut ctx: Box<vpx::vpx_codec_ctx_t> =
             Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
@@ -118,14 +172,12 @@ impl Vp8Encoder {
             cfg,
             config,
             pts: 0,
-            buffer: Vec::new(),
         };
-        // Realtime speed: fast enough for 720p30 on one core (MEDIA-NOTES).
         check("cpu-used", unsafe {
             vpx::vpx_codec_control_(
                 &mut *encoder.ctx,
                 vpx::vp8e_enc_control_id::VP8E_SET_CPUUSED as c_int,
-                -6 as c_int,
+                config.speed as c_int,
             )
         })?;
         Ok(encoder)
@@ -169,21 +221,27 @@ impl Vp8Encoder {
                 code: vpx::vpx_codec_err_t::VPX_CODEC_INVALID_PARAM,
             });
         }
-        self.buffer.clear();
-        self.buffer.extend_from_slice(&frame.y);
-        self.buffer.extend_from_slice(&frame.u);
-        self.buffer.extend_from_slice(&frame.v);
         let mut image = MaybeUninit::<vpx::vpx_image_t>::zeroed();
-        // SAFETY: wraps `buffer` (I420, w*h*3/2 bytes, alive for this call) without copying.
+        // SAFETY: describes the frame's three planes (alive and unchanged for this call) without
+        // copying them: `vpx_img_wrap` fills the descriptor for a contiguous buffer starting at
+        // the Y plane, then the U and V pointers are set to the frame's own planes. libvpx
+        // only reads a source image; the `*mut` is its C signature.
         let wrapped = unsafe {
-            vpx::vpx_img_wrap(
+            let img = vpx::vpx_img_wrap(
                 image.as_mut_ptr(),
                 vpx::vpx_img_fmt::VPX_IMG_FMT_I420,
                 w as c_uint,
                 h as c_uint,
                 1,
-                self.buffer.as_mut_ptr(),
-            )
+                frame.y.as_ptr() as *mut u8,
+            );
+            if !img.is_null() {
+                (*img).planes[vpx::VPX_PLANE_U as usize] = frame.u.as_ptr() as *mut u8;
+                (*img).planes[vpx::VPX_PLANE_V as usize] = frame.v.as_ptr() as *mut u8;
+                (*img).stride[vpx::VPX_PLANE_U as usize] = (w / 2) as c_int;
+                (*img).stride[vpx::VPX_PLANE_V as usize] = (w / 2) as c_int;
+            }
+            img
         };
         if wrapped.is_null() {
             return Err(Vp8Error {
@@ -338,12 +396,7 @@ mod tests {
     use crate::synthetic::{read_stamp, TestPattern};
 
     fn config() -> EncoderConfig {
-        EncoderConfig {
-            width: 640,
-            height: 480,
-            bitrate_kbps: 800,
-            fps: 30,
-        }
+        EncoderConfig::realtime(640, 480, 800, 30)
     }
 
     #[test]
@@ -368,6 +421,27 @@ mod tests {
         }
         let expected: Vec<Option<u16>> = (0..60).map(Some).collect();
         assert_eq!(read, expected, "every decoded picture carries its number");
+    }
+
+    #[test]
+    fn large_pictures_use_the_cheaper_profile_and_stay_readable() {
+        let config = EncoderConfig::realtime(1280, 720, 1500, 30);
+        assert_eq!((config.speed, config.profile), (-12, 1));
+        assert_eq!(EncoderConfig::realtime(640, 480, 800, 30).profile, 0);
+        let mut pattern = TestPattern::new(1280, 720).unwrap();
+        let mut enc = Vp8Encoder::new(config).unwrap();
+        let mut dec = Vp8Decoder::new().unwrap();
+        let mut read = Vec::new();
+        for _ in 0..10 {
+            for packet in enc.encode(&pattern.next_frame(), false).unwrap() {
+                // The bitstream says which version it is: bits 1–3 of the frame tag.
+                assert_eq!((packet.data[0] >> 1) & 0b111, 1, "VP8 version 1");
+                for picture in dec.decode(&packet.data).unwrap() {
+                    read.push(read_stamp(&picture.y, picture.width, picture.height));
+                }
+            }
+        }
+        assert_eq!(read, (0..10).map(Some).collect::<Vec<_>>());
     }
 
     #[test]

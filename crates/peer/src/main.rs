@@ -157,8 +157,17 @@ fn audio_source(common: &Common) -> anyhow::Result<Option<AudioSourceConfig>> {
     })
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Before any thread: frame-sized blocks stay in the heap (see `memory`).
+    instant_share_media::memory::keep_frame_memory();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async_main());
+}
+
+async fn async_main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -186,12 +186,7 @@ fn encode_video(
         }
         .clamp(MIN_VIDEO_KBPS, MAX_VIDEO_KBPS);
         if encoder.as_ref().is_none_or(|e| e.size() != size) {
-            match Vp8Encoder::new(EncoderConfig {
-                width: size.0,
-                height: size.1,
-                bitrate_kbps: wanted_kbps,
-                fps,
-            }) {
+            match Vp8Encoder::new(EncoderConfig::realtime(size.0, size.1, wanted_kbps, fps)) {
                 Ok(e) => encoder = Some(e),
                 Err(e) => {
                     tracing::warn!(track = kind.name(), error = %e, "no VP8 encoder for this size");
