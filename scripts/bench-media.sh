@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Media figures for BENCHMARKS.md (tests/bench/media.mjs): press → first expert frame (native vs
-# Chromium requester, RUNS runs each), glass-to-glass on the four paths, CPU of a 720p30 call
-# (ours vs Chromium, CPU_SECS seconds). Release host and peer; headless Chromium; loopback.
+# Media figures for BENCHMARKS.md, ours and Chromium's side by side. Release host and peer;
+# headless Chromium; loopback.
 #
-#   RUNS=30 CPU_SECS=10 scripts/bench-media.sh
+#   RUNS=30 CPU_SECS=10 scripts/bench-media.sh           (tests/bench/media.mjs)
+#       press → first expert frame (native vs Chromium requester, RUNS runs each),
+#       glass-to-glass on the four paths, CPU of a 720p30 call (CPU_SECS seconds)
+#   RUNS=15 scripts/bench-media.sh network               (tests/bench/network.mjs)
+#       the same on a poor network — 50 ms round trip, 5 % loss each way — emulated in the
+#       endpoints (this kernel has no netem): press → first frame, glass to glass, received fps
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
@@ -16,4 +20,8 @@ export INSTANT_SHARE_HOST_BIN="$CARGO_TARGET_DIR/release/instant-share-host"
 export INSTANT_SHARE_PEER_BIN="$CARGO_TARGET_DIR/release/instant-share-peer"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME")"
 cd tests
-exec node bench/media.mjs
+case "${1:-calls}" in
+  calls) exec node bench/media.mjs ;;
+  network) exec node bench/network.mjs ;;
+  *) echo "usage: scripts/bench-media.sh [calls|network]" >&2; exit 2 ;;
+esac

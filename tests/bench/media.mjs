@@ -12,10 +12,21 @@ import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { Host } from '../lib/host.mjs';
 import { launchChromium, tid } from '../lib/browser.mjs';
-import { waitFor } from '../lib/wait.mjs';
 import { media, remote, connected } from '../lib/media.mjs';
 import { Peer } from '../lib/peer.mjs';
 import { outputDir } from '../lib/paths.mjs';
+import {
+  pct,
+  fmt,
+  row,
+  availableExpert as expertPage,
+  endFromExpert,
+  join,
+  pressNativeNative,
+  pressChromiumChromium,
+  glassNativeNative,
+  glassChromiumChromium,
+} from './common.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const CPU_SECS = Number(process.env.CPU_SECS ?? 10);
@@ -26,55 +37,17 @@ const say = (line) => {
   out.push(line);
 };
 
-function pct(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { n: s.length, p50: at(0.5), p95: at(0.95), min: s[0], max: s.at(-1) };
-}
-const fmt = (v) => (v === undefined ? '–' : v.toFixed(1));
-const row = (label, p) => `| ${label} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.min)} | ${fmt(p.max)} |`;
-
 const host = new Host({ name: 'host-bench-media', offerTimeoutSecs: 30 });
 await host.addExpert(expert);
 await host.start();
 const browser = await launchChromium();
 
-/** A console page signed in with synthetic media, available, and accepting the next offer. */
-async function availableExpert(context, query = 'media=synthetic') {
-  const page = await context.newPage();
-  await page.goto(`${host.url}/console?${query}`);
-  if (await page.locator(tid('login-username')).isVisible().catch(() => false)) {
-    await page.locator(tid('login-username')).fill(expert.username);
-    await page.locator(tid('login-password')).fill(expert.password);
-    await page.locator(tid('login-submit')).click();
-  }
-  const toggle = page.locator(tid('availability-toggle'));
-  await toggle.waitFor({ state: 'visible', timeout: 10_000 });
-  if ((await toggle.getAttribute('aria-checked')) !== 'true') await toggle.click();
-  await delay(200);
-  // Accept the moment the offer rings.
-  const accepted = page.locator(tid('offer-accept')).click({ timeout: 60_000 });
-  return { page, accepted };
-}
-
-async function endFromExpert(page) {
-  await page.locator(tid('end-session')).click({ timeout: 10_000 }).catch(() => {});
-  await waitFor('the session to end', async () => (await page.locator(tid('session-status')).getAttribute('data-status').catch(() => null)) === 'ended', { timeout: 10_000 }).catch(() => {});
-}
+const availableExpert = (context, query) => expertPage(host, expert, context, query);
 
 // ---------------------------------------------------------------- 1. press → first frame
 const expertContext = await browser.newContext();
 // Native requester, native expert (instant-share-peer accepts the moment the offer rings).
-const nativeNative = [];
-for (let i = 0; i < RUNS; i++) {
-  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '1'], { stdin: `${expert.password}\n` });
-  await e.event('ready');
-  const code = await host.enrolmentCode(`Native pair ${i}`);
-  const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--video', 'none', '--audio', 'none', '--duration-secs', '1']);
-  const first = await r.event('first_frame', () => true, 30_000);
-  nativeNative.push(first.since_press_ms);
-  await Promise.all([r.finished(), e.finished()]);
-}
+const nativeNative = await pressNativeNative(host, expert, RUNS);
 // Native requester, Chromium expert.
 const native = [];
 for (let i = 0; i < RUNS; i++) {
@@ -87,27 +60,7 @@ for (let i = 0; i < RUNS; i++) {
   await peer.finished();
   await page.close();
 }
-const chromium = [];
-const requesterContext = await browser.newContext();
-for (let i = 0; i < RUNS; i++) {
-  const { page, accepted } = await availableExpert(expertContext);
-  const requester = await requesterContext.newPage();
-  await requester.goto(`${host.url}/healthz`); // same origin, assets not yet: like a fresh tab
-  const device = await host.enrolDevice(`Chromium ${i}`);
-  const pressed = Date.now() + 0; // epoch ms, the pages' `at` clock
-  const pointer = await host.requestShare(device.credential, { topic: 'network' });
-  await requester.goto(`${host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
-  await accepted;
-  const expertId = await waitFor('the expert in the call', async () => {
-    const state = await media(requester, 'callState').catch(() => ({}));
-    return Object.keys(state)[0] ?? null;
-  }, { timeout: 20_000, interval: 20 });
-  const shown = await waitFor('the first expert frame', async () => media(requester, 'firstFrame', expertId, 'camera'), { timeout: 20_000, interval: 20 });
-  chromium.push(shown - pressed);
-  await endFromExpert(page);
-  await requester.close();
-  await page.close();
-}
+const chromium = await pressChromiumChromium(host, expert, browser, RUNS);
 say('### Instant share press → first expert frame at the requester (ms)\n');
 say('| requester ↔ expert | runs | p50 | p95 | min | max |');
 say('| --- | --- | --- | --- | --- | --- |');
@@ -120,25 +73,8 @@ say(row('Chromium ↔ Chromium (site page ↔ console)', pc));
 say(`\nnative ↔ native p95 is ${(100 * (1 - pnn.p95 / pc.p95)).toFixed(0)} % below Chromium ↔ Chromium's; p50 ${(100 * (1 - pnn.p50 / pc.p50)).toFixed(0)} % below.\n`);
 
 // ---------------------------------------------------------------- 2. glass to glass
-function join(sent, shown) {
-  const at = new Map(sent.map((r) => [r.stamp, r.at]));
-  return shown.filter((r) => at.has(r.stamp)).map((r) => r.at - at.get(r.stamp));
-}
 // native ↔ native
-{
-  const code = await host.enrolmentCode('Glass native');
-  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '8'], { stdin: `${expert.password}\n` });
-  await e.event('ready');
-  const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--duration-secs', '8']);
-  await Promise.all([e.finished(60_000), r.finished(60_000)]);
-  const eFirst = e.events.find((x) => x.event === 'first_frame');
-  const rFirst = r.events.find((x) => x.event === 'first_frame');
-  const nn = [
-    ...join(await e.stamps('sent-camera.csv'), await r.stamps(`received-${rFirst.from}-camera.csv`)),
-    ...join(await r.stamps('sent-camera.csv'), await e.stamps(`received-${eFirst.from}-camera.csv`)),
-  ];
-  var glassNN = pct(nn);
-}
+const { glass: glassNN } = await glassNativeNative(host, expert);
 // native ↔ Chromium
 {
   const { page, accepted } = await availableExpert(expertContext);
@@ -154,26 +90,7 @@ function join(sent, shown) {
   await page.close();
 }
 // Chromium ↔ Chromium
-{
-  const { page, accepted } = await availableExpert(expertContext);
-  const requester = await requesterContext.newPage();
-  const device = await host.enrolDevice('Glass chromium');
-  const pointer = await host.requestShare(device.credential, { topic: 'network' });
-  await requester.goto(`${host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
-  await accepted;
-  await connected(requester, 'the requester');
-  await requester.locator(tid('media-start')).click();
-  const expertSide = await connected(page, 'the expert');
-  await delay(8000);
-  const requesterSide = await remote(requester);
-  var glassCC = pct([
-    ...join(await media(page, 'sent', 'camera'), await media(requester, 'received', requesterSide.id, 'camera')),
-    ...join(await media(requester, 'sent', 'camera'), await media(page, 'received', expertSide.id, 'camera')),
-  ]);
-  await endFromExpert(page);
-  await requester.close();
-  await page.close();
-}
+const { glass: glassCC } = await glassChromiumChromium(host, expert, browser);
 say('### Glass to glass, 640x480 at 30 fps: capture or draw → decoded or shown (ms)\n');
 say('| path | frames | p50 | p95 | min | max |');
 say('| --- | --- | --- | --- | --- | --- |');

@@ -11,7 +11,7 @@ export const chromiumPath = process.env.INSTANT_SHARE_CHROMIUM ?? '/usr/bin/chro
  * Playwright passes `--headless` itself and gives every launch a new empty profile
  * (`--user-data-dir` is not allowed in `args`).
  */
-export async function launchChromium() {
+export async function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -27,6 +27,7 @@ export async function launchChromium() {
       '--use-fake-ui-for-media-stream',
       '--allow-loopback-in-peer-connection',
       '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
     ],
   });
 }

@@ -103,6 +103,14 @@ struct Common {
     /// (the receiver needs a keyframe).
     #[arg(long)]
     lose_video_packet: Vec<u64>,
+    /// Poor network, emulated on this side's sending: hold every outgoing RTP and RTCP packet
+    /// this many milliseconds (both sides 25 → 50 ms round trip).
+    #[arg(long, default_value_t = 0)]
+    net_delay_ms: u64,
+    /// Poor network, emulated on this side's sending: drop this percentage of outgoing RTP
+    /// and RTCP packets at random.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    net_loss_percent: u8,
     /// Print track statistics every this many seconds.
     #[arg(long, default_value_t = 1)]
     stats_every: u64,
@@ -312,6 +320,8 @@ async fn take_part(
             faults: PacketFaults {
                 drop_once: common.drop_video_packet.clone(),
                 drop_always: common.lose_video_packet.clone(),
+                delay: Duration::from_millis(common.net_delay_ms),
+                loss_percent: common.net_loss_percent,
             },
         },
         media_tx,

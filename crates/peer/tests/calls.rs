@@ -1,7 +1,8 @@
 //! Two headless peers in a call through a real host (in-process, loopback): media flows both
 //! ways with the stamped counter increasing and the tone audible; one lost video packet comes
 //! back through NACK without costing a frame; a packet lost for good costs frames until a
-//! keyframe requested by PLI.
+//! keyframe requested by PLI; over an emulated poor network (delay and random loss on the
+//! sending side) the round trip grows and pictures keep coming.
 //!
 //! The peers are this crate's binary (`instant-share-peer`), run as the tests and benchmarks
 //! run them.
@@ -191,6 +192,22 @@ async fn call(requester_flags: &[&str]) -> (Run, Run) {
     (requester, expert)
 }
 
+/// A recorded CSV of stamps: stamp → Unix microseconds (the first of each stamp).
+fn csv_times(path: &Path) -> std::collections::HashMap<u32, i64> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut times = std::collections::HashMap::new();
+    for line in text.lines().skip(1) {
+        let mut fields = line.split(',');
+        if let (Some(Ok(stamp)), Some(Ok(at))) = (
+            fields.next().map(str::parse::<u32>),
+            fields.next().map(str::parse::<i64>),
+        ) {
+            times.entry(stamp).or_insert(at);
+        }
+    }
+    times
+}
+
 fn assert_increasing(stamps: &[u32], who: &str) {
     assert!(
         stamps.len() >= 40,
@@ -259,4 +276,45 @@ async fn a_packet_lost_for_good_is_repaired_by_a_keyframe() {
     // Pictures keep coming after the repair.
     let stamps = expert.stamps("p1");
     assert_increasing(&stamps, "expert");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poor_network_delays_and_loses_packets_and_the_call_goes_on() {
+    // The requester's sending is held 40 ms and loses 5 % of its packets at random.
+    let (requester, expert) = call(&["--net-delay-ms", "40", "--net-loss-percent", "5"]).await;
+    let video = expert.received("camera");
+    // Glass to glass from the stamps (one machine, one clock): the delay is in every picture.
+    let sent = csv_times(&requester.dir.join("sent-camera.csv"));
+    let shown = csv_times(&expert.dir.join("received-p1-camera.csv"));
+    let mut latencies: Vec<i64> = shown
+        .iter()
+        .filter_map(|(stamp, at)| sent.get(stamp).map(|s| (at - s) / 1000))
+        .collect();
+    latencies.sort_unstable();
+    let median = latencies.get(latencies.len() / 2).copied();
+    assert!(
+        median.is_some_and(|ms| ms >= 40),
+        "glass to glass includes the 40 ms: median {median:?} ms of {}",
+        latencies.len()
+    );
+    assert!(
+        video["loss_percent"].as_f64().unwrap_or(0.0) > 0.0
+            || video["frames_lost"].as_u64().unwrap_or(0) > 0
+            || expert
+                .named("stats")
+                .iter()
+                .any(|e| { e["track"]["loss_percent"].as_f64().unwrap_or(0.0) > 0.0 }),
+        "packets were lost on the way: {video}"
+    );
+    // Pictures keep coming, in order (retransmissions and keyframes repair the losses).
+    let stamps = expert.stamps("p1");
+    assert!(
+        stamps.len() >= 20,
+        "the expert decoded {} readable pictures",
+        stamps.len()
+    );
+    assert!(
+        stamps.windows(2).all(|w| w[1] > w[0]),
+        "stamps go up: {stamps:?}"
+    );
 }

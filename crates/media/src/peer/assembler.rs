@@ -126,11 +126,12 @@ impl Vp8Assembler {
             let next = match self.next {
                 Some(n) => n,
                 None => {
-                    // Nothing decoded yet: start at the first frame start we hold.
+                    // Nothing decoded yet: start at the first frame start we hold (what came
+                    // before it is dropped, so look again from the top).
                     let start = self.pieces.iter().find(|(_, p)| p.start).map(|(s, _)| *s)?;
                     self.drop_before(start);
                     self.next = Some(start);
-                    start
+                    continue;
                 }
             };
             if first == next && self.pieces[&first].start {
@@ -320,6 +321,28 @@ mod tests {
         a.push(t, 14, 3000, false, &packet(false, false, 1))
             .unwrap();
         assert!(frames(&mut a, t).is_empty());
+    }
+
+    #[test]
+    fn a_stream_whose_first_packet_was_lost_starts_at_the_next_frame() {
+        // The first frame's first packet never came (lost on the way, the call just begun):
+        // its other packet is dropped and the next frame is the start.
+        let t = Instant::now();
+        let mut a = Vp8Assembler::new();
+        a.push(t, 11, 0, true, &packet(false, true, 1)).unwrap();
+        frame(&mut a, t, 12, 3000, 2, true);
+        let out = frames(&mut a, t);
+        assert!(
+            matches!(
+                out.first(),
+                Some(Assembled::Frame {
+                    keyframe: true,
+                    timestamp: 3000,
+                    ..
+                })
+            ),
+            "{out:?}"
+        );
     }
 
     #[test]

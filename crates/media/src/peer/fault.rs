@@ -1,11 +1,19 @@
-//! Network faults on purpose, for tests of loss recovery: drops chosen outgoing video packets on
-//! their way to the wire. It sits wire-ward of the NACK responder, so a dropped packet is still
-//! in the responder's history: dropped once, it comes back when the receiver NACKs it; dropped
-//! for good (every retransmission too), the receiver must give the frame up and ask for a
-//! keyframe.
+//! Network faults on purpose, for tests of loss recovery and for benchmarks on a poor network:
+//!
+//! - chosen outgoing video packets dropped (once, or with every retransmission);
+//! - every outgoing RTP and RTCP packet delayed by a fixed time, and dropped at random with a
+//!   given probability — the same emulation as WebRTC's own `WebRTC-FakeNetworkSendConfig`
+//!   (`queue_delay_ms`, `loss_percent`), used where the kernel cannot shape traffic (`tc netem`).
+//!
+//! It sits wire-ward of the NACK responder, so a dropped packet is still in the responder's
+//! history: dropped once, it comes back when the receiver NACKs it; dropped for good, the
+//! receiver must give the frame up and ask for a keyframe. ICE and DTLS are not affected.
 
 use std::collections::{HashSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::sansio::Protocol;
@@ -19,17 +27,30 @@ pub struct PacketFaults {
     pub drop_once: Vec<u64>,
     /// Drop the n-th video RTP packet and every retransmission of it.
     pub drop_always: Vec<u64>,
+    /// Hold every outgoing RTP and RTCP packet this long (one way; both sides set it for a
+    /// round trip of twice as much).
+    pub delay: Duration,
+    /// Drop this share of outgoing RTP and RTCP packets at random, in percent (0–100).
+    pub loss_percent: u8,
 }
 
 impl PacketFaults {
-    /// Whether there is anything to drop.
+    /// Whether there is anything to drop or delay.
     pub fn is_empty(&self) -> bool {
-        self.drop_once.is_empty() && self.drop_always.is_empty()
+        self.drop_once.is_empty()
+            && self.drop_always.is_empty()
+            && self.delay.is_zero()
+            && self.loss_percent == 0
     }
 }
 
 pub(crate) struct DropPackets {
     faults: PacketFaults,
+    rng: StdRng,
+    /// Packets held back, each with the time it may go (in order: the delay is fixed).
+    delayed: VecDeque<(Instant, TaggedPacket)>,
+    /// Packets lost at random so far (logged now and then).
+    lost: u64,
     video_ssrcs: HashSet<u32>,
     sent: u64,
     /// (ssrc, sequence number) of packets dropped for good.
@@ -43,6 +64,9 @@ impl DropPackets {
     pub fn new(faults: PacketFaults) -> Self {
         Self {
             faults,
+            rng: StdRng::from_entropy(),
+            delayed: VecDeque::new(),
+            lost: 0,
             video_ssrcs: HashSet::new(),
             sent: 0,
             doomed: HashSet::new(),
@@ -95,7 +119,20 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for DropPackets {
                 }
             }
         }
-        self.write_queue.push_back(msg);
+        let p = f64::from(self.faults.loss_percent.min(100)) / 100.0;
+        if p > 0.0 && self.rng.gen_bool(p) {
+            self.lost += 1;
+            if self.lost.is_power_of_two() {
+                tracing::debug!(lost = self.lost, "fault: packets lost at random so far");
+            }
+            return Ok(());
+        }
+        if self.faults.delay.is_zero() {
+            self.write_queue.push_back(msg);
+        } else {
+            self.delayed
+                .push_back((Instant::now() + self.faults.delay, msg));
+        }
         Ok(())
     }
 
@@ -103,12 +140,17 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for DropPackets {
         self.write_queue.pop_front()
     }
 
-    fn handle_timeout(&mut self, _now: Instant) -> Result<(), Self::Error> {
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Self::Error> {
+        while self.delayed.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, msg)) = self.delayed.pop_front() {
+                self.write_queue.push_back(msg);
+            }
+        }
         Ok(())
     }
 
     fn poll_timeout(&mut self) -> Option<Self::Time> {
-        None
+        self.delayed.front().map(|(due, _)| *due)
     }
 }
 

@@ -42,7 +42,10 @@ export interface OutboundStats {
 export interface CallStats {
   /** When these were taken (Unix ms). */
   at: number;
+  /** Round trip of ICE's connectivity checks on the selected pair. */
   rttMs: number | null;
+  /** Round trip of the video's RTCP reports (the media's own path). */
+  mediaRttMs: number | null;
   availableOutgoingKbps: number | null;
   /** The local candidate type in use: host, srflx, prflx or relay. */
   route: string | null;
@@ -70,7 +73,7 @@ export class StatsSampler {
       const c = typeof r.codecId === 'string' ? all.get(r.codecId) : undefined;
       return typeof c?.mimeType === 'string' ? c.mimeType.replace(/^(audio|video)\//, '') : null;
     };
-    const stats: CallStats = { at, rttMs: null, availableOutgoingKbps: null, route: null, inbound: {}, outbound: {} };
+    const stats: CallStats = { at, rttMs: null, mediaRttMs: null, availableOutgoingKbps: null, route: null, inbound: {}, outbound: {} };
 
     for (const r of all.values()) {
       const prev = this.#previous.get(r.id);
@@ -116,6 +119,11 @@ export class StatsSampler {
           plis: num(r.pliCount) ?? 0,
           codec: codecOf(r),
         };
+      } else if (r.type === 'remote-inbound-rtp' && r.kind === 'video') {
+        // The round trip of the media itself (RTCP reports), which a network emulated inside
+        // WebRTC delays while ICE's checks are not.
+        const rtt = num(r.roundTripTime);
+        if (rtt !== null) stats.mediaRttMs = Math.max(stats.mediaRttMs ?? 0, rtt * 1000);
       } else if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string') {
         const pair = all.get(r.selectedCandidatePairId);
         if (pair) {

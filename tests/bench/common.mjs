@@ -1,0 +1,142 @@
+// What the media benchmarks share (tests/bench/media.mjs, tests/bench/network.mjs): percentiles
+// and table rows, an expert console that accepts the next offer, and the two measurements made
+// on every path — Instant share press → first expert frame, and glass to glass from the stamps.
+import { setTimeout as delay } from 'node:timers/promises';
+import { tid } from '../lib/browser.mjs';
+import { waitFor } from '../lib/wait.mjs';
+import { media, remote, connected } from '../lib/media.mjs';
+import { Peer } from '../lib/peer.mjs';
+
+/** p50, p95, min and max of `values`. */
+export function pct(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, p50: at(0.5), p95: at(0.95), min: s[0], max: s.at(-1) };
+}
+export const fmt = (v) => (v === undefined || v === null ? '–' : v.toFixed(1));
+export const row = (label, p) => `| ${label} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.min)} | ${fmt(p.max)} |`;
+
+/** A console page signed in with synthetic media, available, and accepting the next offer. */
+export async function availableExpert(host, expert, context, query = 'media=synthetic') {
+  const page = await context.newPage();
+  await page.goto(`${host.url}/console?${query}`);
+  if (await page.locator(tid('login-username')).isVisible().catch(() => false)) {
+    await page.locator(tid('login-username')).fill(expert.username);
+    await page.locator(tid('login-password')).fill(expert.password);
+    await page.locator(tid('login-submit')).click();
+  }
+  const toggle = page.locator(tid('availability-toggle'));
+  await toggle.waitFor({ state: 'visible', timeout: 10_000 });
+  if ((await toggle.getAttribute('aria-checked')) !== 'true') await toggle.click();
+  await delay(200);
+  // Accept the moment the offer rings.
+  const accepted = page.locator(tid('offer-accept')).click({ timeout: 60_000 });
+  return { page, accepted };
+}
+
+export async function endFromExpert(page) {
+  await page.locator(tid('end-session')).click({ timeout: 10_000 }).catch(() => {});
+  await waitFor('the session to end', async () => (await page.locator(tid('session-status')).getAttribute('data-status').catch(() => null)) === 'ended', { timeout: 10_000 }).catch(() => {});
+}
+
+/** Press → first frame, native requester and native expert, `runs` times; `flags` go to both. */
+export async function pressNativeNative(host, expert, runs, flags = []) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '1', ...flags], { stdin: `${expert.password}\n` });
+    await e.event('ready');
+    const code = await host.enrolmentCode(`Native pair ${i}`);
+    const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--video', 'none', '--audio', 'none', '--duration-secs', '1', ...flags]);
+    const first = await r.event('first_frame', () => true, 30_000);
+    times.push(first.since_press_ms);
+    await Promise.all([r.finished(), e.finished()]);
+  }
+  return times;
+}
+
+/** Press → first frame shown, Chromium requester (site page) and Chromium console, `runs` times. */
+export async function pressChromiumChromium(host, expert, browser, runs) {
+  const times = [];
+  const expertContext = await browser.newContext();
+  const requesterContext = await browser.newContext();
+  for (let i = 0; i < runs; i++) {
+    const { page, accepted } = await availableExpert(host, expert, expertContext);
+    const requester = await requesterContext.newPage();
+    await requester.goto(`${host.url}/healthz`); // same origin, assets not yet: like a fresh tab
+    const device = await host.enrolDevice(`Chromium ${i}`);
+    const pressed = Date.now(); // epoch ms, the pages' `at` clock
+    const pointer = await host.requestShare(device.credential, { topic: 'network' });
+    await requester.goto(`${host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
+    await accepted;
+    const expertId = await waitFor('the expert in the call', async () => {
+      const state = await media(requester, 'callState').catch(() => ({}));
+      return Object.keys(state)[0] ?? null;
+    }, { timeout: 20_000, interval: 20 });
+    const shown = await waitFor('the first expert frame', async () => media(requester, 'firstFrame', expertId, 'camera'), { timeout: 20_000, interval: 20 });
+    times.push(shown - pressed);
+    await endFromExpert(page);
+    await requester.close();
+    await page.close();
+  }
+  await expertContext.close();
+  await requesterContext.close();
+  return times;
+}
+
+/** Capture time of each sent stamp joined with the time it was decoded or shown (ms). */
+export function join(sent, shown) {
+  const at = new Map(sent.map((r) => [r.stamp, r.at]));
+  return shown.filter((r) => at.has(r.stamp)).map((r) => r.at - at.get(r.stamp));
+}
+
+/**
+ * An 8 s call between two native peers (`flags` to both): glass to glass both ways, the
+ * requester's received frames a second, and its last statistics of the camera it received.
+ */
+export async function glassNativeNative(host, expert, flags = []) {
+  const code = await host.enrolmentCode('Glass native');
+  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '8', ...flags], { stdin: `${expert.password}\n` });
+  await e.event('ready');
+  const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--duration-secs', '8', '--stats-every', '2', ...flags]);
+  await Promise.all([e.finished(60_000), r.finished(60_000)]);
+  const eFirst = e.events.find((x) => x.event === 'first_frame');
+  const rFirst = r.events.find((x) => x.event === 'first_frame');
+  const glass = [
+    ...join(await e.stamps('sent-camera.csv'), await r.stamps(`received-${rFirst.from}-camera.csv`)),
+    ...join(await r.stamps('sent-camera.csv'), await e.stamps(`received-${eFirst.from}-camera.csv`)),
+  ];
+  const readings = r.events.filter((x) => x.event === 'stats' && x.track.direction === 'receive' && x.track.kind === 'camera').map((x) => x.track);
+  // Frames a second between readings, leaving out the first (the call starting) and the last
+  // (the session ending).
+  const fps = readings.slice(1, -1).map((t) => t.fps);
+  return { glass: pct(glass), fps, received: readings.at(-1) };
+}
+
+/**
+ * An 8 s call between two Chromium pages of `browser` (console and site): glass to glass both
+ * ways, and the requester's statistics of the expert's camera and of the connection.
+ */
+export async function glassChromiumChromium(host, expert, browser) {
+  const expertContext = await browser.newContext();
+  const requesterContext = await browser.newContext();
+  const { page, accepted } = await availableExpert(host, expert, expertContext);
+  const requester = await requesterContext.newPage();
+  const device = await host.enrolDevice('Glass chromium');
+  const pointer = await host.requestShare(device.credential, { topic: 'network' });
+  await requester.goto(`${host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
+  await accepted;
+  await connected(requester, 'the requester');
+  await requester.locator(tid('media-start')).click();
+  const expertSide = await connected(page, 'the expert');
+  await delay(8000);
+  const requesterSide = await remote(requester);
+  const glass = [
+    ...join(await media(page, 'sent', 'camera'), await media(requester, 'received', requesterSide.id, 'camera')),
+    ...join(await media(requester, 'sent', 'camera'), await media(page, 'received', expertSide.id, 'camera')),
+  ];
+  const stats = (await media(requester, 'stats'))[requesterSide.id];
+  await endFromExpert(page);
+  await requesterContext.close();
+  await expertContext.close();
+  return { glass: pct(glass), stats };
+}
