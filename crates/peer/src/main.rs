@@ -111,6 +111,9 @@ struct Common {
     /// and RTCP packets at random.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     net_loss_percent: u8,
+    /// Connect only through the TURN relay the host names (ICE transport policy `relay`).
+    #[arg(long)]
+    relay_only: bool,
     /// Print track statistics every this many seconds.
     #[arg(long, default_value_t = 1)]
     stats_every: u64,
@@ -323,6 +326,7 @@ async fn take_part(
                 delay: Duration::from_millis(common.net_delay_ms),
                 loss_percent: common.net_loss_percent,
             },
+            relay_only: common.relay_only,
         },
         media_tx,
     );

@@ -2,7 +2,8 @@
 //! ways with the stamped counter increasing and the tone audible; one lost video packet comes
 //! back through NACK without costing a frame; a packet lost for good costs frames until a
 //! keyframe requested by PLI; over an emulated poor network (delay and random loss on the
-//! sending side) the round trip grows and pictures keep coming.
+//! sending side) the round trip grows and pictures keep coming; through a real TURN server
+//! (coturn, with the host's short-lived credentials) when direct paths are not allowed.
 //!
 //! The peers are this crate's binary (`instant-share-peer`), run as the tests and benchmarks
 //! run them.
@@ -34,13 +35,18 @@ struct TestHost {
 }
 
 async fn start_host() -> TestHost {
+    start_host_with(ServeArgs::default()).await
+}
+
+/// A host with `args` (database, address and UI folder are the test's own).
+async fn start_host_with(args: ServeArgs) -> TestHost {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("host.sqlite3");
     let args = ServeArgs {
         database: Some(db.clone()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         ui_dir: Some("/nonexistent".into()),
-        ..ServeArgs::default()
+        ..args
     };
     let config = Config::load(&args).unwrap();
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
@@ -177,10 +183,18 @@ fn peer_command(role: &str, host: &str, dir: &Path, extra: &[&str]) -> Command {
 
 /// Runs an expert and a requester; the requester's extra flags apply to what it sends.
 async fn call(requester_flags: &[&str]) -> (Run, Run) {
-    let host = start_host().await;
+    call_through(start_host().await, requester_flags, &[]).await
+}
+
+/// Runs an expert and a requester through `host`, each with its extra flags.
+async fn call_through(
+    host: TestHost,
+    requester_flags: &[&str],
+    expert_flags: &[&str],
+) -> (Run, Run) {
     let out = tempfile::tempdir().unwrap().keep();
     let (edir, rdir) = (out.join("expert"), out.join("requester"));
-    let mut expert = peer_command("expert", &host.url, &edir, &[]);
+    let mut expert = peer_command("expert", &host.url, &edir, expert_flags);
     expert.args(["--username", "alice"]);
     let expert = tokio::spawn(run_peer(expert, Some("password-1\n"), edir));
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -317,4 +331,109 @@ async fn a_poor_network_delays_and_loses_packets_and_the_call_goes_on() {
         stamps.windows(2).all(|w| w[1] > w[0]),
         "stamps go up: {stamps:?}"
     );
+}
+
+/// A coturn on loopback with the REST-API shared secret, for as long as it lives.
+struct Coturn {
+    child: tokio::process::Child,
+    url: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Coturn {
+    async fn start(secret: &str) -> Coturn {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.path().join("turnserver.log");
+        let child = Command::new("turnserver")
+            .args([
+                "-n",
+                "--no-cli",
+                "--no-tls",
+                "--no-dtls",
+                "--listening-ip=127.0.0.1",
+                "--relay-ip=127.0.0.1",
+                "--allow-loopback-peers",
+                "--use-auth-secret",
+                "--realm=instant-share.test",
+                "--min-port=40000",
+                "--max-port=40999",
+                "--verbose",
+            ])
+            .arg(format!("--listening-port={port}"))
+            .arg(format!("--static-auth-secret={secret}"))
+            .arg(format!("--log-file={}", log.display()))
+            .arg("--simple-log")
+            .arg(format!(
+                "--pidfile={}",
+                dir.path().join("turnserver.pid").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect(
+                "coturn's turnserver runs (Debian package coturn; scripts/deps.sh installs it)",
+            );
+        // Ready once it says it listens.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("listener opened on") || text.contains("IPv4. UDP listener opened") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "coturn did not start listening: {text}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Coturn {
+            child,
+            url: format!("turn:127.0.0.1:{port}?transport=udp"),
+            log,
+            _dir: dir,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_turn_relay_with_the_host_s_credentials() {
+    let secret = "a secret the host and coturn share";
+    let mut turn = Coturn::start(secret).await;
+    let host = start_host_with(ServeArgs {
+        turn_urls: vec![turn.url.clone()],
+        turn_secret: Some(secret.into()),
+        ..ServeArgs::default()
+    })
+    .await;
+    // Neither side may connect directly: only relayed candidates are used.
+    let (requester, expert) = call_through(host, &["--relay-only"], &["--relay-only"]).await;
+    for (run, who, other) in [(&requester, "requester", "p2"), (&expert, "expert", "p1")] {
+        assert!(
+            run.named("call").iter().any(|e| e["state"] == "connected"),
+            "{who} connected through the relay: {:?}",
+            run.events
+        );
+        assert_increasing(&run.stamps(other), who);
+    }
+    // coturn took the host's short-lived credentials (user `<expiry>:<participant>`) and relayed.
+    let log = std::fs::read_to_string(&turn.log).unwrap_or_default();
+    for participant in ["p1", "p2"] {
+        assert!(
+            log.lines().any(|l| l.contains(&format!(":{participant}>"))
+                && l.contains("ALLOCATE processed, success")),
+            "coturn allocated a relay for {participant}: {log}"
+        );
+    }
+    assert!(
+        log.contains("CREATE_PERMISSION processed, success"),
+        "coturn let the peers reach each other's relays: {log}"
+    );
+    let _ = turn.child.kill().await;
 }

@@ -4,7 +4,6 @@
 //! NACK, RTCP reports, transport-wide congestion control feeding an estimate, and keyframe
 //! requests delivered to us.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ use rtc::peer_connection::configuration::media_engine::{
     MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8,
 };
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
-use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::{RTCConfigurationBuilder, RTCIceTransportPolicy};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::peer_connection::transport::RTCIceServer;
@@ -42,6 +41,7 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use super::fault::{DropPackets, PacketFaults};
 use super::feedback::{AppFeedback, Estimate};
+use super::MediaConfig;
 use super::{PeerError, TrackKind};
 
 /// VP8's payload type in our offers (the answer may map it to another).
@@ -252,12 +252,12 @@ impl Call {
         call_id: &str,
         offerer: bool,
         servers: &[IceServer],
-        udp_addrs: &[SocketAddr],
-        faults: &PacketFaults,
+        local: &MediaConfig,
         tx: mpsc::UnboundedSender<CallInput>,
     ) -> Result<Self, PeerError> {
+        let udp_addrs = &local.udp_addrs;
         let estimate = Estimate::default();
-        let (engine, registry) = engine_and_registry(&estimate, faults)?;
+        let (engine, registry) = engine_and_registry(&estimate, &local.faults)?;
         let loopback = udp_addrs.iter().any(|a| a.ip().is_loopback());
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
@@ -269,6 +269,11 @@ impl Call {
             .build();
         let config = RTCConfigurationBuilder::new()
             .with_ice_servers(ice_servers(servers))
+            .with_ice_transport_policy(if local.relay_only {
+                RTCIceTransportPolicy::Relay
+            } else {
+                RTCIceTransportPolicy::All
+            })
             .build();
         let (gathered_tx, gathered) = tokio::sync::watch::channel(false);
         let handler = Arc::new(Handler {

@@ -88,6 +88,9 @@ pub struct MediaConfig {
     pub self_view: bool,
     /// Outgoing video packets to drop on purpose (loss-recovery tests); empty in use.
     pub faults: PacketFaults,
+    /// Connect through a TURN relay only, never directly (ICE transport policy `relay`): hides
+    /// this computer's addresses from the other side; for networks that demand it and tests.
+    pub relay_only: bool,
 }
 
 impl Default for MediaConfig {
@@ -97,6 +100,7 @@ impl Default for MediaConfig {
             audio_output: AudioSinkConfig::Speaker { device: None },
             self_view: false,
             faults: PacketFaults::default(),
+            relay_only: false,
         }
     }
 }
@@ -465,8 +469,7 @@ impl Session {
             &call_id,
             true,
             &self.ice_servers,
-            &self.config.udp_addrs,
-            &self.config.faults,
+            &self.config,
             self.input_tx.clone(),
         )
         .await
@@ -512,8 +515,7 @@ impl Session {
                     &call_id,
                     false,
                     &self.ice_servers,
-                    &self.config.udp_addrs,
-                    &self.config.faults,
+                    &self.config,
                     self.input_tx.clone(),
                 )
                 .await
