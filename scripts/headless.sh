@@ -96,7 +96,10 @@ export NO_AT_BRIDGE=1
 if [ -z "${HEADLESS_KEEP_DISPLAY:-}" ] || [ -z "${DISPLAY:-}" ]; then
   # -displayfd: Xvfb picks a free display itself and writes its number once it is ready.
   displayfd_file="$scratch/display"
-  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$displayfd_file" \
+  # -noreset: by default the server resets when its last client disconnects, and a client
+  # connecting during that reset gets "connection reset by peer" (tests connect and disconnect
+  # all the time).
+  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$displayfd_file" \
     >"$scratch/xvfb.log" 2>&1 &
   xvfb_pid=$!
   for _ in $(seq 1 100); do

@@ -500,6 +500,9 @@ impl Xvfb {
                 "1280x800x24",
                 "-nolisten",
                 "tcp",
+                // No server reset when the last client leaves: a client connecting during one
+                // is refused ("connection reset by peer").
+                "-noreset",
             ])
             .stdout(writer)
             .stderr(std::process::Stdio::null())
