@@ -227,18 +227,25 @@ impl Calls {
     /// off, since nothing on screen would show any more that they are on. Said in the window.
     pub async fn window_closed(&self) {
         let view = self.view();
-        let Some(on) = view.live_summary() else {
+        // On or still starting: a source that starts after the window is gone must not stay on.
+        let is_on = |s: &view::SourceView| s.state != view::SourceState::Off;
+        if ![&view.camera, &view.microphone, &view.screen]
+            .into_iter()
+            .any(is_on)
+        {
             return;
-        };
-        tracing::info!(on, "the window was closed: turning the sources off");
-        let off = |s: &view::SourceView| s.state != view::SourceState::Off;
-        if off(&view.camera) {
+        }
+        tracing::info!(
+            on = view.live_summary(),
+            "the window was closed: turning the sources off"
+        );
+        if is_on(&view.camera) {
             let _ = self.set_camera(false, None).await;
         }
-        if off(&view.microphone) {
+        if is_on(&view.microphone) {
             let _ = self.set_microphone(false, None).await;
         }
-        if off(&view.screen) {
+        if is_on(&view.screen) {
             let _ = self.set_screen(false).await;
         }
         self.lock().view.note(WINDOW_CLOSED_NOTE);
