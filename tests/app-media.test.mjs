@@ -12,19 +12,14 @@
 //    found…" and the session goes on (the expert's video, chat both ways).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Host } from './lib/host.mjs';
 import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
-import { TauriDriver, tid } from './lib/app.mjs';
+import { TauriDriver, tid, visibleAppWindows, appWindowTitles, closeWindow } from './lib/app.mjs';
+import { media } from './lib/media.mjs';
 import { decodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
 // One expert per test, so that a session a failed test left open cannot catch the next one.
 const experts = {
   synthetic: { username: 'cleo', displayName: 'Cleo Expert', password: 'a camera and a long password' },
@@ -108,15 +103,6 @@ async function intoSession(app, context, expert) {
   return site;
 }
 
-/** Calls `window.__instantShareMedia[name](...args)` on the expert's page. */
-function media(page, name, ...args) {
-  return page.evaluate(({ name, args }) => {
-    const api = window.__instantShareMedia;
-    if (!api) throw new Error('window.__instantShareMedia is not there');
-    return api[name](...args);
-  }, { name, args });
-}
-
 /** The app's participant id, as the expert's page knows it. */
 async function requesterId(site) {
   return waitFor('the expert page to know the requester', async () => {
@@ -131,20 +117,6 @@ async function shot(app, selector, name) {
   const rect = await app.cmd('GET', `/element/${element}/rect`);
   const png = await app.screenshot(name);
   return { image: decodePng(png), rect };
-}
-
-/** Presses a key in the app window (focus on the page, not in a field). */
-async function press(app, key) {
-  await app.cmd('POST', '/actions', {
-    actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: key }, { type: 'keyUp', value: key }] }],
-  });
-  await app.cmd('DELETE', '/actions');
-}
-
-/** The attribute `name` of the app's first `selector` (displayed or not). */
-async function attribute(app, selector, name) {
-  const [element] = await app.findAll(selector);
-  return element ? app.cmd('GET', `/element/${element}/attribute/${name}`) : null;
 }
 
 const person = (page, role) => page.locator(`${css('participant')}[data-role="${role}"]`);
@@ -169,12 +141,7 @@ function farFrom(image, rect, rgb) {
 
 /** Ends the app's session if it is still in one (after a failure), so the host is left clean. */
 async function leaveSession(app) {
-  await app
-    .cmd('POST', '/execute/async', {
-      script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("end_session").then(() => done(), () => done());',
-      args: [],
-    })
-    .catch(() => {});
+  await app.invoke('end_session').catch(() => {});
 }
 
 /**
@@ -183,235 +150,205 @@ async function leaveSession(app) {
  */
 async function forgetEnrolment(app) {
   await leaveSession(app);
-  await app
-    .cmd('POST', '/execute/async', {
-      script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("forget_enrolment").then(() => done(), () => done());',
-      args: [],
-    })
-    .catch((error) => console.log(`forgetting the enrolment: ${error.message}`));
+  await app.invoke('forget_enrolment').catch((error) => console.log(`forgetting the enrolment: ${error.message}`));
 }
 
-/** X11 ids of the app's visible top-level windows. */
-async function visibleWindows() {
+/**
+ * Runs `body(app, context)` with a fresh app (`name` for its driver's log, `media` and `renderer`
+ * as for `startApp`) and a fresh browser context; on failure, screenshots of both and the
+ * session left; afterwards the enrolment forgotten and the app closed.
+ */
+async function withApp({ name, media: mediaMode, renderer = '' }, body) {
+  const { driver, app } = await startApp(`${name}-tauri-driver`, mediaMode, renderer);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
-    const { stdout } = await run('xdotool', ['search', '--onlyvisible', '--name', 'Instant Share']);
-    return stdout.split('\n').filter(Boolean);
+    await screenshotsOnFailure(context, `${name}-console`, () => body(app, context));
   } catch (error) {
-    if (error.code === 1) return [];
+    await app.screenshot(`${name}-failure`).catch(() => {});
+    await leaveSession(app);
     throw error;
+  } finally {
+    await context.close();
+    await forgetEnrolment(app);
+    await app.close().catch((error) => console.log(`closing the app: ${error.message}`));
+    await driver.stop();
   }
-}
-
-/** Titles of the app's visible top-level windows. */
-async function windowTitles() {
-  const titles = [];
-  for (const id of await visibleWindows()) titles.push((await run('xdotool', ['getwindowname', id])).stdout.trim());
-  return titles;
 }
 
 test('synthetic media: the expert is seen in the app, the app sends camera, microphone and screen only when asked', { timeout: 240_000 }, async () => {
-  const { driver, app } = await startApp('app-media-tauri-driver', 'synthetic');
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  try {
-    await screenshotsOnFailure(context, 'app-media-console', async () => {
-      await enrol(app);
-      const site = await intoSession(app, context, experts.synthetic);
-      const appId = await requesterId(site);
+  await withApp({ name: 'app-media', media: 'synthetic' }, async (app, context) => {
+    await enrol(app);
+    const site = await intoSession(app, context, experts.synthetic);
+    const appId = await requesterId(site);
 
-      // The stage as the session opens: if no picture has come yet (checked before and after
-      // the screenshot), this is the placeholder — the blank reference.
-      const joinedAt = Date.now();
-      const framesBefore = await attribute(app, tid('remote-camera'), 'data-has-frame');
-      const first = await shot(app, tid('video-stage'), 'app-media-joined');
-      const blank = framesBefore !== 'true' && (await attribute(app, tid('remote-camera'), 'data-has-frame')) !== 'true' ? first : null;
+    // The stage as the session opens: if no picture has come yet (checked before and after
+    // the screenshot), this is the placeholder — the blank reference.
+    const joinedAt = Date.now();
+    const framesBefore = await app.attribute(tid('remote-camera'), 'data-has-frame');
+    const first = await shot(app, tid('video-stage'), 'app-media-joined');
+    const blank = framesBefore !== 'true' && (await app.attribute(tid('remote-camera'), 'data-has-frame')) !== 'true' ? first : null;
 
-      // The expert's fake camera is drawn without the user doing anything.
-      await waitFor('the expert camera to be drawn in the app', async () => (await attribute(app, tid('remote-camera'), 'data-has-frame')) === 'true', {
-        timeout: 20_000,
-      });
-      console.log(`the expert's camera showed in the app within ${Date.now() - joinedAt} ms of the session view`);
-      await delay(500);
-      const video = await shot(app, tid('video-stage'), 'app-media-expert-video');
-      const probe = await app.execute('return window.__instantShareAppVideo');
-      console.log(`app video: ${JSON.stringify(probe)}`);
-      assert.ok(Object.values(probe.drawn).some((n) => n > 5), 'the app drew frames');
-
-      // The video region is a picture: most of it is far from the empty stage's colour, it is
-      // not flat, and (when the session view was caught before the first frame) most pixels
-      // differ from the placeholder.
-      const rect = video.rect;
-      const statsVideo = regionStats(video.image, rect);
-      const far = farFrom(video.image, rect, STAGE_BACKGROUND);
-      console.log(`video region ${JSON.stringify(rect)}: ${JSON.stringify(statsVideo)}, ${(far * 100).toFixed(1)}% away from the empty stage`);
-      assert.ok(far > 0.5, `the picture covers the stage (${(far * 100).toFixed(1)}% of the pixels are not its background)`);
-      assert.ok(statsVideo.sd.some((sd) => sd > 15), `the picture is not flat (sd ${statsVideo.sd.map((v) => v.toFixed(1))})`);
-      if (blank) {
-        const statsBlank = regionStats(blank.image, rect);
-        const blankFar = farFrom(blank.image, rect, STAGE_BACKGROUND);
-        const changed = changedShare(blank.image, video.image, rect);
-        console.log(`placeholder before the first frame: ${JSON.stringify(statsBlank)}, ${(blankFar * 100).toFixed(1)}% away from the empty stage; ${(changed * 100).toFixed(1)}% of pixels changed`);
-        assert.ok(blankFar < 0.1, 'the placeholder is mostly the empty stage');
-        assert.ok(changed > 0.3, `the picture differs from the placeholder in ${(changed * 100).toFixed(1)}% of the pixels`);
-      } else {
-        console.log('the first frame came before the first screenshot: compared with the empty stage only');
-      }
-
-      // Nothing of the user's goes out before they ask: camera, microphone and screen are off.
-      await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the requester camera shown off');
-      assert.equal(await person(site, 'requester').getAttribute('data-microphone'), 'false');
-      assert.equal(await person(site, 'requester').getAttribute('data-screen'), 'false');
-      assert.equal(await app.findVisible(tid('media-live')), undefined, 'no live indicator yet');
-      assert.equal(await attribute(app, tid('self-view'), 'data-status'), 'off');
-      const silence = await media(site, 'audioEnergy', appId, TONE);
-
-      // Turn on camera: the console reads rising stamps of the test pattern; the self-view and
-      // the live indicator show; the window title says so.
-      await app.click(tid('media-camera'));
-      await waitAttribute(person(site, 'requester'), 'data-camera', 'true', 'the expert to see the requester camera on');
-      await waitFor('the expert to show the app camera', async () => (await media(site, 'received', appId, 'camera')).length > 0, { timeout: 20_000 });
-      const firstStamp = (await media(site, 'received', appId, 'camera')).at(-1).stamp;
-      await delay(2000);
-      const stamps = (await media(site, 'received', appId, 'camera')).map((r) => r.stamp);
-      const recent = stamps.filter((v) => v > firstStamp);
-      console.log(`the console read ${recent.length} new stamps of the app camera in 2 s (${firstStamp} → ${stamps.at(-1)})`);
-      assert.ok(recent.length >= 20, `the console shows the app camera moving: ${recent.length} new frames in 2 s`);
-      await waitFor('the self-view to show', async () => (await attribute(app, tid('self-view'), 'data-has-frame')) === 'true');
-      await app.waitText(tid('media-live'), (t) => /camera/.test(t));
-      const titles = await windowTitles();
-      assert.ok(titles.some((t) => /live: camera/.test(t)), `the window title says what is live: ${JSON.stringify(titles)}`);
-
-      // Turn on microphone: the console hears the tone. M mutes and unmutes.
-      await app.click(tid('media-mic'));
-      await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester microphone on');
-      const heard = await waitFor(`the expert to hear ${TONE} Hz from the app`, async () => {
-        const e = await media(site, 'audioEnergy', appId, TONE);
-        return e > Math.max(0.01, silence * 10) ? e : null;
-      }, { timeout: 15_000, interval: 100 });
-      console.log(`audio from the app: silence ${silence.toFixed(5)}, heard ${heard.toFixed(4)}`);
-      // The expert may hear the tone a moment before the app has shown the microphone on; M
-      // mutes what the window shows as on.
-      await app.waitText(tid('media-live'), (t) => /microphone/.test(t));
-      await press(app, 'm');
-      await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the requester muted');
-      assert.equal(await attribute(app, tid('media-mute'), 'aria-pressed'), 'true');
-      await app.waitText(tid('media-live'), (t) => /muted/.test(t));
-      await app.screenshot('app-media-camera-muted');
-      await press(app, 'm');
-      await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester unmuted');
-
-      // Share my screen: the console gets a second video, Xvfb's screen.
-      await app.click(tid('media-screen'));
-      await waitAttribute(person(site, 'requester'), 'data-screen', 'true', 'the expert to see the requester sharing');
-      await site.locator(css('remote-screen')).waitFor({ state: 'visible', timeout: 15_000 });
-      await waitFor('the expert to show the shared screen', async () => (await media(site, 'firstFrame', appId, 'screen')) !== null, { timeout: 20_000 });
-      const screenFrames = async () => {
-        const s = (await media(site, 'stats'))[appId];
-        return s?.inbound?.screen?.framesDecoded ?? 0;
-      };
-      const decoded = await screenFrames();
-      await delay(2000);
-      const decodedLater = await screenFrames();
-      console.log(`the console decoded ${decodedLater - decoded} frames of the app's screen in 2 s`);
-      assert.ok(decodedLater > decoded, 'frames of the shared screen keep coming');
-      await app.waitText(tid('media-live'), (t) => /screen/.test(t));
-      await app.screenshot('app-media-sharing');
-      await screenshot(site, 'app-media-console-sees-app');
-      const stats = await app.cmd('POST', '/execute/async', {
-        script: 'const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("media_stats").then(done, (e) => done({ error: String(e) }));',
-        args: [],
-      });
-      console.log(`app media stats: ${JSON.stringify(stats)}`);
-
-      // V turns the camera off; the stop buttons end the rest.
-      await press(app, 'v');
-      await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the expert to see the camera off');
-      await app.click(tid('media-screen'));
-      await app.click(tid('media-mic'));
-      await waitAttribute(person(site, 'requester'), 'data-screen', 'false', 'the expert to see the sharing stop');
-      await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the microphone off');
-      await app.waitGone(tid('media-live'));
-      assert.ok((await windowTitles()).includes('Instant Share'), 'the title is plain again');
-
-      // Closing the window hides it and the session goes on, but nothing on screen would show
-      // a camera that is on: it goes off, and the window says so for when it comes back.
-      await press(app, 'v');
-      await waitAttribute(person(site, 'requester'), 'data-camera', 'true', 'the expert to see the camera on again');
-      const windows = await visibleWindows();
-      assert.ok(windows.length > 0, 'the app window is on screen');
-      for (const id of windows) await run('python3', [path.join(here, 'lib', 'wm_close.py'), id]);
-      await waitFor('the window to hide on close', async () => (await visibleWindows()).length === 0, { timeout: 5_000 });
-      await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the expert to see the camera go off with the window');
-      const note = `${tid('media-error')}[data-code="sources_off"]`;
-      await waitFor('the note that the sources went off', async () => (await attribute(app, note, 'data-code')) === 'sources_off');
-      assert.equal(await attribute(app, tid('media-camera'), 'aria-pressed'), 'false');
-
-      // The expert ends the session; the (hidden) window has its summary.
-      await site.locator(css('end-session')).click(ACTION);
-      await waitFor('the ended summary', async () => (await app.findAll(tid('ended-summary'))).length > 0, { timeout: 15_000 });
+    // The expert's fake camera is drawn without the user doing anything.
+    await waitFor('the expert camera to be drawn in the app', async () => (await app.attribute(tid('remote-camera'), 'data-has-frame')) === 'true', {
+      timeout: 20_000,
     });
-  } catch (error) {
-    await app.screenshot('app-media-failure').catch(() => {});
-    await leaveSession(app);
-    throw error;
-  } finally {
-    await context.close();
-    await forgetEnrolment(app);
-    await app.close().catch((error) => console.log(`closing the app: ${error.message}`));
-    await driver.stop();
-  }
+    console.log(`the expert's camera showed in the app within ${Date.now() - joinedAt} ms of the session view`);
+    await delay(500);
+    const video = await shot(app, tid('video-stage'), 'app-media-expert-video');
+    const probe = await app.execute('return window.__instantShareAppVideo');
+    console.log(`app video: ${JSON.stringify(probe)}`);
+    assert.ok(Object.values(probe.drawn).some((n) => n > 5), 'the app drew frames');
+
+    // The video region is a picture: most of it is far from the empty stage's colour, it is
+    // not flat, and (when the session view was caught before the first frame) most pixels
+    // differ from the placeholder.
+    const rect = video.rect;
+    const statsVideo = regionStats(video.image, rect);
+    const far = farFrom(video.image, rect, STAGE_BACKGROUND);
+    console.log(`video region ${JSON.stringify(rect)}: ${JSON.stringify(statsVideo)}, ${(far * 100).toFixed(1)}% away from the empty stage`);
+    assert.ok(far > 0.5, `the picture covers the stage (${(far * 100).toFixed(1)}% of the pixels are not its background)`);
+    assert.ok(statsVideo.sd.some((sd) => sd > 15), `the picture is not flat (sd ${statsVideo.sd.map((v) => v.toFixed(1))})`);
+    if (blank) {
+      const statsBlank = regionStats(blank.image, rect);
+      const blankFar = farFrom(blank.image, rect, STAGE_BACKGROUND);
+      const changed = changedShare(blank.image, video.image, rect);
+      console.log(`placeholder before the first frame: ${JSON.stringify(statsBlank)}, ${(blankFar * 100).toFixed(1)}% away from the empty stage; ${(changed * 100).toFixed(1)}% of pixels changed`);
+      assert.ok(blankFar < 0.1, 'the placeholder is mostly the empty stage');
+      assert.ok(changed > 0.3, `the picture differs from the placeholder in ${(changed * 100).toFixed(1)}% of the pixels`);
+    } else {
+      console.log('the first frame came before the first screenshot: compared with the empty stage only');
+    }
+
+    // Nothing of the user's goes out before they ask: camera, microphone and screen are off.
+    await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the requester camera shown off');
+    assert.equal(await person(site, 'requester').getAttribute('data-microphone'), 'false');
+    assert.equal(await person(site, 'requester').getAttribute('data-screen'), 'false');
+    assert.equal(await app.findVisible(tid('media-live')), undefined, 'no live indicator yet');
+    assert.equal(await app.attribute(tid('self-view'), 'data-status'), 'off');
+    const silence = await media(site, 'audioEnergy', appId, TONE);
+
+    // Turn on camera: the console reads rising stamps of the test pattern; the self-view and
+    // the live indicator show; the window title says so.
+    await app.click(tid('media-camera'));
+    await waitAttribute(person(site, 'requester'), 'data-camera', 'true', 'the expert to see the requester camera on');
+    await waitFor('the expert to show the app camera', async () => (await media(site, 'received', appId, 'camera')).length > 0, { timeout: 20_000 });
+    const firstStamp = (await media(site, 'received', appId, 'camera')).at(-1).stamp;
+    await delay(2000);
+    const stamps = (await media(site, 'received', appId, 'camera')).map((r) => r.stamp);
+    const recent = stamps.filter((v) => v > firstStamp);
+    console.log(`the console read ${recent.length} new stamps of the app camera in 2 s (${firstStamp} → ${stamps.at(-1)})`);
+    assert.ok(recent.length >= 20, `the console shows the app camera moving: ${recent.length} new frames in 2 s`);
+    await waitFor('the self-view to show', async () => (await app.attribute(tid('self-view'), 'data-has-frame')) === 'true');
+    await app.waitText(tid('media-live'), (t) => /camera/.test(t));
+    const titles = await appWindowTitles();
+    assert.ok(titles.some((t) => /live: camera/.test(t)), `the window title says what is live: ${JSON.stringify(titles)}`);
+
+    // Turn on microphone: the console hears the tone. M mutes and unmutes.
+    await app.click(tid('media-mic'));
+    await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester microphone on');
+    const heard = await waitFor(`the expert to hear ${TONE} Hz from the app`, async () => {
+      const e = await media(site, 'audioEnergy', appId, TONE);
+      return e > Math.max(0.01, silence * 10) ? e : null;
+    }, { timeout: 15_000, interval: 100 });
+    console.log(`audio from the app: silence ${silence.toFixed(5)}, heard ${heard.toFixed(4)}`);
+    // The expert may hear the tone a moment before the app has shown the microphone on; M
+    // mutes what the window shows as on.
+    await app.waitText(tid('media-live'), (t) => /microphone/.test(t));
+    await app.press('m');
+    await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the requester muted');
+    assert.equal(await app.attribute(tid('media-mute'), 'aria-pressed'), 'true');
+    await app.waitText(tid('media-live'), (t) => /muted/.test(t));
+    await app.screenshot('app-media-camera-muted');
+    await app.press('m');
+    await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester unmuted');
+
+    // Share my screen: the console gets a second video, Xvfb's screen.
+    await app.click(tid('media-screen'));
+    await waitAttribute(person(site, 'requester'), 'data-screen', 'true', 'the expert to see the requester sharing');
+    await site.locator(css('remote-screen')).waitFor({ state: 'visible', timeout: 15_000 });
+    await waitFor('the expert to show the shared screen', async () => (await media(site, 'firstFrame', appId, 'screen')) !== null, { timeout: 20_000 });
+    const screenFrames = async () => {
+      const s = (await media(site, 'stats'))[appId];
+      return s?.inbound?.screen?.framesDecoded ?? 0;
+    };
+    const decoded = await screenFrames();
+    await delay(2000);
+    const decodedLater = await screenFrames();
+    console.log(`the console decoded ${decodedLater - decoded} frames of the app's screen in 2 s`);
+    assert.ok(decodedLater > decoded, 'frames of the shared screen keep coming');
+    await app.waitText(tid('media-live'), (t) => /screen/.test(t));
+    await app.screenshot('app-media-sharing');
+    await screenshot(site, 'app-media-console-sees-app');
+    const stats = await app.invoke('media_stats').catch((error) => ({ error: error.message }));
+    console.log(`app media stats: ${JSON.stringify(stats)}`);
+
+    // V turns the camera off; the stop buttons end the rest.
+    await app.press('v');
+    await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the expert to see the camera off');
+    await app.click(tid('media-screen'));
+    await app.click(tid('media-mic'));
+    await waitAttribute(person(site, 'requester'), 'data-screen', 'false', 'the expert to see the sharing stop');
+    await waitAttribute(person(site, 'requester'), 'data-microphone', 'false', 'the expert to see the microphone off');
+    await app.waitGone(tid('media-live'));
+    assert.ok((await appWindowTitles()).includes('Instant Share'), 'the title is plain again');
+
+    // Closing the window hides it and the session goes on, but nothing on screen would show
+    // a camera that is on: it goes off, and the window says so for when it comes back.
+    await app.press('v');
+    await waitAttribute(person(site, 'requester'), 'data-camera', 'true', 'the expert to see the camera on again');
+    const windows = await visibleAppWindows();
+    assert.ok(windows.length > 0, 'the app window is on screen');
+    for (const id of windows) await closeWindow(id);
+    await waitFor('the window to hide on close', async () => (await visibleAppWindows()).length === 0, { timeout: 5_000 });
+    await waitAttribute(person(site, 'requester'), 'data-camera', 'false', 'the expert to see the camera go off with the window');
+    const note = `${tid('media-error')}[data-code="sources_off"]`;
+    await waitFor('the note that the sources went off', async () => (await app.attribute(note, 'data-code')) === 'sources_off');
+    assert.equal(await app.attribute(tid('media-camera'), 'aria-pressed'), 'false');
+
+    // The expert ends the session; the (hidden) window has its summary.
+    await site.locator(css('end-session')).click(ACTION);
+    await waitFor('the ended summary', async () => (await app.findAll(tid('ended-summary'))).length > 0, { timeout: 15_000 });
+  });
 });
 
 test('no camera on this machine: a clear message, and the session goes on (pictures drawn by WebGL)', { timeout: 180_000 }, async () => {
-  const { driver, app } = await startApp('app-media-nodevices-tauri-driver', '', 'webgl');
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  try {
-    await screenshotsOnFailure(context, 'app-media-nodevices-console', async () => {
-      await enrol(app);
-      const site = await intoSession(app, context, experts.nodevices);
+  await withApp({ name: 'app-media-nodevices', media: '', renderer: 'webgl' }, async (app, context) => {
+    await enrol(app);
+    const site = await intoSession(app, context, experts.nodevices);
 
-      await app.click(tid('media-camera'));
-      const message = await app.waitText(`${tid('media-error')}[data-track="camera"]`, (t) => /No camera was found/.test(t), 15_000);
-      console.log(`the app says: ${message}`);
-      assert.equal(await attribute(app, `${tid('media-error')}[data-track="camera"]`, 'data-code'), 'no_camera');
-      assert.equal(await attribute(app, tid('media-camera'), 'aria-pressed'), 'false', 'the camera is off again');
-      assert.equal(await person(site, 'requester').getAttribute('data-camera'), 'false', 'the expert sees no camera');
-      await app.screenshot('app-media-no-camera');
+    await app.click(tid('media-camera'));
+    const message = await app.waitText(`${tid('media-error')}[data-track="camera"]`, (t) => /No camera was found/.test(t), 15_000);
+    console.log(`the app says: ${message}`);
+    assert.equal(await app.attribute(`${tid('media-error')}[data-track="camera"]`, 'data-code'), 'no_camera');
+    assert.equal(await app.attribute(tid('media-camera'), 'aria-pressed'), 'false', 'the camera is off again');
+    assert.equal(await person(site, 'requester').getAttribute('data-camera'), 'false', 'the expert sees no camera');
+    await app.screenshot('app-media-no-camera');
 
-      // The session goes on: the expert's picture, chat both ways.
-      await waitFor('the expert camera to be drawn in the app', async () => (await attribute(app, tid('remote-camera'), 'data-has-frame')) === 'true', {
-        timeout: 20_000,
-      });
-      // This app was told to draw with WebGL (the fast path on computers with a GPU): the
-      // shader's picture covers the stage as the 2D canvas's does in the first test.
-      await delay(500);
-      const video = await shot(app, tid('video-stage'), 'app-media-webgl');
-      const probe = await app.execute('return window.__instantShareAppVideo');
-      console.log(`app video (webgl): ${JSON.stringify(probe)}`);
-      const drawnBy = Object.entries(probe.renderers).filter(([stream]) => Number(stream) < 255 * 256).map(([, path]) => path);
-      assert.deepEqual([...new Set(drawnBy)], ['webgl'], 'the expert camera is drawn by WebGL');
-      const far = farFrom(video.image, video.rect, STAGE_BACKGROUND);
-      assert.ok(far > 0.5, `the WebGL picture covers the stage (${(far * 100).toFixed(1)}% of the pixels are not its background)`);
-      assert.ok(regionStats(video.image, video.rect).sd.some((sd) => sd > 15), 'the WebGL picture is not flat');
-
-      await app.type(tid('chat-input'), 'No camera here, but I can type');
-      await app.click(tid('chat-send'));
-      await site.locator(css('chat-message'), { hasText: 'No camera here, but I can type' }).waitFor({ state: 'visible', timeout: 10_000 });
-      await site.locator(css('chat-input')).fill('No problem, I can see your messages', ACTION);
-      await site.locator(css('chat-send')).click(ACTION);
-      await app.waitText(tid('chat-log'), (t) => t.includes('No problem, I can see your messages'), 10_000);
-      await app.screenshot('app-media-no-camera-chat');
-
-      await site.locator(css('end-session')).click(ACTION);
-      await app.waitVisible(tid('ended-summary'), 15_000);
+    // The session goes on: the expert's picture, chat both ways.
+    await waitFor('the expert camera to be drawn in the app', async () => (await app.attribute(tid('remote-camera'), 'data-has-frame')) === 'true', {
+      timeout: 20_000,
     });
-  } catch (error) {
-    await app.screenshot('app-media-nodevices-failure').catch(() => {});
-    await leaveSession(app);
-    throw error;
-  } finally {
-    await context.close();
-    await forgetEnrolment(app);
-    await app.close().catch((error) => console.log(`closing the app: ${error.message}`));
-    await driver.stop();
-  }
+    // This app was told to draw with WebGL (the fast path on computers with a GPU): the
+    // shader's picture covers the stage as the 2D canvas's does in the first test.
+    await delay(500);
+    const video = await shot(app, tid('video-stage'), 'app-media-webgl');
+    const probe = await app.execute('return window.__instantShareAppVideo');
+    console.log(`app video (webgl): ${JSON.stringify(probe)}`);
+    const drawnBy = Object.entries(probe.renderers).filter(([stream]) => Number(stream) < 255 * 256).map(([, path]) => path);
+    assert.deepEqual([...new Set(drawnBy)], ['webgl'], 'the expert camera is drawn by WebGL');
+    const far = farFrom(video.image, video.rect, STAGE_BACKGROUND);
+    assert.ok(far > 0.5, `the WebGL picture covers the stage (${(far * 100).toFixed(1)}% of the pixels are not its background)`);
+    assert.ok(regionStats(video.image, video.rect).sd.some((sd) => sd > 15), 'the WebGL picture is not flat');
+
+    await app.type(tid('chat-input'), 'No camera here, but I can type');
+    await app.click(tid('chat-send'));
+    await site.locator(css('chat-message'), { hasText: 'No camera here, but I can type' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await site.locator(css('chat-input')).fill('No problem, I can see your messages', ACTION);
+    await site.locator(css('chat-send')).click(ACTION);
+    await app.waitText(tid('chat-log'), (t) => t.includes('No problem, I can see your messages'), 10_000);
+    await app.screenshot('app-media-no-camera-chat');
+
+    await site.locator(css('end-session')).click(ACTION);
+    await app.waitVisible(tid('ended-summary'), 15_000);
+  });
 });

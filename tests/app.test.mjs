@@ -7,26 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Host } from './lib/host.mjs';
 import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
-import { TauriDriver, tid } from './lib/app.mjs';
+import { TauriDriver, tid, visibleAppWindows, closeWindow } from './lib/app.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** X ids of the app's visible top-level windows (there is no window manager under Xvfb). */
-async function visibleAppWindows() {
-  try {
-    const { stdout } = await run('xdotool', ['search', '--onlyvisible', '--name', '^Instant Share$']);
-    return stdout.split('\n').filter(Boolean);
-  } catch (error) {
-    if (error.code === 1) return []; // xdotool: nothing found
-    throw error;
-  }
-}
 
 const expert = { username: 'ben', displayName: 'Ben Expert', password: 'another long password' };
 
@@ -148,7 +134,7 @@ test('with the window closed, the global shortcut starts a share and shows the w
       return ids.length ? ids : false;
     });
     // Close it as a window manager's close button would: the app hides and keeps running.
-    for (const id of windows) await run('python3', [path.join(here, 'lib', 'wm_close.py'), id]);
+    for (const id of windows) await closeWindow(id);
     await waitFor('the window to hide on close', async () => (await visibleAppWindows()).length === 0, {
       timeout: 5_000,
     });

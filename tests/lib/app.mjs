@@ -1,6 +1,7 @@
 // The desktop app's real window, driven through tauri-driver, which starts WebKitWebDriver,
 // which starts the app. Plain W3C WebDriver over fetch: JSON over HTTP.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -122,6 +123,34 @@ async function request(base, method, urlPath, body) {
 /** A `[data-testid=…]` selector. */
 export const tid = (id) => `[data-testid="${id}"]`;
 
+const run = promisify(execFile);
+
+/**
+ * X ids of the app's visible top-level windows (there is no window manager under Xvfb). The
+ * title starts with "Instant Share" (it goes on with what is live during a call).
+ */
+export async function visibleAppWindows() {
+  try {
+    const { stdout } = await run('xdotool', ['search', '--onlyvisible', '--name', '^Instant Share']);
+    return stdout.split('\n').filter(Boolean);
+  } catch (error) {
+    if (error.code === 1) return []; // xdotool: nothing found
+    throw error;
+  }
+}
+
+/** Titles of the app's visible top-level windows. */
+export async function appWindowTitles() {
+  const titles = [];
+  for (const id of await visibleAppWindows()) titles.push((await run('xdotool', ['getwindowname', id])).stdout.trim());
+  return titles;
+}
+
+/** Closes the window `id` as a window manager's close button would (WM_DELETE_WINDOW). */
+export async function closeWindow(id) {
+  await run('python3', [path.join(path.dirname(new URL(import.meta.url).pathname), 'wm_close.py'), id]);
+}
+
 /** One WebDriver session: the app's main window. */
 export class AppSession {
   constructor(base, id) {
@@ -221,6 +250,33 @@ export class AppSession {
 
   async execute(script, args = []) {
     return this.cmd('POST', '/execute/sync', { script, args });
+  }
+
+  /** Runs the app's Tauri command `command` from its page; rejects with its error. */
+  async invoke(command, args = {}) {
+    const result = await this.cmd('POST', '/execute/async', {
+      script: `const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(
+          (value) => done({ value }),
+          (error) => done({ error: typeof error === 'string' ? error : JSON.stringify(error) }));`,
+      args: [command, args],
+    });
+    if (result && 'error' in result) throw new Error(`${command}: ${result.error}`);
+    return result?.value;
+  }
+
+  /** Presses a key in the window (where the focus is). */
+  async press(key) {
+    await this.cmd('POST', '/actions', {
+      actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: key }, { type: 'keyUp', value: key }] }],
+    });
+    await this.cmd('DELETE', '/actions');
+  }
+
+  /** The attribute `name` of the first element matching `selector` (displayed or not). */
+  async attribute(selector, name) {
+    const [element] = await this.findAll(selector);
+    return element ? this.cmd('GET', `/element/${element}/attribute/${name}`) : null;
   }
 
   /**
