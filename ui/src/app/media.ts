@@ -130,10 +130,4 @@ export class VideoFeed {
     this.probe.renderers[key] = path;
     this.ack(frame);
   }
-
-  /** Forgets the frames of an earlier session. */
-  clear(): void {
-    this.#latest.clear();
-    this.#lastAt.clear();
-  }
 }
