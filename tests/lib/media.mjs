@@ -52,12 +52,24 @@ export async function assertVideoFlows(page, remoteId, label, kind = 'camera') {
   const records = (await media(page, 'received', remoteId, kind)).filter((r) => r.at >= start);
   const unreadable = (await media(page, 'unreadable', remoteId, kind)) - unreadableBefore;
   const stamps = records.map((r) => r.stamp);
+  const distinct = assertStampsInOrder(stamps, label, 20, `in 2 s (unreadable: ${unreadable})`);
+  return { distinct, unreadable, skipped: (stamps.at(-1) ?? 0) - (stamps[0] ?? 0) + 1 - distinct };
+}
+
+/**
+ * Asserts that decoded or shown `stamps` never go back and that at least `min` of them differ;
+ * returns how many differ. A stamp may come twice in a row: the console and the site draw
+ * their synthetic camera on a canvas, and a busy page lets the canvas stream capture one
+ * drawing twice — a repeat the sender makes, not a reordering. Repeats stay rare (≤ 10 %).
+ */
+export function assertStampsInOrder(stamps, label, min, context = '') {
   for (let i = 1; i < stamps.length; i++) {
-    assert.ok(stamps[i] > stamps[i - 1], `${label}: stamps go up strictly, got ${stamps[i - 1]} then ${stamps[i]} (${stamps.join(',')})`);
+    assert.ok(stamps[i] >= stamps[i - 1], `${label}: stamps never go back, got ${stamps[i - 1]} then ${stamps[i]} (${stamps.join(',')})`);
   }
   const distinct = new Set(stamps).size;
-  assert.ok(distinct >= 20, `${label}: at least 20 different frames in 2 s, got ${distinct} (unreadable: ${unreadable})`);
-  return { distinct, unreadable, skipped: (stamps.at(-1) ?? 0) - (stamps[0] ?? 0) + 1 - distinct };
+  assert.ok(distinct >= min, `${label}: at least ${min} different frames ${context}, got ${distinct} of ${stamps.length}`);
+  assert.ok(stamps.length - distinct <= stamps.length / 10, `${label}: few repeats, got ${stamps.length - distinct} of ${stamps.length}`);
+  return distinct;
 }
 
 /** The loudest `audioEnergy` seen over `ms`, sampled every 100 ms. */
