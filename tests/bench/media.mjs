@@ -4,8 +4,12 @@
 //   2. Glass to glass from the stamped counter (capture/draw → decoded/shown, one clock):
 //      native→native, native→Chromium, Chromium→native, Chromium→Chromium.
 //   3. CPU of a 720p30 call (camera + microphone both ways) per side: two native peers vs two
-//      Chromium browsers, each side its own process tree.
-// Run through scripts/bench-media.sh (release binaries, headless desktop). Prints a Markdown
+//      Chromium browsers, each side its own process tree: once with each side's test pattern
+//      (bars moving across the whole frame, the hard case for an encoder), once with one
+//      picture for both — Chromium's own fake camera, received by a native peer and kept as a
+//      Y4M file, which the native peers send with `--video file:` and Chromium with
+//      `--use-file-for-fake-video-capture`.
+// ONLY=press,glass,pattern,camera runs some sections. Run through scripts/bench-media.sh (release binaries, headless desktop). Prints a Markdown
 // table per figure and writes them to $OUT (default tests/output/bench-media.md).
 import { writeFile, readFile, readdir } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,6 +18,7 @@ import { Host } from '../lib/host.mjs';
 import { launchChromium, tid } from '../lib/browser.mjs';
 import { media, remote, connected } from '../lib/media.mjs';
 import { Peer } from '../lib/peer.mjs';
+import { waitFor } from '../lib/wait.mjs';
 import { outputDir } from '../lib/paths.mjs';
 import {
   pct,
@@ -44,8 +49,12 @@ const browser = await launchChromium();
 
 const availableExpert = (context, query) => expertPage(host, expert, context, query);
 
-// ---------------------------------------------------------------- 1. press → first frame
+// ONLY=press,glass,pattern,camera picks sections (default: all).
+const want = (name) => !process.env.ONLY || process.env.ONLY.split(',').includes(name);
 const expertContext = await browser.newContext();
+
+// ---------------------------------------------------------------- 1. press → first frame
+if (want('press')) {
 // Native requester, native expert (instant-share-peer accepts the moment the offer rings).
 const nativeNative = await pressNativeNative(host, expert, RUNS);
 // Native requester, Chromium expert.
@@ -72,7 +81,10 @@ say(row('native requester ↔ Chromium console', pn));
 say(row('Chromium ↔ Chromium (site page ↔ console)', pc));
 say(`\nnative ↔ native p95 is ${(100 * (1 - pnn.p95 / pc.p95)).toFixed(0)} % below Chromium ↔ Chromium's; p50 ${(100 * (1 - pnn.p50 / pc.p50)).toFixed(0)} % below.\n`);
 
+}
+
 // ---------------------------------------------------------------- 2. glass to glass
+if (want('glass')) {
 // native ↔ native
 const { glass: glassNN } = await glassNativeNative(host, expert);
 // native ↔ Chromium
@@ -99,6 +111,7 @@ say(row('native → Chromium (shown)', glassNC));
 say(row('Chromium → native (decoded)', glassCN));
 say(row('Chromium → Chromium (shown)', glassCC));
 say('');
+}
 
 // ---------------------------------------------------------------- 3. CPU at 720p30
 const CLK_TCK = 100;
@@ -150,53 +163,99 @@ async function cpuPercent(pids, secs) {
   const after = await Promise.all(pids.map(treeCpuTicks));
   return after.map((a, i) => (100 * (a - before[i])) / CLK_TCK / secs);
 }
-// native ↔ native at 720p
-{
-  const code = await host.enrolmentCode('CPU native');
-  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--size', '1280x720', '--duration-secs', String(CPU_SECS + 6)], { stdin: `${expert.password}\n` });
+/**
+ * CPU of one 720p30 call per pair: two native peers sending `nativeVideo`, then two Chromium
+ * browsers (each side its own) with `chromiumArgs` whose pages open with `chromiumQuery`.
+ */
+async function cpuCall(tag, label, { nativeVideo, chromiumQuery, chromiumArgs }) {
+  const secs = String(CPU_SECS + 6);
+  const code = await host.enrolmentCode(`CPU native ${tag}`);
+  const common = ['--host', host.url, '--size', '1280x720', '--video', nativeVideo, '--duration-secs', secs];
+  const e = await Peer.start('expert', [...common, '--username', expert.username], { stdin: `${expert.password}\n` });
   await e.event('ready');
-  const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--size', '1280x720', '--duration-secs', String(CPU_SECS + 6)]);
+  const r = await Peer.start('requester', [...common, '--enrolment-code', code]);
   await r.event('first_frame');
   await delay(3000);
-  var cpuNative = await cpuPercent([e.child.pid, r.child.pid], CPU_SECS);
+  const native = await cpuPercent([e.child.pid, r.child.pid], CPU_SECS);
   await Promise.all([e.finished(60_000), r.finished(60_000)]);
   const fps = r.events.filter((x) => x.event === 'stats' && x.track.direction === 'receive' && x.track.kind === 'camera').map((x) => x.track.fps).filter((f) => f > 0);
-  var nativeFps = fps.slice(2, -1);
-}
-// Chromium ↔ Chromium at 720p: two browsers, one per side.
-{
+
   const before1 = new Set(await chromiumChildren());
-  const b1 = await launchChromium();
+  const b1 = await launchChromium(chromiumArgs);
   const pid1 = await newChromiumRoot(before1);
   const before2 = new Set(await chromiumChildren());
-  const b2 = await launchChromium();
+  const b2 = await launchChromium(chromiumArgs);
   const pid2 = await newChromiumRoot(before2);
   const ctx1 = await b1.newContext();
   const ctx2 = await b2.newContext();
-  const { page, accepted } = await availableExpert(ctx1, 'media=synthetic&size=1280x720');
+  const { page, accepted } = await availableExpert(ctx1, chromiumQuery);
   const requester = await ctx2.newPage();
-  const device = await host.enrolDevice('CPU chromium');
+  const device = await host.enrolDevice(`CPU chromium ${tag}`);
   const pointer = await host.requestShare(device.credential, { topic: 'network' });
-  await requester.goto(`${host.url}/s/${pointer.session_id}?media=synthetic&size=1280x720#token=${encodeURIComponent(pointer.participant_token)}`);
+  await requester.goto(`${host.url}/s/${pointer.session_id}?${chromiumQuery}#token=${encodeURIComponent(pointer.participant_token)}`);
   await accepted;
   await connected(requester, 'the requester');
   await requester.locator(tid('media-start')).click();
   await connected(page, 'the expert');
+  // Chromium starts small and raises the resolution with its bandwidth estimate: measure from
+  // when the expert receives 1280x720 (or after 20 s, whatever it sends then).
+  const inbound = async () => (await media(page, 'stats'))[(await remote(page)).id]?.inbound?.camera;
+  await waitFor('Chromium to send 1280x720', async () => (await inbound())?.width >= 1280, { timeout: 20_000 }).catch(() => {});
   await delay(3000);
-  var cpuChromium = await cpuPercent([pid1, pid2], CPU_SECS);
-  const s = (await media(page, 'stats'))[(await remote(page)).id];
-  var chromiumIn = s?.inbound?.camera;
+  const chromium = await cpuPercent([pid1, pid2], CPU_SECS);
+  const chromiumIn = await inbound();
   await endFromExpert(page);
   await b1.close();
   await b2.close();
+
+  say(`#### ${label}\n`);
+  say('| side | ours (instant-share-peer) | Chromium (browser process tree) |');
+  say('| --- | --- | --- |');
+  say(`| expert | ${fmt(native[0])} | ${fmt(chromium[0])} |`);
+  say(`| requester | ${fmt(native[1])} | ${fmt(chromium[1])} |`);
+  const ratio = (native[0] + native[1]) / (chromium[0] + chromium[1]);
+  say(`\nours / Chromium: ${ratio.toFixed(2)}×. Received camera: ours ${fps.slice(2, -1).map((f) => f.toFixed(0)).join(', ')} fps; Chromium ${JSON.stringify(chromiumIn && { fps: chromiumIn.fps, width: chromiumIn.width, height: chromiumIn.height, kbps: Math.round(chromiumIn.kbps) })}.\n`);
 }
+
+/**
+ * Chromium's own fake camera at 1280x720 (`--use-fake-device-for-media-stream`: a still
+ * picture with a small moving part), as a native expert receives it, kept as a Y4M file of
+ * `frames` pictures.
+ */
+async function recordChromiumCamera(file, frames) {
+  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--size', '1280x720', '--video', 'none', '--audio', 'none', '--save-video', file, '--save-frames', String(frames), '--duration-secs', '40'], { stdin: `${expert.password}\n` });
+  await e.event('ready');
+  const b = await launchChromium();
+  const requester = await (await b.newContext()).newPage();
+  const device = await host.enrolDevice('Camera recording');
+  const pointer = await host.requestShare(device.credential, { topic: 'network' });
+  await requester.goto(`${host.url}/s/${pointer.session_id}#token=${encodeURIComponent(pointer.participant_token)}`);
+  await connected(requester, 'the requester');
+  await requester.locator(tid('media-start')).click();
+  await e.event('saved', () => true, 40_000);
+  // SIGTERM: the peer ends the session, which frees the expert for the next call.
+  e.stop();
+  await e.finished(15_000);
+  await b.close();
+}
+
 say(`### CPU of a 720p30 call (camera + microphone both ways), % of one core over ${CPU_SECS} s\n`);
-say('| side | ours (instant-share-peer) | Chromium (browser process tree) |');
-say('| --- | --- | --- |');
-say(`| expert | ${fmt(cpuNative[0])} | ${fmt(cpuChromium[0])} |`);
-say(`| requester | ${fmt(cpuNative[1])} | ${fmt(cpuChromium[1])} |`);
-const ratio = (cpuNative[0] + cpuNative[1]) / (cpuChromium[0] + cpuChromium[1]);
-say(`\nours / Chromium: ${ratio.toFixed(2)}×. Received camera: ours ${nativeFps.map((f) => f.toFixed(0)).join(', ')} fps; Chromium ${JSON.stringify(chromiumIn && { fps: chromiumIn.fps, width: chromiumIn.width, height: chromiumIn.height, kbps: Math.round(chromiumIn.kbps) })}.\n`);
+if (want('pattern')) {
+  await cpuCall('pattern', 'Each side its test pattern (bars moving across the whole frame)', {
+    nativeVideo: 'pattern',
+    chromiumQuery: 'media=synthetic&size=1280x720',
+    chromiumArgs: [],
+  });
+}
+if (want('camera')) {
+  const file = path.join(outputDir, 'chromium-camera-720p.y4m');
+  await recordChromiumCamera(file, 150);
+  await cpuCall('camera', "One picture both sides: Chromium's fake camera, 5 s looped from a Y4M file", {
+    nativeVideo: `file:${file}`,
+    chromiumQuery: '',
+    chromiumArgs: [`--use-file-for-fake-video-capture=${file}`],
+  });
+}
 
 await browser.close();
 await host.stop();

@@ -1,12 +1,17 @@
-//! VP8 encode and decode cost of the stamped test pattern at each libvpx `cpu-used`:
+//! VP8 encode and decode cost of the stamped test pattern (or of a Y4M file's pictures) at each
+//! libvpx `cpu-used`:
 //! milliseconds per frame, the bitrate reached, and the picture's fidelity (luma PSNR against
 //! the source), each the best of three rounds. The figures behind `vp8::speed_for` and
 //! `vp8::profile_for` (BENCHMARKS.md, "VP8 speed").
 //!
-//!   cargo run --release -p instant-share-media --example vp8_speed -- [WxH] [kbit/s] [frames]
+//!   cargo run --release -p instant-share-media --example vp8_speed -- [WxH] [kbit/s] [frames] [file.y4m]
+//!
+//! With a file, its first `frames` pictures (from the start again if it has fewer) are encoded
+//! and the size is the file's.
 
 use std::time::{Duration, Instant};
 
+use instant_share_media::files::Y4mReader;
 use instant_share_media::synthetic::{read_stamp, Frame, TestPattern};
 use instant_share_media::vp8::{profile_for, speed_for, EncoderConfig, Vp8Decoder, Vp8Encoder};
 
@@ -20,6 +25,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kbps: u32 = args.get(1).map_or(Ok(1500), |a| a.parse())?;
     let frames: u32 = args.get(2).map_or(Ok(300), |a| a.parse())?;
     let fps = 30;
+    // The same pictures for every setting, made or read before any clock runs.
+    let (w, h, pictures) = match args.get(3) {
+        Some(path) => {
+            let read = |path: &str| -> Result<Vec<Frame>, Box<dyn std::error::Error>> {
+                let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+                let mut reader = Y4mReader::new(std::io::BufReader::new(file))?;
+                let mut all = Vec::new();
+                while all.len() < frames as usize {
+                    match reader.next_frame()? {
+                        Some(f) => all.push(f),
+                        None => break,
+                    }
+                }
+                Ok(all)
+            };
+            let mut pictures = read(path)?;
+            let first = pictures.first().ok_or(format!("{path} has no pictures"))?;
+            let (fw, fh) = (first.width as u32, first.height as u32);
+            let had = pictures.len();
+            while pictures.len() < frames as usize {
+                pictures.push(pictures[pictures.len() - had].clone());
+            }
+            println!("pictures from {path} ({had} looped)");
+            (fw, fh, pictures)
+        }
+        None => {
+            let mut pattern = TestPattern::new(w as usize, h as usize)?;
+            (w, h, (0..frames).map(|_| pattern.next_frame()).collect())
+        }
+    };
     println!(
         "{w}x{h} at {fps} fps, {kbps} kbit/s target, {frames} frames; the engine uses cpu-used {} and profile {}",
         speed_for(w, h),
@@ -27,9 +62,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("| profile | cpu-used | encode ms/frame | decode ms/frame | kbit/s | luma PSNR dB | stamps read |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
-    // The same pictures for every setting, made before any clock runs.
-    let mut pattern = TestPattern::new(w as usize, h as usize)?;
-    let pictures: Vec<Frame> = (0..frames).map(|_| pattern.next_frame()).collect();
     let settings: Vec<(u32, i32)> = [0, 1]
         .into_iter()
         .flat_map(|profile| [-6, -8, -10, -12, -16].map(move |speed| (profile, speed)))

@@ -180,6 +180,15 @@ impl Vp8Encoder {
                 config.speed as c_int,
             )
         })?;
+        // Macroblocks that did not change at all are skipped rather than searched (as WebRTC's
+        // own VP8 encoder does): the still background of a camera picture costs nothing.
+        check("static threshold", unsafe {
+            vpx::vpx_codec_control_(
+                &mut *encoder.ctx,
+                vpx::vp8e_enc_control_id::VP8E_SET_STATIC_THRESHOLD as c_int,
+                1 as c_int,
+            )
+        })?;
         Ok(encoder)
     }
 

@@ -8,7 +8,8 @@
 //! `stats`, `done` — for the tests and benchmarks that drive them. With `--record DIR` they
 //! also write what they sent and received: `sent-<track>.csv` and
 //! `received-<participant>-<track>.csv` (stamp, Unix microseconds) and the received audio as
-//! `heard-<participant>.wav`.
+//! `heard-<participant>.wav`. With `--save-video FILE.y4m` they keep the first received camera
+//! pictures (event `saved` when the file is complete).
 
 mod record;
 
@@ -30,7 +31,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use record::Recorder;
+use record::{Recorder, VideoSaver};
 
 #[derive(Parser)]
 #[command(
@@ -93,6 +94,13 @@ struct Common {
     /// Write sent and received stamps and the received audio here.
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Save the first `--save-frames` received camera pictures of `--size` as this Y4M file
+    /// (to send a browser's camera picture again with `--video file:`).
+    #[arg(long)]
+    save_video: Option<PathBuf>,
+    /// How many pictures `--save-video` keeps.
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..))]
+    save_frames: u32,
     /// End the session after this many seconds in the call (default: stay until it ends).
     #[arg(long)]
     duration_secs: Option<u64>,
@@ -117,6 +125,29 @@ struct Common {
     /// Print track statistics every this many seconds.
     #[arg(long, default_value_t = 1)]
     stats_every: u64,
+}
+
+/// Resolves on Ctrl+C or (Unix) SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn emit(value: serde_json::Value) {
@@ -309,6 +340,19 @@ async fn take_part(
         Some(dir) => Some(Recorder::new(dir)?),
         None => None,
     };
+    let mut saver = match &common.save_video {
+        Some(path) => {
+            let (width, height) = parse_size(&common.size)?;
+            Some(VideoSaver::new(
+                path,
+                width as usize,
+                height as usize,
+                common.fps.max(1),
+                common.save_frames as usize,
+            ))
+        }
+        None => None,
+    };
     let (media_tx, mut media_rx) = mpsc::channel(256);
     let media = MediaHandle::spawn(
         MediaConfig {
@@ -359,6 +403,10 @@ async fn take_part(
     let mut first_frames = std::collections::HashSet::new();
     let mut connected_at: Option<Instant> = None;
     let mut joined = false;
+    // Interrupted (Ctrl+C, or SIGTERM from a test or benchmark): end the session as at the
+    // deadline, so the host frees the expert at once.
+    let stop = stop_signal();
+    tokio::pin!(stop);
     loop {
         let deadline = async {
             match (connected_at, common.duration_secs) {
@@ -366,6 +414,12 @@ async fn take_part(
                     tokio::time::sleep_until((at + Duration::from_secs(secs)).into()).await
                 }
                 _ => std::future::pending().await,
+            }
+        };
+        let deadline = async {
+            tokio::select! {
+                _ = deadline => {}
+                _ = &mut stop => {}
             }
         };
         tokio::select! {
@@ -406,6 +460,11 @@ async fn take_part(
                     if let Some(r) = &recorder {
                         r.received(&from, kind, &frame, decoded_unix_micros);
                     }
+                    if let Some(s) = saver.as_mut().filter(|_| kind == TrackKind::Camera) {
+                        if s.add(&frame)? {
+                            emit(json!({"event": "saved", "path": s.path(), "frames": s.written()}));
+                        }
+                    }
                 }
                 Some(MediaEvent::LocalVideo { kind, frame, captured_unix_micros }) => {
                     if let Some(r) = &recorder {
@@ -430,7 +489,8 @@ async fn take_part(
                 }
             }
             _ = deadline => {
-                // Time is up: end the session as a user would (the host then frees the expert).
+                // Time is up, or interrupted: end the session as a user would (the host then
+                // frees the expert).
                 let _ = session.end_session();
                 let wait = tokio::time::sleep(Duration::from_secs(3));
                 tokio::pin!(wait);

@@ -437,3 +437,75 @@ async fn through_a_turn_relay_with_the_host_s_credentials() {
     );
     let _ = turn.child.kill().await;
 }
+
+/// `--save-video` keeps the received camera pictures as a Y4M file (the benchmark's recording
+/// of a browser's camera), and SIGTERM ends the session as a user would: the other side learns
+/// it ended and exits, and the host frees the expert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_saves_what_it_receives_and_ends_the_session_on_sigterm() {
+    let host = start_host().await;
+    let out = tempfile::tempdir().unwrap();
+    let saved = out.path().join("received.y4m");
+    let mut expert = Command::new(PEER);
+    expert
+        .args(["expert", "--host", &host.url, "--udp", "127.0.0.1:0"])
+        .args(["--username", "alice", "--video", "none", "--audio", "none"])
+        .args(["--save-frames", "20", "--save-video"])
+        .arg(&saved)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    let mut expert = expert.spawn().unwrap();
+    let mut input = expert.stdin.take().unwrap();
+    input.write_all(b"password-1\n").await.unwrap();
+    drop(input);
+    let mut lines = BufReader::new(expert.stdout.take().unwrap()).lines();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let code = host.enrolment_code().await;
+    let mut requester = Command::new(PEER);
+    requester.args(["requester", "--host", &host.url, "--udp", "127.0.0.1:0"]);
+    requester.args(["--enrolment-code", &code]);
+    let requester = tokio::spawn(run_peer(requester, None, out.path().join("requester")));
+
+    let saved_event = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let event: Value = serde_json::from_str(&line).unwrap();
+            if event["event"] == "saved" {
+                return event;
+            }
+        }
+        panic!("the expert ended without saving");
+    })
+    .await
+    .expect("20 pictures saved in time");
+    assert_eq!(saved_event["frames"], 20);
+    let pid = expert.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), expert.wait())
+        .await
+        .expect("the expert exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    // The requester (no --duration-secs) ends because the session ended.
+    let requester = requester.await.unwrap();
+    assert_eq!(requester.named("ended").len(), 1, "{:?}", requester.events);
+
+    let file = std::fs::File::open(&saved).unwrap();
+    let mut reader = instant_share_media::files::Y4mReader::new(std::io::BufReader::new(file))
+        .expect("a Y4M header");
+    let mut stamps = Vec::new();
+    while let Some(frame) = reader.next_frame().unwrap() {
+        assert_eq!((frame.width, frame.height), (640, 480));
+        stamps.extend(instant_share_media::synthetic::read_stamp(
+            &frame.y,
+            frame.width,
+            frame.height,
+        ));
+    }
+    assert_eq!(stamps.len(), 20, "every saved picture is the requester's");
+    assert!(stamps.windows(2).all(|w| w[1] > w[0]), "{stamps:?}");
+}
