@@ -159,6 +159,7 @@ impl AppModel {
             estimated_wait_secs: pointer.estimated_wait_secs,
             participants: Vec::new(),
             chat: Vec::new(),
+            board: Default::default(),
             you: String::new(),
             created_at: now_millis,
         });
@@ -291,6 +292,7 @@ mod tests {
                 media: Default::default(),
             }],
             chat: vec![],
+            board: Default::default(),
             you: "me".into(),
             created_at: 1,
         }

@@ -33,6 +33,7 @@ fn snapshot() -> SessionSnapshot {
             media: Default::default(),
         }],
         chat: vec![],
+        board: Default::default(),
         you: "me".into(),
         created_at: 1,
     }

@@ -60,6 +60,9 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
             }
         }
         ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
+        ServerMessage::Board { event, .. } => {
+            instant_share_board::apply(&mut snapshot.board, event)
+        }
         ServerMessage::Ended { reason } => {
             snapshot.status = SessionStatus::Ended;
             snapshot.end_reason = Some(*reason);
@@ -83,6 +86,7 @@ pub fn is_session_event(msg: &ServerMessage) -> bool {
             | ServerMessage::ParticipantJoined { .. }
             | ServerMessage::Presence { .. }
             | ServerMessage::Chat { .. }
+            | ServerMessage::Board { .. }
             | ServerMessage::Media { .. }
             | ServerMessage::Ended { .. }
     )
@@ -104,6 +108,7 @@ mod tests {
             estimated_wait_secs: 120,
             participants: vec![],
             chat: vec![],
+            board: Default::default(),
             you: "p1".into(),
             created_at: 0,
         }

@@ -21,10 +21,14 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest frame read at all; larger ones close the socket. Frames between
 /// [`MAX_WS_MESSAGE_BYTES`] and this are refused with `message_too_large`.
 const MAX_FRAME: usize = 1024 * 1024;
-/// Messages a second, sustained.
+/// Messages a second, sustained (pointer moves not counted).
 const RATE: f64 = 20.0;
 /// Messages in a burst.
 const BURST: f64 = 40.0;
+/// Pointer moves a second, sustained: a pointer that follows the mouse at 60 Hz.
+const POINTER_RATE: f64 = 60.0;
+/// Pointer moves in a burst.
+const POINTER_BURST: f64 = 30.0;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/ws", get(upgrade))
@@ -40,11 +44,23 @@ async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respons
 struct RateLimit {
     tokens: f64,
     at: Instant,
+    rate: f64,
+    burst: f64,
 }
 
 impl RateLimit {
+    fn new(rate: f64, burst: f64) -> Self {
+        Self {
+            tokens: burst,
+            at: Instant::now(),
+            rate,
+            burst,
+        }
+    }
+
     fn allow(&mut self, now: Instant) -> bool {
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE).min(BURST);
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -206,10 +222,8 @@ async fn serve(
     rx: &mut mpsc::UnboundedReceiver<Outbound>,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut limit = RateLimit {
-        tokens: BURST,
-        at: Instant::now(),
-    };
+    let mut limit = RateLimit::new(RATE, BURST);
+    let mut pointer_limit = RateLimit::new(POINTER_RATE, POINTER_BURST);
     loop {
         tokio::select! {
             out = rx.recv() => {
@@ -224,14 +238,22 @@ async fn serve(
                     return;
                 }
                 state.metrics().ws_messages_in.inc();
-                let reply = if limit.allow(Instant::now()) {
-                    match parse(&msg) {
-                        Ok(Some(m)) => handle(state, identity, m),
-                        Ok(None) => Ok(None),
-                        Err(e) => Err(e),
+                let reply = match parse(&msg) {
+                    // Pointer moves have their own budget; one over it is dropped without a
+                    // word (the next move carries the position).
+                    Ok(Some(m @ ClientMessage::Pointer { .. })) => {
+                        if pointer_limit.allow(Instant::now()) {
+                            handle(state, identity, m)
+                        } else {
+                            Ok(None)
+                        }
                     }
-                } else {
-                    Err(ApiError::new(ErrorCode::RateLimited, "too many messages; slow down"))
+                    _ if !limit.allow(Instant::now()) => {
+                        Err(ApiError::new(ErrorCode::RateLimited, "too many messages; slow down"))
+                    }
+                    Ok(Some(m)) => handle(state, identity, m),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
                 };
                 let out = match reply {
                     Ok(Some(m)) => frame(m),
@@ -288,6 +310,27 @@ fn handle(
                 session,
                 participant,
             },
+            ClientMessage::Board { op_id, op },
+        ) => match state
+            .with_hub(|hub, now, fx| hub.board(now, session, participant, &op_id, &op, fx))
+        {
+            Ok(()) => Ok(None),
+            Err(error) => Ok(Some(ServerMessage::BoardRejected { op_id, error })),
+        },
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
+            ClientMessage::Pointer { pointer },
+        ) => state
+            .with_hub(|hub, _, fx| hub.pointer(session, participant, pointer, fx))
+            .map(|()| None),
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
             ClientMessage::EndSession,
         ) => state
             .with_hub(|hub, now, fx| hub.end_by(now, session, participant, fx))
@@ -322,6 +365,8 @@ fn handle(
         (
             Identity::Console { .. },
             ClientMessage::Chat { .. }
+            | ClientMessage::Board { .. }
+            | ClientMessage::Pointer { .. }
             | ClientMessage::EndSession
             | ClientMessage::Signal { .. }
             | ClientMessage::SetMedia { .. },

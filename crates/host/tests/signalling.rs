@@ -7,34 +7,6 @@ mod support;
 use instant_share_protocol::*;
 use support::*;
 
-/// A live session: the requester's and the expert's sockets and ids.
-async fn live_session(host: &TestHost) -> (Ws, Ws, String, String) {
-    let (requester, expert, requester_id, expert_id, _) = live_session_with_token(host).await;
-    (requester, expert, requester_id, expert_id)
-}
-
-/// The same, with the expert's participant token.
-async fn live_session_with_token(host: &TestHost) -> (Ws, Ws, String, String, String) {
-    host.add_expert("alice", &["network"]).await;
-    let mut console = host.available_console("alice").await;
-    let credential = host.enrol("Ana").await;
-    let pointer = host.share(&credential, "network").await;
-    let (mut requester, snap) = Ws::join(host.addr, &pointer.participant_token).await;
-    let expert_token = console.accept_next(&pointer.session_id).await;
-    let (expert, expert_snap) = Ws::join(host.addr, &expert_token).await;
-    requester
-        .until("active", |m| {
-            matches!(
-                m,
-                ServerMessage::Status {
-                    status: SessionStatus::Active
-                }
-            )
-        })
-        .await;
-    (requester, expert, snap.you, expert_snap.you, expert_token)
-}
-
 fn offer(call_id: &str, sdp: &str) -> Signal {
     Signal::Offer {
         call_id: call_id.into(),

@@ -13,12 +13,14 @@
 #![deny(missing_docs)]
 
 mod app;
+mod board;
 mod error;
 mod rest;
 pub mod typescript;
 mod ws;
 
 pub use app::*;
+pub use board::*;
 pub use error::{ApiError, ErrorCode};
 pub use rest::*;
 pub use ws::*;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{ApiError, SessionId, UnixMillis};
+use crate::{ApiError, BoardEvent, BoardOp, BoardState, PointerAt, SessionId, UnixMillis};
 
 /// A participant's part in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
@@ -211,6 +211,9 @@ pub struct SessionSnapshot {
     pub participants: Vec<Participant>,
     /// The chat so far, oldest first.
     pub chat: Vec<ChatMessage>,
+    /// The co-browse board.
+    #[serde(default)]
+    pub board: BoardState,
     /// The receiving participant's own id.
     pub you: String,
     /// When the request was made.
@@ -269,6 +272,20 @@ pub enum ClientMessage {
         text: String,
         /// Unique per sender; a resend with the same id is stored once.
         client_msg_id: String,
+    },
+    /// Change the co-browse board. Applied → a [`ServerMessage::Board`] event with this
+    /// `op_id` reaches everyone; refused → [`ServerMessage::BoardRejected`] to the sender.
+    Board {
+        /// Unique per sender (1 to 64 characters); a resend with the same id is applied once.
+        op_id: String,
+        /// The change.
+        op: BoardOp,
+    },
+    /// Where the sender's pointer is now (`None`: off the board). Passed to the others, not
+    /// stored.
+    Pointer {
+        /// The pointer.
+        pointer: Option<PointerAt>,
     },
     /// End the session (before an expert joined: cancel the request).
     EndSession,
@@ -353,6 +370,31 @@ pub enum ServerMessage {
     Chat {
         /// The message.
         message: ChatMessage,
+    },
+    /// The co-browse board changed.
+    Board {
+        /// Who changed it.
+        by: String,
+        /// The sender's `op_id` (absent when the host made the change, e.g. an upload).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        op_id: Option<String>,
+        /// What happened.
+        event: BoardEvent,
+    },
+    /// The sender's board operation was refused (not sequenced).
+    BoardRejected {
+        /// The operation's `op_id`.
+        op_id: String,
+        /// Why.
+        error: ApiError,
+    },
+    /// Someone's pointer moved (not sequenced).
+    Pointer {
+        /// Whose.
+        from: String,
+        /// Where, or `None`: off the board.
+        pointer: Option<PointerAt>,
     },
     /// A participant's media changed (camera, microphone, screen on or off).
     Media {

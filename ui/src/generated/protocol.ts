@@ -5,6 +5,12 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_WS_MESSAGE_BYTES = 16384;
 export const MAX_CHAT_CHARS = 2000;
 export const MAX_NOTE_CHARS = 500;
+export const BOARD_UNITS = 10000;
+export const MAX_STROKE_POINTS = 1000;
+export const MAX_ANNOTATIONS = 2000;
+export const MAX_BOARD_IMAGES = 24;
+export const MAX_TEXT_CHARS = 500;
+export const MAX_UNDO = 50;
 
 export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal" | "host_unreachable" | "keychain";
 
@@ -273,6 +279,282 @@ client_msg_id: string,
  */
 at: number, };
 
+export type BoardTarget = { "kind": "image", 
+/**
+ * The image's id.
+ */
+image_id: string, } | { "kind": "screen", 
+/**
+ * Whose screen.
+ */
+participant_id: string, };
+
+export type Shape = { "kind": "pen", 
+/**
+ * 1 to [`MAX_STROKE_POINTS`] points, in drawing order.
+ */
+points: Array<[number, number]>, } | { "kind": "highlight", 
+/**
+ * 1 to [`MAX_STROKE_POINTS`] points, in drawing order.
+ */
+points: Array<[number, number]>, } | { "kind": "arrow", 
+/**
+ * Tail.
+ */
+from: [number, number], 
+/**
+ * Head.
+ */
+to: [number, number], } | { "kind": "rect", 
+/**
+ * One corner.
+ */
+from: [number, number], 
+/**
+ * The opposite corner.
+ */
+to: [number, number], } | { "kind": "ellipse", 
+/**
+ * One corner.
+ */
+from: [number, number], 
+/**
+ * The opposite corner.
+ */
+to: [number, number], } | { "kind": "text", 
+/**
+ * Top left.
+ */
+at: [number, number], 
+/**
+ * 1 to [`MAX_TEXT_CHARS`] characters, not only spaces.
+ */
+text: string, };
+
+export type Annotation = { 
+/**
+ * Chosen by the author: 1 to 64 of `A-Z a-z 0-9 - _ . :`, unique on the board.
+ */
+id: string, 
+/**
+ * The author's participant id.
+ */
+by: string, 
+/**
+ * What it is drawn on.
+ */
+target: BoardTarget, 
+/**
+ * What it looks like.
+ */
+shape: Shape, 
+/**
+ * `#rrggbb`, lower case.
+ */
+color: string, 
+/**
+ * Line width (text: size), 1 to 32, in thousandths of the target's width.
+ */
+width: number, 
+/**
+ * Erased, cleared or undone (kept while someone can still undo that).
+ */
+hidden: boolean, };
+
+export type ImageSource = "screenshot" | "file" | "camera";
+
+export type BoardImage = { 
+/**
+ * The SHA-256 of the stored file, in hex.
+ */
+id: string, 
+/**
+ * Who shared it.
+ */
+by: string, 
+/**
+ * A name to show (the file name, or "Screenshot").
+ */
+name: string, 
+/**
+ * Where it came from.
+ */
+source: ImageSource, 
+/**
+ * Pixels across.
+ */
+width: number, 
+/**
+ * Pixels down.
+ */
+height: number, 
+/**
+ * Removed or undone (kept while someone can still undo that).
+ */
+hidden: boolean, };
+
+export type BoardView = { 
+/**
+ * Who set it.
+ */
+by: string, 
+/**
+ * What is shown.
+ */
+target: BoardTarget, 
+/**
+ * The point at the middle of the view.
+ */
+center: [number, number], 
+/**
+ * 100 = the whole target fits; 10 to 2000.
+ */
+zoom_percent: number, };
+
+export type BoardAction = { 
+/**
+ * `true`: the step showed these (added them); `false`: it hid them.
+ */
+showed: boolean, 
+/**
+ * Annotation ids.
+ */
+annotations: Array<string>, 
+/**
+ * Image ids.
+ */
+images: Array<string>, };
+
+export type BoardHistory = { 
+/**
+ * Steps that can be undone, at most [`MAX_UNDO`].
+ */
+undo: Array<BoardAction>, 
+/**
+ * Steps undone that can be redone (cleared by any new step of theirs).
+ */
+redo: Array<BoardAction>, };
+
+export type BoardState = { 
+/**
+ * Images in the order they were shared.
+ */
+images: Array<BoardImage>, 
+/**
+ * Annotations in the order they were drawn (later ones on top).
+ */
+annotations: Array<Annotation>, 
+/**
+ * The view the lead asks everyone to look at.
+ */
+view: BoardView | null, 
+/**
+ * Each participant's undo and redo stacks.
+ */
+history: { [key in string]?: BoardHistory }, };
+
+export type NewAnnotation = { 
+/**
+ * See [`Annotation::id`].
+ */
+id: string, 
+/**
+ * What it is drawn on.
+ */
+target: BoardTarget, 
+/**
+ * What it looks like.
+ */
+shape: Shape, 
+/**
+ * `#rrggbb`.
+ */
+color: string, 
+/**
+ * 1 to 32.
+ */
+width: number, };
+
+export type BoardOp = { "kind": "annotate", 
+/**
+ * The annotation.
+ */
+annotation: NewAnnotation, } | { "kind": "erase", 
+/**
+ * Its id.
+ */
+annotation_id: string, } | { "kind": "clear", 
+/**
+ * The image or screen.
+ */
+target: BoardTarget, } | { "kind": "remove_image", 
+/**
+ * Its id.
+ */
+image_id: string, } | { "kind": "set_view", 
+/**
+ * The view, without `by` (the host fills it in).
+ */
+view: ViewRequest | null, } | { "kind": "undo" } | { "kind": "redo" };
+
+export type ViewRequest = { 
+/**
+ * What to show.
+ */
+target: BoardTarget, 
+/**
+ * The middle of the view.
+ */
+center: [number, number], 
+/**
+ * 10 to 2000.
+ */
+zoom_percent: number, };
+
+export type BoardEvent = { "kind": "annotated", 
+/**
+ * The annotation.
+ */
+annotation: Annotation, } | { "kind": "image_added", 
+/**
+ * The image.
+ */
+image: BoardImage, } | { "kind": "hidden", 
+/**
+ * Who.
+ */
+by: string, 
+/**
+ * Annotation ids.
+ */
+annotations: Array<string>, 
+/**
+ * Image ids.
+ */
+images: Array<string>, } | { "kind": "undone", 
+/**
+ * Who.
+ */
+by: string, } | { "kind": "redone", 
+/**
+ * Who.
+ */
+by: string, } | { "kind": "view_set", 
+/**
+ * The view, or `None`: nobody leads.
+ */
+view: BoardView | null, };
+
+export type PointerAt = { 
+/**
+ * What it is over.
+ */
+target: BoardTarget, 
+/**
+ * Where.
+ */
+at: [number, number], };
+
 export type SessionSnapshot = { 
 /**
  * The session.
@@ -310,6 +592,10 @@ participants: Array<Participant>,
  * The chat so far, oldest first.
  */
 chat: Array<ChatMessage>, 
+/**
+ * The co-browse board.
+ */
+board: BoardState, 
 /**
  * The receiving participant's own id.
  */
@@ -379,7 +665,19 @@ text: string,
 /**
  * Unique per sender; a resend with the same id is stored once.
  */
-client_msg_id: string, } | { "type": "end_session" } | { "type": "ping", 
+client_msg_id: string, } | { "type": "board", 
+/**
+ * Unique per sender (1 to 64 characters); a resend with the same id is applied once.
+ */
+op_id: string, 
+/**
+ * The change.
+ */
+op: BoardOp, } | { "type": "pointer", 
+/**
+ * The pointer.
+ */
+pointer: PointerAt | null, } | { "type": "end_session" } | { "type": "ping", 
 /**
  * Echoed back.
  */
@@ -454,7 +752,35 @@ online: boolean, } | { "type": "chat",
 /**
  * The message.
  */
-message: ChatMessage, } | { "type": "media", 
+message: ChatMessage, } | { "type": "board", 
+/**
+ * Who changed it.
+ */
+by: string, 
+/**
+ * The sender's `op_id` (absent when the host made the change, e.g. an upload).
+ */
+op_id?: string, 
+/**
+ * What happened.
+ */
+event: BoardEvent, } | { "type": "board_rejected", 
+/**
+ * The operation's `op_id`.
+ */
+op_id: string, 
+/**
+ * Why.
+ */
+error: ApiError, } | { "type": "pointer", 
+/**
+ * Whose.
+ */
+from: string, 
+/**
+ * Where, or `None`: off the board.
+ */
+pointer: PointerAt | null, } | { "type": "media", 
 /**
  * Who.
  */

@@ -229,6 +229,7 @@ mod tests {
                 media: Default::default(),
             }],
             chat: vec![],
+            board: Default::default(),
             you: "me".into(),
             created_at: 1,
         }

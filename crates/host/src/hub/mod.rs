@@ -5,6 +5,7 @@
 //! [`Effects`], which the caller hands to the [`crate::writer::Writer`] before it lets go of
 //! the lock, so that effects leave in the order they were decided.
 
+mod board;
 mod console;
 mod restore;
 mod session;
@@ -123,6 +124,8 @@ struct LiveSession {
     /// Every event: its `seq` is its index + 1. Kept as sent, for replay.
     events: Vec<Arc<str>>,
     chat_ids: HashSet<(String, String)>,
+    /// (participant, op_id) of every board operation applied, so a resend is applied once.
+    board_ops: HashSet<(String, String)>,
     last_queue: (u32, u32),
 }
 

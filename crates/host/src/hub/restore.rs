@@ -20,6 +20,7 @@ impl Hub {
             let mut snap = fresh_snapshot(r);
             let mut events = Vec::with_capacity(o.events.len());
             let mut chat_ids = HashSet::new();
+            let mut board_ops = HashSet::new();
             for (i, e) in o.events.iter().enumerate() {
                 let Ok(msg) = serde_json::from_str::<ServerMessage>(&e.body) else {
                     tracing::error!(
@@ -31,6 +32,14 @@ impl Hub {
                 };
                 if e.seq != i as u64 + 1 {
                     tracing::error!(session = r.id, seq = e.seq, "gap in the stored event log");
+                }
+                if let ServerMessage::Board {
+                    by,
+                    op_id: Some(op_id),
+                    ..
+                } = &msg
+                {
+                    board_ops.insert((by.clone(), op_id.clone()));
                 }
                 if let ServerMessage::Chat { message } = &msg {
                     chat_ids.insert((message.from.clone(), message.client_msg_id.clone()));
@@ -67,6 +76,7 @@ impl Hub {
                 snapshot: snap,
                 events,
                 chat_ids,
+                board_ops,
                 last_queue,
                 record: record.clone(),
             };

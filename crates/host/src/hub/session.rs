@@ -28,6 +28,7 @@ pub(super) fn fresh_snapshot(record: &SessionRecord) -> SessionSnapshot {
         estimated_wait_secs: 0,
         participants: vec![],
         chat: vec![],
+        board: Default::default(),
         you: String::new(),
         created_at: record.created_at,
     }
@@ -122,6 +123,7 @@ impl Hub {
                 snapshot,
                 events: vec![],
                 chat_ids: HashSet::new(),
+                board_ops: HashSet::new(),
                 last_queue: (0, 0),
             },
         );
@@ -427,7 +429,7 @@ impl Hub {
         Ok(())
     }
 
-    fn live_session(&mut self, session_id: &str) -> Result<&mut LiveSession, ApiError> {
+    pub(super) fn live_session(&mut self, session_id: &str) -> Result<&mut LiveSession, ApiError> {
         let session = self
             .sessions
             .get_mut(session_id)
