@@ -22,11 +22,12 @@ pub enum Access {
 
 impl Access {
     /// The access that comes with a role: the expert leads, the requester draws, a guest
-    /// looks (a guest invited to draw is given [`Access::Draw`] by the host).
-    pub fn of(role: Role) -> Self {
+    /// draws if invited to (`may_draw`) and otherwise looks.
+    pub fn of(role: Role, may_draw: bool) -> Self {
         match role {
             Role::Expert => Self::Lead,
             Role::Requester => Self::Draw,
+            Role::Guest if may_draw => Self::Draw,
             Role::Guest => Self::View,
         }
     }

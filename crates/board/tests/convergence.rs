@@ -294,3 +294,48 @@ proptest! {
         prop_assert_eq!(before, after);
     }
 }
+
+/// Where the vectors for the TypeScript twin of `apply` (ui/src/lib/board/state.ts) live.
+const VECTORS: &str = "../../tests/fixtures/board-vectors.json";
+
+/// Event sequences from the same generator as the property above, with the board after each
+/// event, for `tests/board-state.test.mjs` to replay through the TypeScript. Deterministic;
+/// `UPDATE_GENERATED=1 cargo test -p instant-share-board` rewrites the file.
+#[test]
+fn vectors_for_the_typescript_board_are_current() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let mut runner = TestRunner::deterministic();
+    let steps = prop::collection::vec(step(), 20..120);
+    let mut cases = Vec::new();
+    for _ in 0..24 {
+        let steps = steps.new_tree(&mut runner).unwrap().current();
+        let mut host = Host {
+            state: BoardState::default(),
+            after: vec![BoardState::default()],
+            log: vec![],
+        };
+        for step in &steps {
+            if let Step::Act(who, wish) = step {
+                host.receive(*who, wish);
+            }
+        }
+        cases.push(serde_json::json!({
+            "events": host.log,
+            "after": &host.after[1..],
+        }));
+    }
+    let fresh = serde_json::to_string(&serde_json::json!({
+        "source": "crates/board/tests/convergence.rs (UPDATE_GENERATED=1 cargo test -p instant-share-board)",
+        "cases": cases,
+    }))
+    .unwrap()
+        + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(VECTORS);
+    instant_share_protocol::typescript::check_or_update(
+        &path,
+        &fresh,
+        "UPDATE_GENERATED=1 cargo test -p instant-share-board",
+    );
+}

@@ -213,14 +213,11 @@ fn who_may_do_what() {
     )
     .unwrap();
     assert_eq!(visible_images(&s).count(), 0);
-    assert_eq!(
-        Access::of(instant_share_protocol::Role::Guest),
-        Access::View
-    );
-    assert_eq!(
-        Access::of(instant_share_protocol::Role::Expert),
-        Access::Lead
-    );
+    use instant_share_protocol::Role;
+    assert_eq!(Access::of(Role::Guest, false), Access::View);
+    assert_eq!(Access::of(Role::Guest, true), Access::Draw);
+    assert_eq!(Access::of(Role::Requester, false), Access::Draw);
+    assert_eq!(Access::of(Role::Expert, false), Access::Lead);
 }
 
 #[test]

@@ -31,6 +31,7 @@ fn snapshot() -> SessionSnapshot {
             display_name: "Ana".into(),
             online: true,
             media: Default::default(),
+            may_draw: true,
         }],
         chat: vec![],
         board: Default::default(),

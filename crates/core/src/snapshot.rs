@@ -123,6 +123,7 @@ mod tests {
             display_name: "Ana".into(),
             online: true,
             media: MediaState::default(),
+            may_draw: true,
         };
         apply(
             &mut s,

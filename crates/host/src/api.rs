@@ -36,6 +36,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/topics", get(topics))
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/shares", post(create_share))
+        .route("/api/v1/sessions/{session_id}/guests", post(invite_guest))
         .route("/api/v1/expert/login", post(login))
         .route("/api/v1/expert/logout", post(logout))
         .route("/api/v1/expert/me", get(me))
@@ -275,6 +276,35 @@ async fn create_share(
     Ok((StatusCode::CREATED, Json(pointer)))
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/guests", request_body = GuestInviteRequest,
+    params(("session_id" = String, Path, description = "the session")),
+    security(("participant" = [])),
+    responses(
+        (status = 201, body = GuestInvite),
+        (status = 400, body = ApiError, description = "bad_request"),
+        (status = 401, body = ApiError, description = "unauthenticated"),
+        (status = 403, body = ApiError, description = "forbidden: a guest cannot invite"),
+        (status = 409, body = ApiError, description = "conflict: no expert yet, or four people already"),
+    ))]
+async fn invite_guest(
+    State(state): State<AppState>,
+    axum::extract::Path(session_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Body(req): Body<GuestInviteRequest>,
+) -> Result<(StatusCode, Json<GuestInvite>), HttpError> {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    let invite = state
+        .with_hub_durable(|hub, now, fx| hub.invite_guest(now, &session_id, &token, &req, fx))
+        .await??;
+    Ok((StatusCode::CREATED, Json(invite)))
+}
+
 /// The expert signed in to the console (login cookie).
 pub struct Expert(pub ExpertRecord, pub [u8; 32]);
 
@@ -404,7 +434,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, invite_guest, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]
@@ -422,6 +452,15 @@ impl utoipa::Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("device credential"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "participant",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("participant token of the session"))
                     .build(),
             ),
         );

@@ -82,6 +82,33 @@ pub struct SharePointer {
     pub estimated_wait_secs: u32,
 }
 
+/// `POST /api/v1/sessions/{session_id}/guests`, by the requester or the expert (their
+/// participant token as `Authorization: Bearer`): one more person, by link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct GuestInviteRequest {
+    /// The name the others will see, 1 to 60 characters.
+    pub display_name: String,
+    /// `true`: the guest may draw on the board; `false`: look and point only.
+    pub may_draw: bool,
+}
+
+/// Answer to [`GuestInviteRequest`]: the link to pass on. Whoever has it joins as the guest
+/// until the session ends or the token expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct GuestInvite {
+    /// The guest's participant id.
+    pub participant_id: String,
+    /// The co-browse site with the guest's token in the fragment (`…/s/<id>#token=…`; the
+    /// fragment never reaches a server or its logs).
+    pub link: String,
+    /// When the guest's token stops working.
+    #[ts(type = "number")]
+    pub token_expires_at: UnixMillis,
+}
+
+/// Most people in a session: the requester, the expert and two guests.
+pub const MAX_PARTICIPANTS: usize = 4;
+
 /// `POST /api/v1/expert/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LoginRequest {

@@ -87,6 +87,9 @@ pub struct Participant {
     /// What they send now (all off until they say otherwise).
     #[serde(default)]
     pub media: MediaState,
+    /// May draw on the board (the requester and the expert always; a guest if invited so).
+    #[serde(default)]
+    pub may_draw: bool,
 }
 
 /// Which of a participant's media are live. The app and the console show it next to the name

@@ -5,6 +5,7 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_WS_MESSAGE_BYTES = 16384;
 export const MAX_CHAT_CHARS = 2000;
 export const MAX_NOTE_CHARS = 500;
+export const MAX_PARTICIPANTS = 4;
 export const BOARD_UNITS = 10000;
 export const MAX_STROKE_POINTS = 1000;
 export const MAX_ANNOTATIONS = 2000;
@@ -113,6 +114,31 @@ queue_position: number,
  */
 estimated_wait_secs: number, };
 
+export type GuestInviteRequest = { 
+/**
+ * The name the others will see, 1 to 60 characters.
+ */
+display_name: string, 
+/**
+ * `true`: the guest may draw on the board; `false`: look and point only.
+ */
+may_draw: boolean, };
+
+export type GuestInvite = { 
+/**
+ * The guest's participant id.
+ */
+participant_id: string, 
+/**
+ * The co-browse site with the guest's token in the fragment (`…/s/<id>#token=…`; the
+ * fragment never reaches a server or its logs).
+ */
+link: string, 
+/**
+ * When the guest's token stops working.
+ */
+token_expires_at: number, };
+
 export type LoginRequest = { 
 /**
  * The expert's user name.
@@ -189,7 +215,11 @@ online: boolean,
 /**
  * What they send now (all off until they say otherwise).
  */
-media: MediaState, };
+media: MediaState, 
+/**
+ * May draw on the board (the requester and the expert always; a guest if invited so).
+ */
+may_draw: boolean, };
 
 export type MediaState = { 
 /**

@@ -227,6 +227,7 @@ mod tests {
                 display_name: "Ana".into(),
                 online: true,
                 media: Default::default(),
+                may_draw: true,
             }],
             chat: vec![],
             board: Default::default(),

@@ -128,7 +128,7 @@ fn access_of(session: &LiveSession, participant_id: &str) -> Result<Access, ApiE
         .participants
         .iter()
         .find(|p| p.record.id == participant_id)
-        .map(|p| Access::of(p.record.role))
+        .map(|p| Access::of(p.record.role, p.record.may_draw))
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such participant in this session"))
 }
 

@@ -7,6 +7,7 @@
 
 mod board;
 mod console;
+mod guests;
 mod restore;
 mod session;
 

@@ -128,7 +128,7 @@ impl Hub {
             },
         );
         let (token, expires_at) =
-            self.add_participant(now, &id, Role::Requester, &device.employee_name, fx);
+            self.add_participant(now, &id, Role::Requester, &device.employee_name, true, fx);
         self.transition(now, &id, To::Queued, fx);
         self.metrics.shares_created.inc();
         // The key is fresh, so the dispatcher cannot already know it.
@@ -450,8 +450,10 @@ impl Hub {
         session_id: &str,
         role: Role,
         name: &str,
+        may_draw: bool,
         fx: &mut Effects,
     ) -> (String, u64) {
+        let may_draw = may_draw || role != Role::Guest;
         let token = secrets::token();
         let expires_at = now.millis + self.config.token_lifetime.as_millis() as u64;
         let Some(session) = self.sessions.get_mut(session_id) else {
@@ -464,6 +466,7 @@ impl Hub {
             display_name: name.to_owned(),
             token_hash: secrets::hash(&token),
             expires_at,
+            may_draw,
         };
         self.tokens.insert(
             record.token_hash,
@@ -476,6 +479,7 @@ impl Hub {
             role,
             display_name: name.to_owned(),
             online: false,
+            may_draw,
         };
         session.participants.push(LiveParticipant {
             record,
@@ -605,7 +609,8 @@ impl Hub {
                         .get(&expert)
                         .map(|e| e.profile.display_name.clone())
                         .unwrap_or_default();
-                    let (token, _) = self.add_participant(now, &session, Role::Expert, &name, fx);
+                    let (token, _) =
+                        self.add_participant(now, &session, Role::Expert, &name, true, fx);
                     self.transition(now, &session, To::Active(expert.clone()), fx);
                     let joined = ServerMessage::Joined {
                         session_id: session.clone(),

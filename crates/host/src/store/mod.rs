@@ -101,6 +101,8 @@ pub struct ParticipantRecord {
     pub token_hash: SecretHash,
     /// When the token stops working.
     pub expires_at: UnixMillis,
+    /// May draw on the board (the requester and the expert always may; a guest if invited so).
+    pub may_draw: bool,
 }
 
 /// One stored session event.

@@ -312,8 +312,8 @@ impl Store for SqliteStore {
                 }
                 Write::AddParticipant(p) => {
                     sqlx::query(
-                        "INSERT INTO participants (session_id, id, role, display_name, token_hash, expires_at)
-                         VALUES (?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO participants (session_id, id, role, display_name, token_hash, expires_at, may_draw)
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(&p.session_id)
                     .bind(&p.id)
@@ -321,6 +321,7 @@ impl Store for SqliteStore {
                     .bind(&p.display_name)
                     .bind(&p.token_hash[..])
                     .bind(sql_millis(p.expires_at))
+                    .bind(p.may_draw)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -378,6 +379,7 @@ impl Store for SqliteStore {
                     display_name: p.try_get("display_name")?,
                     token_hash: hash(p, "token_hash")?,
                     expires_at: millis(p.try_get("expires_at")?),
+                    may_draw: p.try_get("may_draw")?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

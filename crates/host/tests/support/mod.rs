@@ -383,6 +383,11 @@ impl Ws {
         }
     }
 
+    /// The WebSocket itself (to split it into a sender and a receiver).
+    pub fn into_inner(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.stream
+    }
+
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }

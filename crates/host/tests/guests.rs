@@ -1,0 +1,145 @@
+//! Guests by link: the requester or the expert invites one more person, who joins with the
+//! link's token, looks and points (or also draws, if invited so); at most four people; guests
+//! cannot invite; nothing before an expert has joined.
+
+mod support;
+
+use instant_share_protocol::*;
+use support::*;
+
+async fn invite(
+    host: &TestHost,
+    session: &str,
+    token: &str,
+    name: &str,
+    may_draw: bool,
+) -> reqwest::Response {
+    host.post(
+        &format!("/api/v1/sessions/{session}/guests"),
+        &GuestInviteRequest {
+            display_name: name.into(),
+            may_draw,
+        },
+        Some(token),
+    )
+    .await
+}
+
+async fn error_code(r: reqwest::Response) -> (u16, ErrorCode) {
+    let status = r.status().as_u16();
+    (status, r.json::<ApiError>().await.unwrap().code)
+}
+
+/// The token in a guest link's fragment.
+fn token_of(invite: &GuestInvite) -> String {
+    invite.link.split_once("#token=").unwrap().1.to_owned()
+}
+
+fn draw(id: &str, on: &str) -> ClientMessage {
+    ClientMessage::Board {
+        op_id: id.into(),
+        op: BoardOp::Annotate {
+            annotation: NewAnnotation {
+                id: id.into(),
+                target: BoardTarget::Screen {
+                    participant_id: on.into(),
+                },
+                shape: Shape::Rect {
+                    from: [100, 100],
+                    to: [900, 900],
+                },
+                color: "#16a34a".into(),
+                width: 3,
+            },
+        },
+    }
+}
+
+#[tokio::test]
+async fn guests_join_by_link_and_may_look_or_draw() {
+    let host = TestHost::start(Timers::default()).await;
+    host.add_expert("alice", &["network"]).await;
+    let mut console = host.available_console("alice").await;
+    let credential = host.enrol("Ana").await;
+    let share = host.share(&credential, "network").await;
+    let (mut requester, snap) = Ws::join(host.addr, &share.participant_token).await;
+    let requester_id = snap.you;
+
+    // Not before an expert has joined.
+    let r = invite(
+        &host,
+        &share.session_id,
+        &share.participant_token,
+        "Sam",
+        false,
+    )
+    .await;
+    assert_eq!(error_code(r).await, (409, ErrorCode::Conflict));
+
+    let expert_token = console.accept_next(&share.session_id).await;
+    let (_expert, _) = Ws::join(host.addr, &expert_token).await;
+
+    // The requester invites someone who looks.
+    let r = invite(
+        &host,
+        &share.session_id,
+        &share.participant_token,
+        "Sam",
+        false,
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let looker: GuestInvite = r.json().await.unwrap();
+    assert!(looker
+        .link
+        .starts_with(&format!("{}/s/{}#token=", host.base, share.session_id)));
+    let (mut sam, snap) = Ws::join(host.addr, &token_of(&looker)).await;
+    let me = snap.participants.iter().find(|p| p.id == snap.you).unwrap();
+    assert_eq!(
+        (me.role, me.may_draw, me.display_name.as_str()),
+        (Role::Guest, false, "Sam")
+    );
+    let joined = requester
+        .until("the guest joined", |m| matches!(m, ServerMessage::ParticipantJoined { participant } if participant.role == Role::Guest))
+        .await;
+    assert!(
+        matches!(joined, ServerMessage::ParticipantJoined { participant } if participant.id == looker.participant_id)
+    );
+    sam.send(&draw("s1", &requester_id)).await;
+    let got = sam
+        .until("refused", |m| {
+            matches!(m, ServerMessage::BoardRejected { .. })
+        })
+        .await;
+    assert!(
+        matches!(got, ServerMessage::BoardRejected { error, .. } if error.code == ErrorCode::Forbidden)
+    );
+    // A guest cannot invite.
+    let r = invite(&host, &share.session_id, &token_of(&looker), "Eve", true).await;
+    assert_eq!(error_code(r).await, (403, ErrorCode::Forbidden));
+
+    // The expert invites someone who draws.
+    let r = invite(&host, &share.session_id, &expert_token, "Kim", true).await;
+    assert_eq!(r.status(), 201);
+    let drawer: GuestInvite = r.json().await.unwrap();
+    let (mut kim, _) = Ws::join(host.addr, &token_of(&drawer)).await;
+    kim.send(&draw("k1", &requester_id)).await;
+    let got = sam
+        .until("kim's drawing", |m| {
+            matches!(m, ServerMessage::Board { .. })
+        })
+        .await;
+    assert!(matches!(got, ServerMessage::Board { by, .. } if by == drawer.participant_id));
+
+    // Four people: nobody more.
+    let r = invite(&host, &share.session_id, &expert_token, "Lou", true).await;
+    assert_eq!(error_code(r).await, (409, ErrorCode::Conflict));
+
+    // Bad requests.
+    let r = invite(&host, &share.session_id, "not-a-token", "Lou", true).await;
+    assert_eq!(error_code(r).await, (401, ErrorCode::Unauthenticated));
+    let r = invite(&host, "another-session", &expert_token, "Lou", true).await;
+    assert_eq!(error_code(r).await, (401, ErrorCode::Unauthenticated));
+    let r = invite(&host, &share.session_id, &expert_token, "  ", true).await;
+    assert_eq!(error_code(r).await, (400, ErrorCode::BadRequest));
+}
