@@ -4,16 +4,31 @@
 import {
   PROTOCOL_VERSION,
   type ApiError,
+  type BoardOp,
   type ChatMessage,
   type ClientMessage,
   type ConnectionState,
   type ServerFrame,
   type ServerMessage,
+  type PointerAt,
   type SessionSnapshot,
 } from '../generated/protocol';
+import { applyBoardEvent } from './board/state';
 import { newMessageId } from './ids';
 import type { IceServer, Signal } from './media/wire';
 import { ResilientSocket } from './socket';
+
+/** A board operation sent by this client that the host has not applied or refused yet. */
+export interface PendingOp {
+  op_id: string;
+  op: BoardOp;
+}
+
+/** Where another participant's pointer is, and when it last moved (`performance.now()`). */
+export interface RemotePointer {
+  pointer: PointerAt;
+  at: number;
+}
 
 /** A chat message sent by this client that the host has not echoed yet. */
 export interface PendingChat {
@@ -50,6 +65,12 @@ export class SessionConnection {
   pending = $state<PendingChat[]>([]);
   /** STUN/TURN servers from the last welcome. */
   iceServers = $state.raw<IceServer[]>([]);
+  /** Board operations sent and not yet applied; resent after a reconnect (applied once). */
+  pendingOps = $state<PendingOp[]>([]);
+  /** The others' pointers on the board (not stored by the host: only what moved lately). */
+  pointers = $state<Record<string, RemotePointer>>({});
+  /** Why the host refused this participant's last board operation, until the next one. */
+  boardError = $state<ApiError | null>(null);
 
   #token: string;
   #lastSeq: number | null = null;
@@ -112,6 +133,20 @@ export class SessionConnection {
     }
   }
 
+  /** Sends a board operation (now if connected, else after the reconnect); returns its id. */
+  sendBoard(op: BoardOp): string {
+    const item: PendingOp = { op_id: newMessageId(), op };
+    this.pendingOps.push(item);
+    this.boardError = null;
+    if (this.connection === 'connected') this.#socket.send({ type: 'board', ...item });
+    return item.op_id;
+  }
+
+  /** Tells the others where this participant's pointer is (`null`: off the board). */
+  sendPointer(pointer: PointerAt | null): void {
+    if (this.connection === 'connected') this.#socket.send({ type: 'pointer', pointer });
+  }
+
   /** Asks the host to end the session; `false` when not connected. */
   endSession(): boolean {
     if (this.connection !== 'connected') return false;
@@ -136,6 +171,16 @@ export class SessionConnection {
       this.#emit({ kind: 'signal', from: msg.from, signal: msg.signal });
       return;
     }
+    if (msg.type === 'pointer') {
+      if (msg.pointer) this.pointers[msg.from] = { pointer: msg.pointer, at: performance.now() };
+      else delete this.pointers[msg.from];
+      return;
+    }
+    if (msg.type === 'board_rejected') {
+      this.pendingOps = this.pendingOps.filter((p) => p.op_id !== msg.op_id);
+      this.boardError = msg.error;
+      return;
+    }
     if (frame.seq !== null) {
       if (this.#lastSeq !== null && frame.seq <= this.#lastSeq) return;
       this.#lastSeq = frame.seq;
@@ -155,10 +200,13 @@ export class SessionConnection {
   }
 
   #onWelcome(snapshot: SessionSnapshot, seq: number, resumed: boolean): void {
-    this.snapshot = snapshot;
-    // On a resume the missed events follow and are applied on top; applying is idempotent, so
-    // this holds whether the snapshot is from before or after them.
-    if (!resumed || this.#lastSeq === null) this.#lastSeq = seq;
+    // Resumed: this page's own state is the session as of its `last_seq`, and exactly the
+    // events after it follow (the welcome's snapshot already holds them: applying them on top
+    // of it would repeat board changes). Otherwise start from the snapshot.
+    if (!resumed || this.#lastSeq === null || this.snapshot === null) {
+      this.snapshot = snapshot;
+      this.#lastSeq = seq;
+    }
     this.error = null;
     this.#forgetConfirmed(snapshot.chat);
     if (snapshot.status === 'ended') {
@@ -167,6 +215,7 @@ export class SessionConnection {
     }
     this.#socket.markConnected();
     this.#flushPending();
+    for (const item of this.pendingOps) this.#socket.send({ type: 'board', ...item });
   }
 
   #apply(msg: ServerMessage): void {
@@ -200,6 +249,10 @@ export class SessionConnection {
         if (p) p.media = msg.media;
         break;
       }
+      case 'board':
+        applyBoardEvent(s.board, msg.event);
+        if (msg.by === s.you && msg.op_id) this.pendingOps = this.pendingOps.filter((p) => p.op_id !== msg.op_id);
+        break;
       case 'chat': {
         const m = msg.message;
         const seen = s.chat.some((c) => c.from === m.from && c.client_msg_id === m.client_msg_id);

@@ -126,11 +126,15 @@ impl SessionTracker {
                 resumed,
                 ice_servers,
             } => {
-                // The welcome's snapshot is the session as of `seq`; events after it follow,
-                // and anything at or before it is already in the snapshot.
-                self.pending
-                    .retain(|p| !is_echoed(&snapshot, &p.client_msg_id));
-                self.snapshot = Some(snapshot);
+                // Resumed: our own state is the session as of `seq` (the `last_seq` we sent)
+                // and exactly the events after it follow; the welcome's snapshot is the session
+                // now, which already holds them (applying them again would repeat chat and
+                // board changes). Otherwise the snapshot is the session as of `seq`.
+                if !(resumed && self.snapshot.is_some()) {
+                    self.pending
+                        .retain(|p| !is_echoed(&snapshot, &p.client_msg_id));
+                    self.snapshot = Some(snapshot);
+                }
                 self.last_seq = Some(seq);
                 self.welcomed = true;
                 FrameOutcome::Welcomed {
@@ -336,19 +340,19 @@ mod tests {
         t.on_frame(event(2, chat("ex", "a", "one")));
         t.disconnected();
         assert!(!t.is_welcomed());
-        // The host resumes after seq 2; its snapshot already holds seq 3, which is replayed too.
-        let mut now = snapshot();
-        now.chat = t.snapshot().unwrap().chat.clone();
+        // As the host does: resumed after our seq 2, with the session as it is now (which
+        // already holds seq 3 and 4), then seq 3 and 4 themselves.
+        let mut now = t.snapshot().unwrap().clone();
         apply(&mut now, &chat("ex", "b", "two"));
-        t.on_frame(welcome(3, now, true));
+        apply(&mut now, &chat("ex", "c", "three"));
+        t.on_frame(welcome(2, now.clone(), true));
         assert_eq!(
-            t.on_frame(event(3, chat("ex", "b", "two"))),
+            t.on_frame(event(2, chat("ex", "a", "one"))),
             FrameOutcome::Unchanged
         );
-        assert_eq!(
-            t.on_frame(event(4, chat("ex", "c", "three"))),
-            FrameOutcome::Changed
-        );
+        for (seq, msg) in [(3, chat("ex", "b", "two")), (4, chat("ex", "c", "three"))] {
+            assert_eq!(t.on_frame(event(seq, msg)), FrameOutcome::Changed);
+        }
         let texts: Vec<_> = t
             .snapshot()
             .unwrap()
@@ -356,7 +360,49 @@ mod tests {
             .iter()
             .map(|m| m.text.as_str())
             .collect();
-        assert_eq!(texts, ["one", "two", "three"]);
+        assert_eq!(texts, ["one", "two", "three"], "nothing twice");
+        assert_eq!(t.snapshot(), Some(&now));
+    }
+
+    #[test]
+    fn a_resume_applies_missed_board_changes_once() {
+        use instant_share_protocol::{Annotation, BoardEvent, BoardTarget, Shape};
+        let board = |event: BoardEvent| ServerMessage::Board {
+            by: "p2".into(),
+            op_id: None,
+            event,
+        };
+        let mut t = SessionTracker::new();
+        t.on_frame(welcome(1, snapshot(), false));
+        let drawn = board(BoardEvent::Annotated {
+            annotation: Annotation {
+                id: "a1".into(),
+                by: "p2".into(),
+                target: BoardTarget::Screen {
+                    participant_id: "p1".into(),
+                },
+                shape: Shape::Arrow {
+                    from: [0, 0],
+                    to: [10, 10],
+                },
+                color: "#000000".into(),
+                width: 2,
+                hidden: false,
+            },
+        });
+        t.on_frame(event(2, drawn));
+        t.disconnected();
+        // Erased while we were away: the resumed welcome's snapshot has it, and so does seq 3.
+        let erased = board(BoardEvent::Hidden {
+            by: "p2".into(),
+            annotations: vec!["a1".into()],
+            images: vec![],
+        });
+        let mut now = t.snapshot().unwrap().clone();
+        apply(&mut now, &erased);
+        t.on_frame(welcome(2, now.clone(), true));
+        t.on_frame(event(3, erased));
+        assert_eq!(t.snapshot(), Some(&now), "one erase step to undo, not two");
     }
 
     #[test]
@@ -376,11 +422,13 @@ mod tests {
                 text: "still there?".into()
             }]
         );
-        // The echo of m2 came while we were away: the resumed welcome's snapshot shows it.
+        // The echo of m2 came while we were away: it is among the events the resume replays.
         t.disconnected();
         let mut now = t.snapshot().unwrap().clone();
         apply(&mut now, &chat("me", "m2", "still there?"));
-        t.on_frame(welcome(4, now, true));
+        t.on_frame(welcome(3, now, true));
+        assert_eq!(t.pending().len(), 1);
+        t.on_frame(event(4, chat("me", "m2", "still there?")));
         assert!(t.pending().is_empty());
     }
 

@@ -1,0 +1,160 @@
+// The co-browse board in the browser, through the real host: the requester (co-browse site)
+// shares its screen, the expert (console) draws an arrow on it, the requester sees the arrow on
+// its own screen's preview and a guest invited by link sees it on the shared screen; the
+// expert's pointer reaches the others with its name; undo and redo by keyboard and button.
+// All pages use the synthetic devices (`?media=synthetic`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Host } from './lib/host.mjs';
+import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { waitFor } from './lib/wait.mjs';
+import { connected } from './lib/media.mjs';
+
+const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
+
+let host;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  host = new Host({ name: 'host-board', offerTimeoutSecs: 30 });
+  await host.addExpert(expert);
+  await host.start();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await host?.stop();
+  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
+});
+
+/** How many of the board canvas's pixels are close to `rgb` (what the page shows). */
+async function pixelsOf(board, [r, g, b]) {
+  return board.locator(tid('board-canvas')).evaluate(
+    (canvas, [r, g, b]) => {
+      const ctx = canvas.getContext('2d');
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 200 && Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) n++;
+      }
+      return n;
+    },
+    [r, g, b],
+  );
+}
+
+async function annotations(board) {
+  return Number(await board.getAttribute('data-annotations'));
+}
+
+async function waitAnnotations(board, n, who) {
+  await waitFor(`${who} to show ${n} annotation(s)`, async () => (await annotations(board)) === n, { timeout: 10_000 });
+}
+
+const RED = [0xe1, 0x1d, 0x48];
+
+test('the expert draws on the shared screen; the requester and a guest see it; pointers carry names; undo and redo', { timeout: 180_000 }, async () => {
+  const size = { viewport: { width: 1400, height: 860 } };
+  const [expertContext, requesterContext, guestContext] = await Promise.all([browser.newContext(size), browser.newContext(size), browser.newContext(size)]);
+  const consolePage = await expertContext.newPage();
+  const requesterPage = await requesterContext.newPage();
+  const guestPage = await guestContext.newPage();
+  recordPageErrors(consolePage, 'expert', pageErrors);
+  recordPageErrors(requesterPage, 'requester', pageErrors);
+  recordPageErrors(guestPage, 'guest', pageErrors);
+
+  const body = async () => {
+    await consolePage.goto(`${host.url}/console?media=synthetic`);
+    await consolePage.locator(tid('login-username')).fill(expert.username);
+    await consolePage.locator(tid('login-password')).fill(expert.password);
+    await consolePage.locator(tid('login-submit')).click();
+    await consolePage.locator(tid('availability-toggle')).click();
+
+    const device = await host.enrolDevice('Riley Requester');
+    const pointer = await host.requestShare(device.credential, { topic: 'network', note: 'The VPN settings page looks wrong' });
+    await requesterPage.goto(`${host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
+    await consolePage.locator(tid('offer-accept')).click({ timeout: 15_000 });
+    await consolePage.locator(tid('call-view')).waitFor({ state: 'visible', timeout: 10_000 });
+    await connected(requesterPage, 'the requester');
+    await connected(consolePage, 'the expert');
+
+    // The requester turns on its media and shares its screen; the expert gets the screen on
+    // stage with the board and the tools.
+    await requesterPage.locator(tid('media-start')).click();
+    await requesterPage.locator(tid('media-live')).waitFor({ state: 'visible', timeout: 10_000 });
+    await requesterPage.locator(tid('media-screen')).click();
+    const expertBoard = consolePage.locator(`${tid('remote-screen')} ${tid('board')}`);
+    await expertBoard.waitFor({ state: 'visible', timeout: 15_000 });
+    await expertBoard.locator(tid('board-toolbar')).waitFor({ state: 'visible' });
+    const ownBoard = requesterPage.locator(`${tid('self-screen')} ${tid('board')}`);
+    await ownBoard.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await ownBoard.locator(tid('board-toolbar')).count(), 0, 'no tools on the small preview');
+
+    // The expert draws a red arrow across the middle of the requester's screen.
+    await expertBoard.locator(tid('board-tool-arrow')).click();
+    await expertBoard.locator(tid('board-color-red')).click();
+    const box = await expertBoard.locator(tid('board-canvas')).boundingBox();
+    await consolePage.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.3);
+    await consolePage.mouse.down();
+    await consolePage.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.45, { steps: 8 });
+    await consolePage.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 8 });
+    await consolePage.mouse.up();
+    await waitAnnotations(expertBoard, 1, 'the expert');
+    await waitAnnotations(ownBoard, 1, 'the requester');
+    const onExpert = await pixelsOf(expertBoard, RED);
+    const onRequester = await pixelsOf(ownBoard, RED);
+    assert.ok(onExpert > 200, `the arrow is drawn on the expert's board (${onExpert} red pixels)`);
+    assert.ok(onRequester > 20, `the arrow is drawn on the requester's screen preview (${onRequester} red pixels)`);
+    await screenshot(consolePage, 'board-expert-arrow');
+    await screenshot(requesterPage, 'board-requester-arrow');
+
+    // The requester invites a guest who may look; the guest sees the screen and the arrow.
+    const invite = await host.api('POST', `/api/v1/sessions/${pointer.session_id}/guests`, {
+      token: pointer.participant_token,
+      body: { display_name: 'Sam Guest', may_draw: false },
+    });
+    assert.equal(invite.status, 201, JSON.stringify(invite.body));
+    const link = new URL(invite.body.link);
+    await guestPage.goto(`${host.url}${link.pathname}?media=synthetic${link.hash}`);
+    const guestBoard = guestPage.locator(`${tid('remote-screen')} ${tid('board')}`);
+    await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
+    await waitAnnotations(guestBoard, 1, 'the guest');
+    assert.equal(await guestBoard.locator(tid('board-toolbar')).count(), 0, 'a guest who may only look gets no tools');
+    await waitFor('the arrow on the guest board', async () => (await pixelsOf(guestBoard, RED)) > 100, { timeout: 5_000 });
+
+    // The expert's pointer reaches the guest with the expert's name on it.
+    const pointerMoves = async () => {
+      await consolePage.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.2, { steps: 4 });
+      await consolePage.mouse.move(box.x + box.width * 0.62, box.y + box.height * 0.22, { steps: 4 });
+    };
+    const expertColour = [0x93, 0x33, 0xea]; // second to join: purple
+    await waitFor('the expert pointer on the guest board', async () => {
+      await pointerMoves();
+      return (await pixelsOf(guestBoard, expertColour)) > 100;
+    }, { timeout: 5_000 });
+    await screenshot(guestPage, 'board-guest');
+
+    // Undo with the keyboard on the focused board, redo with the button.
+    await expertBoard.focus();
+    await consolePage.keyboard.press('Control+z');
+    await waitAnnotations(ownBoard, 0, 'the requester after undo');
+    await waitAnnotations(guestBoard, 0, 'the guest after undo');
+    await expertBoard.locator(tid('board-redo')).click();
+    await waitAnnotations(ownBoard, 1, 'the requester after redo');
+    await waitAnnotations(guestBoard, 1, 'the guest after redo');
+
+    // A text note, typed on the board.
+    await expertBoard.focus();
+    await consolePage.keyboard.press('t');
+    await consolePage.mouse.click(box.x + box.width * 0.1, box.y + box.height * 0.75);
+    await expertBoard.locator(tid('board-text-input')).fill('Turn this off');
+    await expertBoard.locator(tid('board-text-input')).press('Enter');
+    await waitAnnotations(guestBoard, 2, 'the guest to get the text');
+    await screenshot(consolePage, 'board-expert-text');
+  };
+  await screenshotsOnFailure(expertContext, 'board-expert', () =>
+    screenshotsOnFailure(requesterContext, 'board-requester', () => screenshotsOnFailure(guestContext, 'board-guest', body)),
+  );
+});
