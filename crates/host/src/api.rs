@@ -92,7 +92,7 @@ async fn same_site_posts(
     next.run(req).await
 }
 
-fn same_origin(origin: &str, headers: &HeaderMap, public_url: &str) -> bool {
+pub(crate) fn same_origin(origin: &str, headers: &HeaderMap, public_url: &str) -> bool {
     if origin == public_url {
         return true;
     }
@@ -434,7 +434,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, invite_guest, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, invite_guest, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]

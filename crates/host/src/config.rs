@@ -114,6 +114,15 @@ pub struct Config {
     pub ice: IceConfig,
 }
 
+impl Config {
+    /// Where shared pictures are kept: beside the database, `<database>.images/`.
+    pub fn image_dir(&self) -> PathBuf {
+        let mut dir = self.database.clone().into_os_string();
+        dir.push(".images");
+        dir.into()
+    }
+}
+
 /// The ICE servers participants are given.
 #[derive(Debug, Clone, Default)]
 pub struct IceConfig {

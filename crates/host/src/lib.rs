@@ -12,6 +12,8 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod hub;
+mod image_api;
+pub mod images;
 pub mod metrics;
 pub mod openapi;
 pub mod secrets;
@@ -50,6 +52,8 @@ struct Inner {
     shutdown: watch::Receiver<bool>,
     config: Config,
     public_url: String,
+    /// Shared pictures, by content.
+    images: images::ImageStore,
     next_conn: std::sync::atomic::AtomicU64,
 }
 
@@ -103,6 +107,11 @@ impl AppState {
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The shared pictures.
+    pub fn images(&self) -> &images::ImageStore {
+        &self.inner.images
     }
 
     /// The configuration in force.
@@ -176,6 +185,7 @@ impl Host {
                 metrics,
                 timers: Notify::new(),
                 shutdown,
+                images: images::ImageStore::new(config.image_dir()),
                 config,
                 public_url,
                 next_conn: std::sync::atomic::AtomicU64::new(1),
@@ -240,6 +250,7 @@ impl Host {
 pub fn router(state: AppState) -> Router {
     api::routes(state.clone())
         .merge(ws::routes())
+        .merge(image_api::routes())
         .merge(api::ui_routes(&state.config().ui_dir))
         .with_state(state)
 }

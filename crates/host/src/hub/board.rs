@@ -76,8 +76,29 @@ impl Hub {
         Ok(())
     }
 
-    /// Whether `participant_id` may put an image on the board now (checked before an upload
-    /// is stored).
+    /// Whether the board would take `image` from `participant_id` now (asked before the
+    /// picture is kept).
+    pub fn may_add_image(
+        &mut self,
+        session_id: &str,
+        participant_id: &str,
+        image: &BoardImage,
+    ) -> Result<(), ApiError> {
+        let session = self.live_session(session_id)?;
+        let access = access_of(session, participant_id)?;
+        instant_share_board::add_image(&session.snapshot.board, participant_id, access, image)?;
+        Ok(())
+    }
+
+    /// Whether `image_id` is on `session_id`'s board (shown, or hidden but still undoable).
+    pub fn board_has_image(&self, session_id: &str, image_id: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|s| s.snapshot.board.images.iter().any(|i| i.id == image_id))
+    }
+
+    /// Whether `participant_id` may put pictures on the board now (asked before an upload is
+    /// read).
     pub fn may_share_image(
         &mut self,
         session_id: &str,

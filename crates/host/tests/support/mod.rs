@@ -401,6 +401,29 @@ pub async fn live_session(host: &TestHost) -> (Ws, Ws, String, String) {
 
 /// The same, with the expert's participant token.
 pub async fn live_session_with_token(host: &TestHost) -> (Ws, Ws, String, String, String) {
+    let l = live(host).await;
+    (
+        l.requester,
+        l.expert,
+        l.requester_id,
+        l.expert_id,
+        l.expert_token,
+    )
+}
+
+/// An active session with both sockets joined, and everything a test may need of it.
+pub struct Live {
+    pub session_id: String,
+    pub requester: Ws,
+    pub expert: Ws,
+    pub requester_id: String,
+    pub expert_id: String,
+    pub requester_token: String,
+    pub expert_token: String,
+}
+
+/// A requester ("Ana") and the expert "alice" (topic network) in an active session.
+pub async fn live(host: &TestHost) -> Live {
     host.add_expert("alice", &["network"]).await;
     let mut console = host.available_console("alice").await;
     let credential = host.enrol("Ana").await;
@@ -418,7 +441,15 @@ pub async fn live_session_with_token(host: &TestHost) -> (Ws, Ws, String, String
             )
         })
         .await;
-    (requester, expert, snap.you, expert_snap.you, expert_token)
+    Live {
+        session_id: pointer.session_id,
+        requester,
+        expert,
+        requester_id: snap.you,
+        expert_id: expert_snap.you,
+        requester_token: pointer.participant_token,
+        expert_token,
+    }
 }
 
 pub fn is_error(code: ErrorCode) -> impl FnMut(&ServerMessage) -> bool {

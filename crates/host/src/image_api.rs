@@ -1,0 +1,209 @@
+//! HTTP for pictures on the board: a participant who may draw uploads one (it is checked,
+//! cleaned and kept, then put on the board); the session's participants fetch it. The
+//! participant token goes in `Authorization: Bearer` — never a cookie, so another site cannot
+//! make a browser upload.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ORIGIN, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use instant_share_protocol::{ApiError, BoardImage, ErrorCode, ImageSource};
+use serde::Deserialize;
+
+use crate::error::HttpError;
+use crate::images::{self, ImageError, MAX_UPLOAD_BYTES};
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sessions/{session_id}/images", post(upload))
+        .route(
+            "/api/v1/sessions/{session_id}/images/{image_id}",
+            get(download),
+        )
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+}
+
+/// `POST …/images?name=…&source=screenshot|file|camera`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UploadQuery {
+    name: Option<String>,
+    source: Option<ImageSource>,
+}
+
+/// The participant of `session_id` whose token the request carries.
+fn participant(
+    state: &AppState,
+    headers: &HeaderMap,
+    session_id: &str,
+) -> Result<String, HttpError> {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    state
+        .with_hub(|hub, now, _| hub.participant_by_token(now, token))
+        .filter(|(s, _, _)| s == session_id)
+        .map(|(_, p, _)| p)
+        .ok_or_else(|| {
+            state.metrics().auth_failures.inc();
+            HttpError::new(
+                ErrorCode::Unauthenticated,
+                "this session token is not valid for this session",
+            )
+        })
+}
+
+fn refused(e: &ImageError) -> HttpError {
+    let code = match e {
+        ImageError::TooManyBytes => ErrorCode::MessageTooLarge,
+        _ => ErrorCode::BadRequest,
+    };
+    HttpError::new(code, e.to_string())
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/images",
+    params(
+        ("session_id" = String, Path, description = "the session"),
+        ("name" = Option<String>, Query, description = "a name to show (the file name)"),
+        ("source" = Option<ImageSource>, Query, description = "screenshot, file (default) or camera"),
+    ),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "a PNG, JPEG or WebP picture, at most 15 MiB"),
+    security(("participant" = [])),
+    responses(
+        (status = 201, body = BoardImage, description = "kept (as PNG, without metadata) and on the board"),
+        (status = 400, body = ApiError, description = "bad_request: not a PNG, JPEG or WebP; damaged; too many pixels"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "forbidden: a guest who may only look, or another site"),
+        (status = 409, body = ApiError, description = "conflict: on the board already, or the board is full"),
+        (status = 413, body = ApiError, description = "message_too_large"),
+    ))]
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(StatusCode, Json<BoardImage>), HttpError> {
+    if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
+        if !crate::api::same_origin(origin, &headers, state.public_url()) {
+            return Err(HttpError::new(
+                ErrorCode::CrossSite,
+                "requests from other sites are refused",
+            ));
+        }
+    }
+    let by = participant(&state, &headers, &session_id)?;
+    state.with_hub(|hub, _, _| hub.may_share_image(&session_id, &by))?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            refused(&ImageError::TooManyBytes)
+        } else {
+            HttpError::new(ErrorCode::BadRequest, e.body_text())
+        }
+    })?;
+    let received = body.len();
+    let clean = tokio::task::spawn_blocking(move || images::clean(&body))
+        .await
+        .map_err(|_| HttpError::new(ErrorCode::Internal, "the picture could not be checked"))?
+        .map_err(|e| {
+            tracing::info!(session = session_id, by, bytes = received, reason = %e, "picture refused");
+            refused(&e)
+        })?;
+    let source = query.source.unwrap_or(ImageSource::File);
+    let name = query
+        .name
+        .map(|n| n.trim().chars().take(200).collect::<String>())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| {
+            match source {
+                ImageSource::Screenshot => "Screenshot",
+                ImageSource::File => "Picture",
+                ImageSource::Camera => "Photo",
+            }
+            .to_owned()
+        });
+    let image = BoardImage {
+        id: clean.id.clone(),
+        by: by.clone(),
+        name,
+        source,
+        width: clean.width,
+        height: clean.height,
+        hidden: false,
+    };
+    state.with_hub(|hub, _, _| hub.may_add_image(&session_id, &by, &image))?;
+    let store = state.images().clone();
+    tokio::task::spawn_blocking(move || store.put(&clean))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            tracing::error!(session = session_id, "could not keep a picture");
+            HttpError::new(
+                ErrorCode::Internal,
+                "the host could not keep the picture; try again",
+            )
+        })?;
+    state
+        .with_hub_durable(|hub, now, fx| hub.board_image(now, &session_id, &by, &image, fx))
+        .await??;
+    tracing::info!(
+        session = session_id,
+        by,
+        image = image.id,
+        width = image.width,
+        height = image.height,
+        bytes = received,
+        "picture shared"
+    );
+    Ok((StatusCode::CREATED, Json(image)))
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/images/{image_id}",
+    params(
+        ("session_id" = String, Path, description = "the session"),
+        ("image_id" = String, Path, description = "the picture's id (its SHA-256)"),
+    ),
+    security(("participant" = [])),
+    responses(
+        (status = 200, content_type = "image/png", description = "the picture as kept"),
+        (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "not on this session's board"),
+    ))]
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    Path((session_id, image_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    participant(&state, &headers, &session_id)?;
+    let not_found = || HttpError::new(ErrorCode::NotFound, "no such picture in this session");
+    if !images::is_id(&image_id)
+        || !state.with_hub(|hub, _, _| hub.board_has_image(&session_id, &image_id))
+    {
+        return Err(not_found());
+    }
+    let store = state.images().clone();
+    let png = tokio::task::spawn_blocking(move || store.get(&image_id))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(not_found)?;
+    Ok((
+        [
+            (CONTENT_TYPE, "image/png"),
+            (CACHE_CONTROL, "private, max-age=86400, immutable"),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (CONTENT_DISPOSITION, "inline"),
+        ],
+        png,
+    )
+        .into_response())
+}
