@@ -9,6 +9,7 @@ import { Host } from './lib/host.mjs';
 import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { connected } from './lib/media.mjs';
+import { decodePng, encodePng } from './lib/png.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 
@@ -153,6 +154,73 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await expertBoard.locator(tid('board-text-input')).press('Enter');
     await waitAnnotations(guestBoard, 2, 'the guest to get the text');
     await screenshot(consolePage, 'board-expert-text');
+
+    // The requester shares a picture with a secret in it, blacked out before it is sent.
+    const [W, H] = [400, 300];
+    const SECRET = { x0: 50, y0: 50, x1: 150, y1: 120 };
+    const rgba = new Uint8Array(W * H * 4);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const secret = x >= SECRET.x0 && x < SECRET.x1 && y >= SECRET.y0 && y < SECRET.y1;
+        rgba.set(secret ? [255, 0, 255, 255] : [40, 160, 90, 255], (y * W + x) * 4);
+      }
+    }
+    await requesterPage.locator(tid('picture-input')).setInputFiles({ name: 'settings.png', mimeType: 'image/png', buffer: encodePng(W, H, rgba) });
+    const redactor = requesterPage.locator(tid('redact-canvas'));
+    await redactor.waitFor({ state: 'visible', timeout: 10_000 });
+    const r = await redactor.boundingBox();
+    await requesterPage.mouse.move(r.x + r.width * ((SECRET.x0 - 10) / W), r.y + r.height * ((SECRET.y0 - 10) / H));
+    await requesterPage.mouse.down();
+    await requesterPage.mouse.move(r.x + r.width * ((SECRET.x1 + 10) / W), r.y + r.height * ((SECRET.y1 + 10) / H), { steps: 6 });
+    await requesterPage.mouse.up();
+    await waitFor('one box blacked out', async () => (await redactor.getAttribute('data-boxes')) === '1');
+    await screenshot(requesterPage, 'board-requester-redact');
+    await requesterPage.locator(tid('redact-share')).click();
+    const requesterStage = requesterPage.locator(tid('picture-stage'));
+    await requesterStage.waitFor({ state: 'visible', timeout: 10_000 });
+    const imageId = await requesterStage.getAttribute('data-image');
+
+    // What the host kept has no trace of the secret: black where it was, the rest as it was.
+    const fetched = await fetch(`${host.url}/api/v1/sessions/${pointer.session_id}/images/${imageId}`, {
+      headers: { authorization: `Bearer ${pointer.participant_token}` },
+    });
+    assert.equal(fetched.status, 200);
+    const kept = decodePng(Buffer.from(await fetched.arrayBuffer()));
+    assert.deepEqual([kept.width, kept.height], [W, H]);
+    let secretLeft = 0;
+    let blacked = 0;
+    for (let y = SECRET.y0; y < SECRET.y1; y++) {
+      for (let x = SECRET.x0; x < SECRET.x1; x++) {
+        const [pr, pg, pb] = kept.rgba.subarray((y * W + x) * 4, (y * W + x) * 4 + 3);
+        if (pr > 128 && pb > 128 && pg < 100) secretLeft++;
+        if (pr < 10 && pg < 10 && pb < 10) blacked++;
+      }
+    }
+    assert.equal(secretLeft, 0, 'no pixel of the secret was sent');
+    assert.equal(blacked, (SECRET.x1 - SECRET.x0) * (SECRET.y1 - SECRET.y0), 'the secret is black in the picture itself');
+    const corner = kept.rgba.subarray(((H - 5) * W + (W - 5)) * 4, ((H - 5) * W + (W - 5)) * 4 + 3);
+    assert.deepEqual([...corner], [40, 160, 90], 'the rest of the picture is as it was');
+
+    // The expert picks it from the shelf (everyone follows) and draws on it.
+    const thumb = consolePage.locator(`${tid('picture-thumb')}[data-image="${imageId}"]`);
+    await thumb.click({ timeout: 10_000 });
+    const expertPicture = consolePage.locator(`${tid('picture-stage')} ${tid('board')}`);
+    await expertPicture.waitFor({ state: 'visible', timeout: 10_000 });
+    const p = await expertPicture.locator(tid('board-canvas')).boundingBox();
+    await expertPicture.locator(tid('board-tool-arrow')).click();
+    await consolePage.mouse.move(p.x + p.width * 0.8, p.y + p.height * 0.8);
+    await consolePage.mouse.down();
+    await consolePage.mouse.move(p.x + p.width * 0.45, p.y + p.height * 0.5, { steps: 10 });
+    await consolePage.mouse.up();
+    const requesterPicture = requesterPage.locator(`${tid('picture-stage')} ${tid('board')}`);
+    await waitAnnotations(requesterPicture, 1, 'the requester, on the picture');
+    await waitFor('the arrow on the requester\'s picture', async () => (await pixelsOf(requesterPicture, RED)) > 100, { timeout: 5_000 });
+    const guestPicture = guestPage.locator(`${tid('picture-stage')} ${tid('board')}`);
+    await guestPicture.waitFor({ state: 'visible', timeout: 10_000 });
+    await waitAnnotations(guestPicture, 1, 'the guest, on the picture (following the expert)');
+    await screenshot(consolePage, 'board-expert-picture');
+    await screenshot(requesterPage, 'board-requester-picture');
+    await screenshot(guestPage, 'board-guest-picture');
   };
   await screenshotsOnFailure(expertContext, 'board-expert', () =>
     screenshotsOnFailure(requesterContext, 'board-requester', () => screenshotsOnFailure(guestContext, 'board-guest', body)),

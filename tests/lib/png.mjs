@@ -1,7 +1,8 @@
 // Just enough PNG to look at screenshots: 8-bit greyscale, RGB or RGBA, not interlaced (what
-// WebKitWebDriver and Chromium write), decoded with node's zlib. Plus pixel statistics of a
-// region, to tell a drawn picture from an empty box without a reference image.
-import { inflateSync } from 'node:zlib';
+// WebKitWebDriver and Chromium write), decoded with node's zlib; and RGBA pictures written as
+// PNG for tests to upload. Plus pixel statistics of a region, to tell a drawn picture from an
+// empty box without a reference image.
+import { deflateSync, inflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -68,6 +69,41 @@ export function decodePng(png) {
     else rgba.set([pixels[s], pixels[s + 1], pixels[s + 2], channels === 4 ? pixels[s + 3] : 255], i * 4);
   }
   return { width, height, rgba };
+}
+
+/**
+ * Encodes RGBA pixels as an 8-bit RGBA PNG (no filtering).
+ * @param {number} width
+ * @param {number} height
+ * @param {Uint8Array} rgba
+ */
+export function encodePng(width, height, rgba) {
+  const raw = Buffer.alloc(height * (width * 4 + 1));
+  for (let y = 0; y < height; y++) {
+    Buffer.from(rgba.buffer, rgba.byteOffset + y * width * 4, width * 4).copy(raw, y * (width * 4 + 1) + 1);
+  }
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function crc32(bytes) {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /**

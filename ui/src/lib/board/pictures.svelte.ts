@@ -1,0 +1,100 @@
+// The pictures of one session's board as this page has them: fetched from the host with the
+// participant token (so only participants can), kept as object URLs, and uploads with their
+// progress. Which pictures exist is the board's business (state.ts); this only moves bytes.
+import type { ApiError, BoardImage, ImageSource } from '../../generated/protocol';
+import { describeError } from '../errors';
+
+export class Pictures {
+  /** Object URLs of the pictures fetched so far, by id. */
+  urls = $state<Record<string, string>>({});
+  /** The upload under way: what and how far. */
+  uploading = $state<{ name: string; percent: number } | null>(null);
+  /** The last failure, in plain words. */
+  error = $state<string | null>(null);
+  #loading = new Set<string>();
+
+  constructor(
+    private readonly sessionId: string,
+    private readonly token: string,
+  ) {}
+
+  #url(id?: string): string {
+    return `/api/v1/sessions/${encodeURIComponent(this.sessionId)}/images${id ? `/${id}` : ''}`;
+  }
+
+  /** Fetches a picture once; `urls[id]` has it when it arrives. */
+  load(id: string): void {
+    if (this.urls[id] || this.#loading.has(id)) return;
+    this.#loading.add(id);
+    void fetch(this.#url(id), { headers: { authorization: `Bearer ${this.token}` } })
+      .then(async (r) => {
+        if (!r.ok) throw new Error(`the picture could not be fetched (${r.status})`);
+        this.urls[id] = URL.createObjectURL(await r.blob());
+      })
+      .catch((e: unknown) => {
+        this.error = e instanceof Error ? e.message : String(e);
+      })
+      .finally(() => this.#loading.delete(id));
+  }
+
+  /** Uploads a picture (already blacked out where the user chose); resolves the board's image, or `null` (see `error`). */
+  upload(picture: Blob, name: string, source: ImageSource): Promise<BoardImage | null> {
+    this.error = null;
+    this.uploading = { name, percent: 0 };
+    const query = new URLSearchParams({ name, source });
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `${this.#url()}?${query}`);
+      xhr.setRequestHeader('authorization', `Bearer ${this.token}`);
+      xhr.setRequestHeader('content-type', picture.type || 'application/octet-stream');
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && this.uploading) this.uploading.percent = Math.round((100 * e.loaded) / e.total);
+      };
+      xhr.onload = () => {
+        this.uploading = null;
+        if (xhr.status === 201) {
+          const image = JSON.parse(xhr.responseText) as BoardImage;
+          resolve(image);
+          return;
+        }
+        try {
+          const e = JSON.parse(xhr.responseText) as ApiError;
+          // The host says what is wrong with the picture in plain words.
+          const own = ['bad_request', 'conflict', 'message_too_large', 'forbidden'].includes(e.code);
+          this.error = own ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : describeError(e);
+        } catch {
+          this.error = `The picture could not be shared (${xhr.status}).`;
+        }
+        resolve(null);
+      };
+      xhr.onerror = () => {
+        this.uploading = null;
+        this.error = 'The picture could not be sent: the connection to the help host failed.';
+        resolve(null);
+      };
+      xhr.send(picture);
+    });
+  }
+
+  dispose(): void {
+    for (const url of Object.values(this.urls)) URL.revokeObjectURL(url);
+    this.urls = {};
+  }
+}
+
+/** A still of a video track's current picture, as PNG. */
+export async function stillOf(video: MediaStream | null): Promise<Blob | null> {
+  const track = video?.getVideoTracks()[0];
+  if (!video || !track) return null;
+  const el = document.createElement('video');
+  el.muted = true;
+  el.srcObject = new MediaStream([track]);
+  await el.play().catch(() => {});
+  if (el.videoWidth === 0) await new Promise((r) => el.addEventListener('loadeddata', r, { once: true }));
+  const canvas = document.createElement('canvas');
+  canvas.width = el.videoWidth;
+  canvas.height = el.videoHeight;
+  canvas.getContext('2d')?.drawImage(el, 0, 0);
+  el.srcObject = null;
+  return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+}
