@@ -352,3 +352,124 @@ test('no camera on this machine: a clear message, and the session goes on (pictu
     await app.waitVisible(tid('ended-summary'), 15_000);
   });
 });
+
+/** How many of the board canvas's pixels (in the app, inside `scope`) are close to `rgb`. */
+async function appBoardPixels(app, scope, [r, g, b]) {
+  return app.execute(
+    `const canvas = document.querySelector(arguments[0] + ' [data-testid="board-canvas"]');
+     if (!canvas) return -1;
+     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+     let n = 0;
+     for (let i = 0; i < data.length; i += 4) {
+       if (data[i + 3] > 200 && Math.abs(data[i] - arguments[1]) < 40 && Math.abs(data[i + 1] - arguments[2]) < 40 && Math.abs(data[i + 2] - arguments[3]) < 40) n++;
+     }
+     return n;`,
+    [scope, r, g, b],
+  );
+}
+
+/** A screenshot the app takes natively, as the test sees it (not shared). */
+async function nativeScreenshot(app) {
+  const base64 = await app.cmd('POST', '/execute/async', {
+    script: `const done = arguments[arguments.length - 1];
+      window.__TAURI_INTERNALS__.invoke('take_screenshot').then((buffer) => {
+        const bytes = new Uint8Array(buffer);
+        let s = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        done(btoa(s));
+      }, (error) => done(null));`,
+    args: [],
+  });
+  assert.ok(base64, 'the app took a screenshot');
+  return decodePng(Buffer.from(base64, 'base64'));
+}
+
+/** Share of the pixels of `rect` (fractions of the picture) that are exactly black. */
+function blackShare(image, [x0, y0, x1, y1]) {
+  let black = 0;
+  let n = 0;
+  for (let y = Math.floor(y0 * image.height); y < Math.floor(y1 * image.height); y++) {
+    for (let x = Math.floor(x0 * image.width); x < Math.floor(x1 * image.width); x++) {
+      const i = (y * image.width + x) * 4;
+      if (image.rgba[i] === 0 && image.rgba[i + 1] === 0 && image.rgba[i + 2] === 0) black++;
+      n++;
+    }
+  }
+  return black / Math.max(1, n);
+}
+
+test('the board: the app shares a blacked-out screenshot, the expert draws on it, the app and a guest see the arrow', { timeout: 240_000 }, async () => {
+  const expert = { username: 'erin', displayName: 'Erin Expert', password: 'a board and a long password' };
+  await host.addExpert(expert);
+  await withApp({ name: 'app-board', media: 'synthetic' }, async (app, context) => {
+    await enrol(app);
+    const site = await intoSession(app, context, expert);
+    const sessionId = new URL(site.url()).pathname.split('/').pop();
+    const expertToken = await site.evaluate((id) => sessionStorage.getItem(`instant-share.token.${id}`), sessionId);
+    assert.ok(expertToken, 'the expert page keeps its token');
+
+    // What the screen shows (the app window is on it): the part to black out is not black.
+    const SECRET = [0.05, 0.05, 0.45, 0.3];
+    const before = await nativeScreenshot(app);
+    assert.ok(blackShare(before, SECRET) < 0.5, 'the part to black out has something on it');
+
+    // Screenshot → the black-out dialog (nothing sent yet) → drag over the secret part → share.
+    await app.click(tid('picture-screenshot'));
+    await app.waitVisible(tid('redact-canvas'), 15_000);
+    assert.equal(await app.attribute(tid('picture-thumb'), 'data-image'), null, 'nothing is on the board before the user shares');
+    await app.drag(tid('redact-canvas'), [SECRET[0] - 0.02, SECRET[1] - 0.02], [SECRET[2] + 0.02, SECRET[3] + 0.02]);
+    await waitFor('one part blacked out in the app', async () => (await app.attribute(tid('redact-canvas'), 'data-boxes')) === '1', { timeout: 5_000 });
+    await app.screenshot('app-board-redact');
+    await app.click(tid('redact-share'));
+    await app.waitVisible(tid('picture-stage'), 20_000);
+    const imageId = await app.attribute(tid('picture-stage'), 'data-image');
+
+    // What the host kept: the secret part black, the rest as on the screen.
+    const fetched = await fetch(`${host.url}/api/v1/sessions/${sessionId}/images/${imageId}`, { headers: { authorization: `Bearer ${expertToken}` } });
+    assert.equal(fetched.status, 200);
+    const kept = decodePng(Buffer.from(await fetched.arrayBuffer()));
+    assert.deepEqual([kept.width, kept.height], [before.width, before.height], 'the whole screen, full size');
+    assert.equal(blackShare(kept, SECRET), 1, 'every pixel of the blacked-out part is black in the stored file');
+    assert.ok(blackShare(kept, [0.55, 0.5, 0.95, 0.9]) < 0.9, 'the rest of the screen is in the stored file');
+
+    // The expert picks it and draws a red arrow on it; the app's board canvas shows the arrow.
+    await site.locator(`${css('picture-thumb')}[data-image="${imageId}"]`).click(ACTION);
+    const expertBoard = site.locator(`${css('picture-stage')} ${css('board')}`);
+    await expertBoard.waitFor({ state: 'visible', timeout: 10_000 });
+    await expertBoard.locator(css('board-tool-arrow')).click(ACTION);
+    await expertBoard.locator(css('board-color-red')).click(ACTION);
+    const box = await expertBoard.locator(css('board-canvas')).boundingBox();
+    await site.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.8);
+    await site.mouse.down();
+    await site.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.55, { steps: 8 });
+    await site.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.4, { steps: 8 });
+    await site.mouse.up();
+    const stage = '[data-testid="picture-stage"]';
+    await waitFor('the arrow in the app', async () => (await app.attribute(`${tid('picture-stage')} ${tid('board')}`, 'data-annotations')) === '1', { timeout: 10_000 });
+    const red = await waitFor('the arrow drawn on the app canvas', async () => {
+      const n = await appBoardPixels(app, stage, [0xe1, 0x1d, 0x48]);
+      return n > 100 ? n : null;
+    }, { timeout: 10_000 });
+    console.log(`the expert's arrow covers ${red} pixels of the app's board canvas`);
+    await app.screenshot('app-board-arrow');
+
+    // A guest invited by link sees the picture (following the expert) with the arrow.
+    const invite = await host.api('POST', `/api/v1/sessions/${sessionId}/guests`, { token: expertToken, body: { display_name: 'Gus Guest', may_draw: false } });
+    assert.equal(invite.status, 201, JSON.stringify(invite.body));
+    const guest = await context.newPage();
+    recordPageErrors(guest, 'guest', pageErrors);
+    await guest.goto(invite.body.link);
+    const guestBoard = guest.locator(`${css('picture-stage')} ${css('board')}`);
+    await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
+    await waitFor('the arrow on the guest board', async () => (await guestBoard.getAttribute('data-annotations')) === '1', { timeout: 10_000 });
+    const guestRed = await guestBoard.locator(css('board-canvas')).evaluate((canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && data[i] > 180 && data[i + 1] < 80) n++;
+      return n;
+    });
+    assert.ok(guestRed > 100, `the guest sees the arrow (${guestRed} red pixels)`);
+    await screenshot(guest, 'app-board-guest');
+    await screenshot(site, 'app-board-expert');
+  });
+});

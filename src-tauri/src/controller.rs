@@ -36,6 +36,19 @@ struct Inner {
     model: AppModel,
     config: Config,
     session: Option<SessionHandle>,
+    /// The live session's address and this participant's token, for its pictures.
+    participant: Option<Participation>,
+}
+
+/// What it takes to fetch and share a session's pictures over HTTP.
+#[derive(Debug, Clone)]
+pub struct Participation {
+    /// The host.
+    pub host: HostClient,
+    /// The session.
+    pub session_id: String,
+    /// This participant's token.
+    pub token: String,
 }
 
 impl Controller {
@@ -54,6 +67,7 @@ impl Controller {
                 model,
                 config,
                 session: None,
+                participant: None,
             })),
             app,
             config_file,
@@ -210,14 +224,21 @@ impl Controller {
             );
             let mut connection = None;
             if after != AfterShare::Drop {
-                let (handle, events) =
-                    SessionConnection::spawn(pointer.ws_url.clone(), pointer.participant_token);
+                let (handle, events) = SessionConnection::spawn(
+                    pointer.ws_url.clone(),
+                    pointer.participant_token.clone(),
+                );
                 if after == AfterShare::ConnectAndEnd {
                     let _ = handle.end_session();
                 }
                 if let Some(old) = inner.session.replace(handle.clone()) {
                     old.close();
                 }
+                inner.participant = HostClient::new(&host_url).ok().map(|host| Participation {
+                    host,
+                    session_id: pointer.session_id.clone(),
+                    token: pointer.participant_token.clone(),
+                });
                 connection = Some((handle, events));
             }
             (after, connection)
@@ -378,6 +399,7 @@ impl Controller {
         tauri::async_runtime::spawn(async move {
             while let Some(event) = events.recv().await {
                 tracing::debug!(event = event_kind(&event), "session event");
+                crate::board::on_session_event(&this.app, &event);
                 this.calls.on_session_event(generation, &event);
                 let changed = this.lock().model.on_session_event(generation, event);
                 if changed {
@@ -386,6 +408,29 @@ impl Controller {
             }
             this.calls.stop(Some(generation));
         });
+    }
+
+    /// The live session's socket, or why there is none.
+    pub fn live_session(&self) -> Result<SessionHandle, ApiError> {
+        let inner = self.lock();
+        match (&inner.session, inner.model.state().phase) {
+            (Some(handle), AppPhase::InSession) => Ok(handle.clone()),
+            _ => Err(ApiError::new(
+                ErrorCode::Conflict,
+                "There is no live session for the board.",
+            )),
+        }
+    }
+
+    /// How to reach the live session's pictures, or why there is no way.
+    pub fn participation(&self) -> Result<Participation, ApiError> {
+        self.live_session()?;
+        self.lock().participant.clone().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                "There is no live session for pictures.",
+            )
+        })
     }
 
     fn fail<T>(&self, error: ApiError) -> Result<T, ApiError> {
@@ -447,6 +492,8 @@ fn event_kind(event: &instant_share_client::SessionEvent) -> String {
                 ice_servers.len()
             )
         }
+        SessionEvent::Pointer { from, .. } => format!("pointer of {from}"),
+        SessionEvent::BoardRejected { error, .. } => format!("board refused {:?}", error.code),
         SessionEvent::Signal { from, signal } => {
             let kind = match signal {
                 instant_share_protocol::Signal::Offer { .. } => "offer",

@@ -15,6 +15,7 @@
 //!   `media-state` event, pictures come as raw frames over the channel of `media_open_video`.
 //!   `INSTANT_SHARE_MEDIA=synthetic` swaps camera and microphone for a test pattern and a tone.
 
+mod board;
 mod commands;
 mod config;
 mod controller;
@@ -66,6 +67,11 @@ pub fn run() {
             commands::send_chat,
             commands::dismiss,
             commands::forget_enrolment,
+            board::board_op,
+            board::board_pointer,
+            board::take_screenshot,
+            board::share_picture,
+            board::board_picture,
             media_commands::media_get_state,
             media_commands::media_devices,
             media_commands::media_set_camera,

@@ -229,7 +229,10 @@ impl AppModel {
                 }
             }
             // The call's business, not the window state's: the controller hands them on.
-            SessionEvent::Welcomed { .. } | SessionEvent::Signal { .. } => {}
+            SessionEvent::Welcomed { .. }
+            | SessionEvent::Signal { .. }
+            | SessionEvent::Pointer { .. }
+            | SessionEvent::BoardRejected { .. } => {}
             SessionEvent::Fatal(error) => {
                 self.state.phase = AppPhase::Ended;
                 self.state.connection = ConnectionState::Offline;

@@ -273,6 +273,34 @@ export class AppSession {
     await this.cmd('DELETE', '/actions');
   }
 
+  /**
+   * Drags the mouse over the displayed element `selector` from `from` to `to`, each a fraction
+   * `[x, y]` of its size (WebDriver pointer actions: real pointer events in the page).
+   */
+  async drag(selector, from, to, steps = 8) {
+    const element = await this.waitVisible(selector);
+    const rect = await this.cmd('GET', `/element/${element}/rect`);
+    // Offsets are from the element's centre.
+    const at = ([fx, fy]) => ({ x: Math.round((fx - 0.5) * rect.width), y: Math.round((fy - 0.5) * rect.height) });
+    const origin = { [ELEMENT_KEY]: element };
+    const moves = [];
+    for (let i = 1; i <= steps; i++) {
+      const f = [from[0] + ((to[0] - from[0]) * i) / steps, from[1] + ((to[1] - from[1]) * i) / steps];
+      moves.push({ type: 'pointerMove', duration: 20, origin, ...at(f) });
+    }
+    await this.cmd('POST', '/actions', {
+      actions: [
+        {
+          type: 'pointer',
+          id: 'mouse',
+          parameters: { pointerType: 'mouse' },
+          actions: [{ type: 'pointerMove', duration: 0, origin, ...at(from) }, { type: 'pointerDown', button: 0 }, ...moves, { type: 'pointerUp', button: 0 }],
+        },
+      ],
+    });
+    await this.cmd('DELETE', '/actions');
+  }
+
   /** The attribute `name` of the first element matching `selector` (displayed or not). */
   async attribute(selector, name) {
     const [element] = await this.findAll(selector);

@@ -1,8 +1,8 @@
 //! The host's REST API as the requester uses it.
 
 use instant_share_protocol::{
-    ApiError, ConsoleTicket, EnrolRequest, EnrolResponse, ExpertProfile, LoginRequest,
-    SharePointer, ShareRequest, Topic, TopicList,
+    ApiError, BoardImage, ConsoleTicket, EnrolRequest, EnrolResponse, ExpertProfile, ImageSource,
+    LoginRequest, SharePointer, ShareRequest, Topic, TopicList,
 };
 use reqwest::{Method, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
@@ -115,6 +115,70 @@ impl HostClient {
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport_error)?;
         decode(status, &bytes)
+    }
+
+    /// `POST /api/v1/sessions/{session}/images`: shares a picture (already blacked out where
+    /// the user chose) on the session's board with the participant token.
+    pub async fn upload_image(
+        &self,
+        session_id: &str,
+        token: &str,
+        picture: Vec<u8>,
+        name: &str,
+        source: ImageSource,
+    ) -> Result<BoardImage, ClientError> {
+        let mut url = self
+            .base
+            .join(&format!("api/v1/sessions/{session_id}/images"))
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let source = match source {
+            ImageSource::Screenshot => "screenshot",
+            ImageSource::File => "file",
+            ImageSource::Camera => "camera",
+        };
+        url.query_pairs_mut()
+            .append_pair("name", name)
+            .append_pair("source", source);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(picture)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        decode(status, &bytes)
+    }
+
+    /// `GET /api/v1/sessions/{session}/images/{id}`: a picture of the session's board (PNG).
+    pub async fn fetch_image(
+        &self,
+        session_id: &str,
+        token: &str,
+        image_id: &str,
+    ) -> Result<Vec<u8>, ClientError> {
+        let url = self
+            .base
+            .join(&format!("api/v1/sessions/{session_id}/images/{image_id}"))
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        Err(decode::<serde_json::Value>(status, &bytes)
+            .err()
+            .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

@@ -475,8 +475,11 @@ fn without_any_display_the_screen_is_no_display() {
         max_width: 640,
     };
     let e = start_video(&screen, on_frame).unwrap_err();
+    let shot = instant_share_media::capture::screenshot().unwrap_err();
+    assert!(is_sentence(&shot.to_string()), "{shot}");
     if cfg!(target_os = "linux") {
         assert!(matches!(e, CaptureError::NoDisplay), "{e}");
+        assert!(matches!(shot, CaptureError::NoDisplay), "{shot}");
         assert!(list_devices().screen.is_none());
     } else {
         assert!(matches!(e, CaptureError::Unsupported(_)), "{e}");
@@ -609,6 +612,14 @@ mod x11_screen {
             frames.lock().unwrap().len() >= 4
         });
         drop(capture);
+        // A screenshot to share: full size, exact colours.
+        let shot = instant_share_media::capture::screenshot().unwrap();
+        assert_eq!((shot.width, shot.height), (sw, sh));
+        assert_eq!(shot.rgb.len(), sw * sh * 3);
+        let at = |x: usize, y: usize| &shot.rgb[(y * sw + x) * 3..(y * sw + x) * 3 + 3];
+        assert_eq!(at(50, 50), [255, 0, 0], "the red square");
+        assert_eq!(at(199, 199), [255, 0, 0], "its far corner");
+        assert_ne!(at(250, 250), [255, 0, 0], "outside it");
         conn.destroy_window(window).unwrap();
         conn.sync().unwrap();
 

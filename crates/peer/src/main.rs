@@ -434,7 +434,7 @@ async fn take_part(
                 }
                 Some(SessionEvent::Welcomed { ice_servers, .. }) => media.welcomed(ice_servers),
                 Some(SessionEvent::Signal { from, signal }) => media.signal(from, signal),
-                Some(SessionEvent::Connection(_)) => {}
+                Some(SessionEvent::Connection(_) | SessionEvent::Pointer { .. } | SessionEvent::BoardRejected { .. }) => {}
                 Some(SessionEvent::Ended(reason)) => {
                     emit(json!({"event": "ended", "reason": reason}));
                     break;

@@ -141,7 +141,9 @@ impl Calls {
                 drop(inner);
                 self.stop(Some(generation));
             }
-            SessionEvent::Connection(_) => {}
+            SessionEvent::Connection(_)
+            | SessionEvent::Pointer { .. }
+            | SessionEvent::BoardRejected { .. } => {}
         }
     }
 

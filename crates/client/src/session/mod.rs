@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use instant_share_protocol::{
-    ApiError, ClientMessage, ConnectionState, EndReason, ErrorCode, IceServer, MediaState,
-    ServerFrame, SessionSnapshot, SessionStatus, Signal, MAX_CHAT_CHARS,
+    ApiError, BoardOp, ClientMessage, ConnectionState, EndReason, ErrorCode, IceServer, MediaState,
+    PointerAt, ServerFrame, SessionSnapshot, SessionStatus, Signal, MAX_CHAT_CHARS,
 };
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -43,6 +43,20 @@ pub enum SessionEvent {
         /// STUN/TURN servers for peer connections.
         ice_servers: Vec<IceServer>,
     },
+    /// Someone's pointer moved on the board.
+    Pointer {
+        /// Whose.
+        from: String,
+        /// Where, or `None`: off the board.
+        pointer: Option<PointerAt>,
+    },
+    /// The host refused one of this participant's board operations.
+    BoardRejected {
+        /// The operation's id (from [`SessionHandle::send_board`]).
+        op_id: String,
+        /// Why.
+        error: ApiError,
+    },
     /// WebRTC signalling from another participant.
     Signal {
         /// The participant who sent it.
@@ -58,6 +72,8 @@ pub enum SessionEvent {
 #[derive(Debug)]
 enum Command {
     Chat { client_msg_id: String, text: String },
+    Board { op_id: String, op: BoardOp },
+    Pointer(Option<PointerAt>),
     Signal { to: String, signal: Signal },
     Media(MediaState),
     EndSession,
@@ -95,6 +111,24 @@ impl SessionHandle {
             text: text.to_owned(),
         })?;
         Ok(client_msg_id)
+    }
+
+    /// Sends a board operation and returns its `op_id`: now if connected, otherwise after the
+    /// next welcome, and again after every reconnect until the host applies or refuses it
+    /// ([`SessionEvent::BoardRejected`]).
+    pub fn send_board(&self, op: BoardOp) -> Result<String, ClientError> {
+        let op_id = format!("{:032x}", rand::random::<u128>());
+        self.command(Command::Board {
+            op_id: op_id.clone(),
+            op,
+        })?;
+        Ok(op_id)
+    }
+
+    /// Says where this participant's pointer is on the board, now if connected (a pointer is
+    /// not worth keeping: the next move says it again).
+    pub fn send_pointer(&self, pointer: Option<PointerAt>) -> Result<(), ClientError> {
+        self.command(Command::Pointer(pointer))
     }
 
     /// Sends WebRTC signalling to another participant, now if connected. Signals are not kept
@@ -288,6 +322,11 @@ impl Task {
                 self.end_requested = true;
                 Flow::Retry
             }
+            Some(Command::Board { op_id, op }) => {
+                self.tracker.queue_board(op_id, op);
+                Flow::Retry
+            }
+            Some(Command::Pointer(_)) => Flow::Retry,
             Some(Command::Media(media)) => {
                 self.media = Some(media);
                 Flow::Retry
@@ -364,6 +403,13 @@ impl Task {
                             self.end_requested = true;
                             welcomed.then_some(ClientMessage::EndSession)
                         }
+                        Some(Command::Board { op_id, op }) => {
+                            let message = self.tracker.queue_board(op_id, op);
+                            welcomed.then_some(message)
+                        }
+                        Some(Command::Pointer(pointer)) => {
+                            welcomed.then_some(ClientMessage::Pointer { pointer })
+                        }
                         Some(Command::Signal { to, signal }) => {
                             welcomed.then_some(ClientMessage::Signal { to, signal })
                         }
@@ -420,6 +466,16 @@ impl Task {
                 self.emit(SessionEvent::Signal { from, signal }).await?;
                 Ok(None)
             }
+            FrameOutcome::Pointer { from, pointer } => {
+                self.emit(SessionEvent::Pointer { from, pointer }).await?;
+                Ok(None)
+            }
+            FrameOutcome::BoardRejected { op_id, error } => {
+                tracing::info!(op_id, %error, "the host refused a board operation");
+                self.emit(SessionEvent::BoardRejected { op_id, error })
+                    .await?;
+                Ok(None)
+            }
             FrameOutcome::Welcomed {
                 resumed,
                 ice_servers,
@@ -437,12 +493,7 @@ impl Task {
                     self.emit(SessionEvent::Ended(reason)).await?;
                     return Ok(Some(Flow::Stop));
                 }
-                let mut resend: Vec<ClientMessage> = self
-                    .tracker
-                    .pending()
-                    .iter()
-                    .map(|p| p.to_message())
-                    .collect();
+                let mut resend = self.tracker.resend();
                 if let Some(media) = self.media {
                     resend.push(ClientMessage::SetMedia { media });
                 }

@@ -1,13 +1,13 @@
 //! What the session socket's frames do to the requester's view of the session: pure, no I/O.
 //!
-//! The tracker owns the snapshot, the last applied `seq`, and the chat messages sent but not
-//! yet echoed back by the host. The socket task feeds it every frame and acts on the
+//! The tracker owns the snapshot, the last applied `seq`, and the chat messages and board
+//! operations sent but not yet echoed back (or refused) by the host. The socket task feeds it every frame and acts on the
 //! [`FrameOutcome`].
 
 use instant_share_core::snapshot::{apply, is_session_event};
 use instant_share_protocol::{
-    ApiError, ClientMessage, EndReason, ErrorCode, IceServer, ServerFrame, ServerMessage,
-    SessionSnapshot, Signal, PROTOCOL_VERSION,
+    ApiError, BoardOp, ClientMessage, EndReason, ErrorCode, IceServer, PointerAt, ServerFrame,
+    ServerMessage, SessionSnapshot, Signal, PROTOCOL_VERSION,
 };
 
 /// A chat message sent by this client that the host has not echoed back yet.
@@ -50,6 +50,20 @@ pub enum FrameOutcome {
         /// What they sent.
         signal: Signal,
     },
+    /// Someone's pointer moved on the board (not a session event).
+    Pointer {
+        /// Whose.
+        from: String,
+        /// Where, or `None`: off the board.
+        pointer: Option<PointerAt>,
+    },
+    /// The host refused one of our board operations.
+    BoardRejected {
+        /// The operation.
+        op_id: String,
+        /// Why.
+        error: ApiError,
+    },
     /// The session is over (the snapshot changed too).
     Ended(EndReason),
     /// The host refused something but the connection stays usable.
@@ -64,6 +78,8 @@ pub struct SessionTracker {
     snapshot: Option<SessionSnapshot>,
     last_seq: Option<u64>,
     pending: Vec<PendingChat>,
+    /// Board operations sent and not yet applied or refused: `(op_id, op)`.
+    pending_ops: Vec<(String, BoardOp)>,
     welcomed: bool,
 }
 
@@ -86,6 +102,30 @@ impl SessionTracker {
     /// Chat messages not yet echoed back, oldest first.
     pub fn pending(&self) -> &[PendingChat] {
         &self.pending
+    }
+
+    /// Everything to send again on a new connection: unconfirmed chat, then board operations
+    /// (the host applies each once).
+    pub fn resend(&self) -> Vec<ClientMessage> {
+        self.pending
+            .iter()
+            .map(PendingChat::to_message)
+            .chain(
+                self.pending_ops
+                    .iter()
+                    .map(|(op_id, op)| ClientMessage::Board {
+                        op_id: op_id.clone(),
+                        op: op.clone(),
+                    }),
+            )
+            .collect()
+    }
+
+    /// Records a board operation to send; it stays pending until the host applies or refuses
+    /// it. Returns the message that sends it.
+    pub fn queue_board(&mut self, op_id: String, op: BoardOp) -> ClientMessage {
+        self.pending_ops.push((op_id.clone(), op.clone()));
+        ClientMessage::Board { op_id, op }
     }
 
     /// Whether the current connection has been welcomed.
@@ -143,6 +183,11 @@ impl SessionTracker {
                 }
             }
             ServerMessage::Signal { from, signal } => FrameOutcome::Signal { from, signal },
+            ServerMessage::Pointer { from, pointer } => FrameOutcome::Pointer { from, pointer },
+            ServerMessage::BoardRejected { op_id, error } => {
+                self.pending_ops.retain(|(id, _)| *id != op_id);
+                FrameOutcome::BoardRejected { op_id, error }
+            }
             ServerMessage::Error { error } => {
                 if is_transient(error.code) {
                     FrameOutcome::Refused(error)
@@ -173,6 +218,16 @@ impl SessionTracker {
                     if message.from == snapshot.you {
                         self.pending
                             .retain(|p| p.client_msg_id != message.client_msg_id);
+                    }
+                }
+                if let ServerMessage::Board {
+                    by,
+                    op_id: Some(op_id),
+                    ..
+                } = &msg
+                {
+                    if *by == snapshot.you {
+                        self.pending_ops.retain(|(id, _)| id != op_id);
                     }
                 }
                 apply(snapshot, &msg);

@@ -318,6 +318,23 @@ pub fn start_audio_output(config: &AudioSinkConfig) -> Result<AudioOutput, Captu
     }
 }
 
+/// One picture of the whole screen, 8-bit RGB, full size (a screenshot the user then sees
+/// before sharing it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screenshot {
+    /// Pixels across.
+    pub width: usize,
+    /// Pixels down.
+    pub height: usize,
+    /// `width * height * 3` bytes, row by row.
+    pub rgb: Vec<u8>,
+}
+
+/// Takes a screenshot of the screen (X11 `DISPLAY`); a clear error where there is none.
+pub fn screenshot() -> Result<Screenshot, CaptureError> {
+    screen::screenshot()
+}
+
 /// Lists cameras, microphones, speakers and the screen. Never fails: what cannot be listed is
 /// said in [`Devices::problems`].
 pub fn list_devices() -> Devices {

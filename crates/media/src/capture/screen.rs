@@ -6,10 +6,10 @@
 //! Wayland, Windows and macOS capture APIs, for which [`start`] says what is missing.
 
 #[cfg(target_os = "linux")]
-pub(super) use x11::{describe, start};
+pub(super) use x11::{describe, screenshot, start};
 
 #[cfg(not(target_os = "linux"))]
-pub(super) use other::{describe, start};
+pub(super) use other::{describe, screenshot, start};
 
 #[cfg(not(target_os = "linux"))]
 mod other {
@@ -33,6 +33,11 @@ mod other {
         Err(missing())
     }
 
+    /// One picture of the screen.
+    pub(in crate::capture) fn screenshot() -> Result<super::super::Screenshot, CaptureError> {
+        Err(CaptureError::Unsupported(missing()))
+    }
+
     /// Starts capturing the screen.
     pub(in crate::capture) fn start(
         _fps: u32,
@@ -54,7 +59,7 @@ mod x11 {
 
     use super::super::convert::bgrx_to_i420_scaled;
     use super::super::paced::{fail, unix_micros, Pacer, Worker};
-    use super::super::{CaptureError, CapturedFrame, Frame};
+    use super::super::{CaptureError, CapturedFrame, Frame, Screenshot};
 
     /// The screen is never captured faster than this.
     const MAX_FPS: u32 = 15;
@@ -207,6 +212,53 @@ mod x11 {
             };
             converted.ok_or_else(|| failed(&self.display, "it sent a picture cut short"))
         }
+    }
+
+    impl X11Screen {
+        /// One picture of the whole screen at full size, 8-bit RGB (a screenshot to share).
+        fn grab_rgb(&self) -> Result<Screenshot, CaptureError> {
+            let (w, h) = (usize::from(self.width), usize::from(self.height));
+            let image = self
+                .conn
+                .get_image(
+                    ImageFormat::Z_PIXMAP,
+                    self.root,
+                    0,
+                    0,
+                    self.width,
+                    self.height,
+                    !0,
+                )
+                .map_err(|e| failed(&self.display, e))?
+                .reply()
+                .map_err(|e| failed(&self.display, e))?;
+            if image.data.len() < w * h * 4 {
+                return Err(failed(&self.display, "it sent a picture cut short"));
+            }
+            let bgrx = if self.layout == Layout::BGRX {
+                image.data
+            } else {
+                to_bgrx(&image.data, self.layout)
+            };
+            let mut rgb = Vec::with_capacity(w * h * 3);
+            for px in bgrx.chunks_exact(4).take(w * h) {
+                rgb.extend([px[2], px[1], px[0]]);
+            }
+            Ok(Screenshot {
+                width: w,
+                height: h,
+                rgb,
+            })
+        }
+    }
+
+    /// One picture of the screen of `DISPLAY`.
+    pub(in crate::capture) fn screenshot() -> Result<Screenshot, CaptureError> {
+        let display = choose_display(
+            std::env::var_os("DISPLAY"),
+            std::env::var_os("WAYLAND_DISPLAY"),
+        )?;
+        X11Screen::open(&display)?.grab_rgb()
     }
 
     /// Rearranges 32-bit pixels of any channel order and byte order into B, G, R, X bytes.

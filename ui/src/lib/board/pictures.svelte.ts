@@ -4,11 +4,24 @@
 import type { ApiError, BoardImage, ImageSource } from '../../generated/protocol';
 import { describeError } from '../errors';
 
-export class Pictures {
+/** Where a page's board pictures come from and go to: the browser's HTTP, or the app's commands. */
+export interface PictureStore {
+  /** Object URLs of the pictures fetched so far, by id. */
+  readonly urls: Record<string, string>;
+  /** The upload under way: what, and how far when that is known. */
+  readonly uploading: { name: string; percent: number | null } | null;
+  /** The last failure, in plain words. */
+  error: string | null;
+  load(id: string): void;
+  upload(picture: Blob, name: string, source: ImageSource): Promise<BoardImage | null>;
+}
+
+/** The browser's pictures: HTTP with the participant token. */
+export class Pictures implements PictureStore {
   /** Object URLs of the pictures fetched so far, by id. */
   urls = $state<Record<string, string>>({});
   /** The upload under way: what and how far. */
-  uploading = $state<{ name: string; percent: number } | null>(null);
+  uploading = $state<{ name: string; percent: number | null } | null>(null);
   /** The last failure, in plain words. */
   error = $state<string | null>(null);
   #loading = new Set<string>();

@@ -1,0 +1,159 @@
+//! The co-browse board in the app. Operations and pointer moves go over the session socket
+//! (the host decides; the board itself reaches the window inside the app state's snapshot);
+//! pictures go over HTTP with the participant token; a screenshot is taken natively and handed
+//! to the window, which shows it to the user to black out parts before anything is sent.
+
+use instant_share_client::SessionEvent;
+use instant_share_protocol::{ApiError, BoardImage, BoardOp, ErrorCode, ImageSource, PointerAt};
+use serde::Serialize;
+use tauri::ipc::{InvokeBody, Request, Response};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::controller::Controller;
+
+/// Event: someone else's pointer moved (`{from, pointer}`).
+pub const BOARD_POINTER_EVENT: &str = "board-pointer";
+/// Event: the host refused one of this participant's board operations (`{op_id, error}`).
+pub const BOARD_REJECTED_EVENT: &str = "board-rejected";
+
+#[derive(Debug, Clone, Serialize)]
+struct PointerMoved<'a> {
+    from: &'a str,
+    pointer: &'a Option<PointerAt>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Rejected<'a> {
+    op_id: &'a str,
+    error: &'a ApiError,
+}
+
+/// Hands the board's events that are not state to the window.
+pub fn on_session_event(app: &AppHandle, event: &SessionEvent) {
+    let sent = match event {
+        SessionEvent::Pointer { from, pointer } => {
+            app.emit(BOARD_POINTER_EVENT, PointerMoved { from, pointer })
+        }
+        SessionEvent::BoardRejected { op_id, error } => {
+            app.emit(BOARD_REJECTED_EVENT, Rejected { op_id, error })
+        }
+        _ => return,
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "cannot send a board event to the window");
+    }
+}
+
+/// Sends a board operation; returns its `op_id` (the change arrives in the app state).
+#[tauri::command]
+pub fn board_op(controller: State<'_, Controller>, op: BoardOp) -> Result<String, ApiError> {
+    controller
+        .live_session()?
+        .send_board(op)
+        .map_err(ApiError::from)
+}
+
+/// Says where this participant's pointer is on the board (`null`: off it).
+#[tauri::command]
+pub fn board_pointer(
+    controller: State<'_, Controller>,
+    pointer: Option<PointerAt>,
+) -> Result<(), ApiError> {
+    controller
+        .live_session()?
+        .send_pointer(pointer)
+        .map_err(ApiError::from)
+}
+
+/// Takes a screenshot of the screen and returns it as PNG, for the window to show before
+/// anything is shared.
+#[tauri::command]
+pub async fn take_screenshot() -> Result<Response, ApiError> {
+    let png = tauri::async_runtime::spawn_blocking(|| -> Result<Vec<u8>, ApiError> {
+        let shot = instant_share_media::capture::screenshot().map_err(|e| {
+            tracing::warn!(error = %e, "no screenshot");
+            ApiError::new(ErrorCode::Conflict, e.to_string())
+        })?;
+        encode_png(shot.width as u32, shot.height as u32, shot.rgb)
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the screenshot failed: {e}")))??;
+    tracing::info!(bytes = png.len(), "screenshot taken");
+    Ok(Response::new(png))
+}
+
+fn encode_png(width: u32, height: u32, rgb: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+    let picture = image::RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the screenshot had the wrong size"))?;
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("the screenshot could not be written: {e}"),
+            )
+        })?;
+    Ok(png)
+}
+
+/// Shares a picture on the board: the raw PNG body (already blacked out where the user
+/// chose), its name in the `x-picture-name` header (URI-encoded) and `x-picture-source`
+/// (`screenshot`, `file` or `camera`).
+#[tauri::command]
+pub async fn share_picture(
+    controller: State<'_, Controller>,
+    request: Request<'_>,
+) -> Result<BoardImage, ApiError> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "send the picture as raw bytes",
+        ));
+    };
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let name = url::form_urlencoded::parse(format!("n={}", header("x-picture-name")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let source = match header("x-picture-source").as_str() {
+        "screenshot" => ImageSource::Screenshot,
+        "camera" => ImageSource::Camera,
+        _ => ImageSource::File,
+    };
+    let p = controller.participation()?;
+    let image = p
+        .host
+        .upload_image(&p.session_id, &p.token, bytes.clone(), &name, source)
+        .await
+        .map_err(ApiError::from)?;
+    tracing::info!(
+        image = image.id,
+        width = image.width,
+        height = image.height,
+        "picture shared"
+    );
+    Ok(image)
+}
+
+/// A picture of the live session's board, as PNG.
+#[tauri::command]
+pub async fn board_picture(
+    controller: State<'_, Controller>,
+    image_id: String,
+) -> Result<Response, ApiError> {
+    let p = controller.participation()?;
+    let png = p
+        .host
+        .fetch_image(&p.session_id, &p.token, &image_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Response::new(png))
+}
