@@ -153,7 +153,8 @@ pub fn add_image(
     if state.images.iter().any(|i| i.id == image.id) {
         return Err(BoardError::DuplicateImage);
     }
-    if state.images.len() >= MAX_BOARD_IMAGES {
+    // Shown pictures count; removed ones kept for undo are bounded by the undo stacks.
+    if visible_images(state).count() >= MAX_BOARD_IMAGES {
         return Err(BoardError::Full {
             what: "images",
             max: MAX_BOARD_IMAGES,

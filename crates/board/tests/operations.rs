@@ -350,6 +350,26 @@ fn images_are_checked_and_shared_once() {
         add_image(&many, "p1", Access::Draw, &image(&"d".repeat(64))),
         Err(BoardError::Full { .. })
     ));
+    // A removed picture (kept for undo) leaves room for another.
+    run(
+        &mut many,
+        "p1",
+        Access::Draw,
+        BoardOp::RemoveImage {
+            image_id: format!("{:064x}", 0),
+        },
+    )
+    .unwrap();
+    let event = add_image(&many, "p1", Access::Draw, &image(&"d".repeat(64))).unwrap();
+    apply(&mut many, &event);
+    assert_eq!(
+        visible_images(&many).count(),
+        instant_share_protocol::MAX_BOARD_IMAGES
+    );
+    assert_eq!(
+        many.images.len(),
+        instant_share_protocol::MAX_BOARD_IMAGES + 1
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub const BOARD_UNITS: u16 = 10_000;
 pub const MAX_STROKE_POINTS: usize = 1_000;
 /// Most annotations a board keeps (shown, or hidden but still undoable).
 pub const MAX_ANNOTATIONS: usize = 2_000;
-/// Most images a board keeps (shown, or removed but still undoable).
+/// Most images a board shows at once (removed ones kept for undo do not count).
 pub const MAX_BOARD_IMAGES: usize = 24;
 /// Longest text annotation, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;
