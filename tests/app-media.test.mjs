@@ -19,6 +19,8 @@ import { TauriDriver, tid, visibleAppWindows, appWindowTitles, closeWindow } fro
 import { media } from './lib/media.mjs';
 import { decodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
+import { readZip } from './lib/zip.mjs';
+import { readFile } from 'node:fs/promises';
 
 // One expert per test, so that a session a failed test left open cannot catch the next one.
 const experts = {
@@ -471,5 +473,21 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     assert.ok(guestRed > 100, `the guest sees the arrow (${guestRed} red pixels)`);
     await screenshot(guest, 'app-board-guest');
     await screenshot(site, 'app-board-expert');
+
+    // The expert ends; the app offers the pictures and the chat, and saves them as a zip.
+    await site.locator(css('end-session')).click(ACTION);
+    await app.waitVisible(tid('ended-summary'), 15_000);
+    await app.click(tid('export-session'));
+    const said = await app.waitText(tid('export-saved'), (t) => t.startsWith('Saved to '), 20_000);
+    const saved = said.replace(/^Saved to /, '').trim();
+    const files = readZip(await readFile(saved));
+    assert.ok(files.has('chat.txt'), `the chat in ${saved}: ${[...files.keys()]}`);
+    const picture = [...files.entries()].find(([n]) => /^picture-1-.*\.png$/.test(n));
+    assert.ok(picture, `the screenshot in ${saved}`);
+    const exported = decodePng(picture[1]);
+    assert.deepEqual([exported.width, exported.height], [kept.width, kept.height]);
+    assert.equal(blackShare(exported, SECRET), 1, 'the export keeps the part blacked out');
+    console.log(`the app saved the session to ${saved} (${files.size} files)`);
+    await app.screenshot('app-board-ended');
   });
 });

@@ -4,12 +4,14 @@
 // expert's pointer reaches the others with its name; undo and redo by keyboard and button.
 // All pages use the synthetic devices (`?media=synthetic`).
 import { test, before, after } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { Host } from './lib/host.mjs';
 import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { connected } from './lib/media.mjs';
 import { decodePng, encodePng } from './lib/png.mjs';
+import { readZip } from './lib/zip.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 
@@ -221,6 +223,32 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await screenshot(consolePage, 'board-expert-picture');
     await screenshot(requesterPage, 'board-requester-picture');
     await screenshot(guestPage, 'board-guest-picture');
+
+    // The expert says something and ends; the requester downloads the pictures and the chat.
+    await consolePage.locator(tid('chat-input')).fill('Untick the box the arrow points at.');
+    await consolePage.locator(tid('chat-send')).click();
+    await requesterPage.locator(tid('chat-message')).filter({ hasText: 'Untick the box' }).waitFor({ timeout: 10_000 });
+    await consolePage.locator(tid('end-session')).click();
+    const exportButton = requesterPage.locator(tid('export-session'));
+    await exportButton.waitFor({ state: 'visible', timeout: 10_000 });
+    const [download] = await Promise.all([requesterPage.waitForEvent('download', { timeout: 20_000 }), exportButton.click()]);
+    assert.match(download.suggestedFilename(), /^instant-share-.+\.zip$/);
+    const files = readZip(await readFile(await download.path()));
+    const chat = files.get('chat.txt')?.toString('utf8') ?? '';
+    assert.match(chat, /Ana Expert: Untick the box the arrow points at\./, chat);
+    assert.match(chat, /Riley Requester \(requester\)/);
+    const pictureName = [...files.keys()].find((n) => /^picture-1-.*\.png$/.test(n));
+    assert.ok(pictureName, `a picture in the export: ${[...files.keys()]}`);
+    const exported = decodePng(files.get(pictureName));
+    assert.deepEqual([exported.width, exported.height], [W, H], 'full size');
+    let arrow = 0;
+    for (let i = 0; i < exported.rgba.length; i += 4) {
+      const [pr, pg, pb] = exported.rgba.subarray(i, i + 3);
+      if (Math.abs(pr - RED[0]) < 40 && Math.abs(pg - RED[1]) < 40 && Math.abs(pb - RED[2]) < 40) arrow++;
+    }
+    assert.ok(arrow > 200, `the arrow is drawn into the exported picture (${arrow} pixels)`);
+    const secret = exported.rgba.subarray(((SECRET.y0 + 10) * W + SECRET.x0 + 10) * 4, ((SECRET.y0 + 10) * W + SECRET.x0 + 10) * 4 + 3);
+    assert.deepEqual([...secret], [0, 0, 0], 'still blacked out');
   };
   await screenshotsOnFailure(expertContext, 'board-expert', () =>
     screenshotsOnFailure(requesterContext, 'board-requester', () => screenshotsOnFailure(guestContext, 'board-guest', body)),

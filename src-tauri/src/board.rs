@@ -128,6 +128,7 @@ pub async fn share_picture(
         "camera" => ImageSource::Camera,
         _ => ImageSource::File,
     };
+    controller.live_session()?;
     let p = controller.participation()?;
     let image = p
         .host
@@ -143,7 +144,68 @@ pub async fn share_picture(
     Ok(image)
 }
 
-/// A picture of the live session's board, as PNG.
+/// Saves a session's export (the zip the window made: annotated pictures and the chat) in the
+/// user's Downloads folder (their home folder if there is none); the raw body is the file, its
+/// name in the `x-file-name` header. Returns where it was saved.
+#[tauri::command]
+pub async fn save_export(app: AppHandle, request: Request<'_>) -> Result<String, ApiError> {
+    use tauri::Manager;
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "send the file as raw bytes",
+        ));
+    };
+    let wanted = request
+        .headers()
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("instant-share-session.zip");
+    // Only a plain file name: no folders, nothing hidden.
+    let name: String = wanted
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_owned();
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("no folder to save in: {e}")))?;
+    let bytes = bytes.clone();
+    let path =
+        tauri::async_runtime::spawn_blocking(move || -> std::io::Result<std::path::PathBuf> {
+            std::fs::create_dir_all(&dir)?;
+            let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, "zip"));
+            let mut path = dir.join(&name);
+            let mut n = 1;
+            while path.exists() {
+                n += 1;
+                path = dir.join(format!("{stem}-{n}.{ext}"));
+            }
+            std::fs::write(&path, &bytes)?;
+            Ok(path)
+        })
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("the export could not be saved: {e}"),
+            )
+        })?;
+    tracing::info!(path = %path.display(), "session export saved");
+    Ok(path.display().to_string())
+}
+
+/// A picture of the session's board (live or just ended), as PNG.
 #[tauri::command]
 pub async fn board_picture(
     controller: State<'_, Controller>,

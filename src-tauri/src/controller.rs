@@ -422,15 +422,13 @@ impl Controller {
         }
     }
 
-    /// How to reach the live session's pictures, or why there is no way.
+    /// How to reach the last session's pictures (live, or ended: for the export), or why
+    /// there is no way.
     pub fn participation(&self) -> Result<Participation, ApiError> {
-        self.live_session()?;
-        self.lock().participant.clone().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Conflict,
-                "There is no live session for pictures.",
-            )
-        })
+        self.lock()
+            .participant
+            .clone()
+            .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "There is no session with pictures."))
     }
 
     fn fail<T>(&self, error: ApiError) -> Result<T, ApiError> {

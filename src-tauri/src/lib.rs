@@ -72,6 +72,7 @@ pub fn run() {
             board::take_screenshot,
             board::share_picture,
             board::board_picture,
+            board::save_export,
             media_commands::media_get_state,
             media_commands::media_devices,
             media_commands::media_set_camera,

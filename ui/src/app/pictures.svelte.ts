@@ -28,6 +28,11 @@ export class AppPictures implements PictureStore {
       .finally(() => this.#loading.delete(id));
   }
 
+  async blob(id: string): Promise<Blob> {
+    const png = await invoke<ArrayBuffer>('board_picture', { imageId: id });
+    return new Blob([png], { type: 'image/png' });
+  }
+
   async upload(picture: Blob, name: string, source: ImageSource): Promise<BoardImage | null> {
     this.error = null;
     this.uploading = { name, percent: null };
@@ -48,6 +53,13 @@ export class AppPictures implements PictureStore {
     for (const url of Object.values(this.urls)) URL.revokeObjectURL(url);
     this.urls = {};
   }
+}
+
+/** Saves a session export in the Downloads folder; says where. */
+export async function saveExport(zip: Blob, name: string): Promise<string> {
+  const bytes = new Uint8Array(await zip.arrayBuffer());
+  const path = await invoke<string>('save_export', bytes, { headers: { 'x-file-name': name } });
+  return `Saved to ${path}`;
 }
 
 /** A screenshot of this computer's screen (PNG), taken by the app; nothing is sent. */

@@ -13,6 +13,8 @@ export interface PictureStore {
   /** The last failure, in plain words. */
   error: string | null;
   load(id: string): void;
+  /** The picture's bytes (PNG), fetched now. */
+  blob(id: string): Promise<Blob>;
   upload(picture: Blob, name: string, source: ImageSource): Promise<BoardImage | null>;
 }
 
@@ -48,6 +50,12 @@ export class Pictures implements PictureStore {
         this.error = e instanceof Error ? e.message : String(e);
       })
       .finally(() => this.#loading.delete(id));
+  }
+
+  async blob(id: string): Promise<Blob> {
+    const r = await fetch(this.#url(id), { headers: { authorization: `Bearer ${this.token}` } });
+    if (!r.ok) throw new Error(`the picture could not be fetched (${r.status})`);
+    return r.blob();
   }
 
   /** Uploads a picture (already blacked out where the user chose); resolves the board's image, or `null` (see `error`). */
