@@ -3,7 +3,7 @@
 use instant_share_protocol::{
     Annotation, BoardEvent, BoardImage, BoardOp, BoardPoint, BoardState, BoardTarget, BoardView,
     NewAnnotation, PointerAt, Role, Shape, ViewRequest, BOARD_UNITS, MAX_ANNOTATIONS,
-    MAX_BOARD_IMAGES, MAX_STROKE_POINTS, MAX_TEXT_CHARS,
+    MAX_BOARD_IMAGES, MAX_BOARD_POINTS, MAX_STROKE_POINTS, MAX_TEXT_CHARS,
 };
 
 use crate::apply::visible_images;
@@ -215,10 +215,23 @@ fn annotate(state: &BoardState, by: &str, new: &NewAnnotation) -> Result<BoardEv
     if state.annotations.iter().any(|a| a.id == new.id) {
         return Err(BoardError::DuplicateAnnotation);
     }
-    if state.annotations.len() >= MAX_ANNOTATIONS {
+    // Shown ones count; with those kept for undo, at most twice as many.
+    let shown = state.annotations.iter().filter(|a| !a.hidden).count();
+    if shown >= MAX_ANNOTATIONS || state.annotations.len() >= 2 * MAX_ANNOTATIONS {
         return Err(BoardError::Full {
             what: "annotations",
             max: MAX_ANNOTATIONS,
+        });
+    }
+    let points = |shape: &Shape| match shape {
+        Shape::Pen { points } | Shape::Highlight { points } => points.len(),
+        _ => 1,
+    };
+    let kept: usize = state.annotations.iter().map(|a| points(&a.shape)).sum();
+    if kept + points(&new.shape) > MAX_BOARD_POINTS {
+        return Err(BoardError::Full {
+            what: "stroke points",
+            max: MAX_BOARD_POINTS,
         });
     }
     Ok(BoardEvent::Annotated {

@@ -160,7 +160,8 @@ impl Client {
 
 /// What must hold of every board the host makes.
 fn invariants(state: &BoardState) {
-    assert!(state.annotations.len() <= MAX_ANNOTATIONS);
+    assert!(state.annotations.iter().filter(|a| !a.hidden).count() <= MAX_ANNOTATIONS);
+    assert!(state.annotations.len() <= 2 * MAX_ANNOTATIONS);
     assert!(state.images.len() <= MAX_BOARD_IMAGES);
     let annotations: HashSet<&str> = state.annotations.iter().map(|a| a.id.as_str()).collect();
     let images: HashSet<&str> = state.images.iter().map(|i| i.id.as_str()).collect();

@@ -403,3 +403,33 @@ fn the_view_follows_the_lead_and_ends_with_its_image() {
     let event = handle(&s, "p2", Access::Lead, &BoardOp::SetView { view: None }).unwrap();
     assert_eq!(event, BoardEvent::ViewSet { view: None });
 }
+
+#[test]
+fn a_board_keeps_a_bounded_weight() {
+    use instant_share_protocol::{MAX_BOARD_POINTS, MAX_STROKE_POINTS};
+    let mut s = BoardState::default();
+    let screen = BoardTarget::Screen {
+        participant_id: "p1".into(),
+    };
+    let stroke = |id: usize| BoardOp::Annotate {
+        annotation: NewAnnotation {
+            id: format!("s{id}"),
+            target: screen.clone(),
+            shape: Shape::Pen {
+                points: vec![[1, 1]; MAX_STROKE_POINTS],
+            },
+            color: "#000000".into(),
+            width: 2,
+        },
+    };
+    for i in 0..MAX_BOARD_POINTS / MAX_STROKE_POINTS {
+        run(&mut s, "p2", Access::Lead, stroke(i)).unwrap();
+    }
+    assert!(matches!(
+        run(&mut s, "p2", Access::Lead, stroke(9_999)),
+        Err(BoardError::Full {
+            what: "stroke points",
+            ..
+        })
+    ));
+}

@@ -19,6 +19,9 @@ use crate::error::HttpError;
 use crate::images::{self, ImageError, MAX_UPLOAD_BYTES};
 use crate::AppState;
 
+/// Decodes under way at once (see `upload`).
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/sessions/{session_id}/images", post(upload))
@@ -90,7 +93,7 @@ pub(crate) async fn upload(
     Path(session_id): Path<String>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<BoardImage>), HttpError> {
     if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
         if !crate::api::same_origin(origin, &headers, state.public_url()) {
@@ -102,14 +105,16 @@ pub(crate) async fn upload(
     }
     let by = participant(&state, &headers, &session_id)?;
     state.with_hub(|hub, _, _| hub.may_share_image(&session_id, &by))?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            refused(&ImageError::TooManyBytes)
-        } else {
-            HttpError::new(ErrorCode::BadRequest, e.body_text())
-        }
-    })?;
+    // The body is read only now, for someone who may share, and never past the limit.
+    let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|_| refused(&ImageError::TooManyBytes))?;
     let received = body.len();
+    // One picture decoded at a time: a decode may take a few hundred MB at the limits.
+    let _decoding = DECODES
+        .acquire()
+        .await
+        .map_err(|_| HttpError::new(ErrorCode::Internal, "the host is shutting down"))?;
     let clean = tokio::task::spawn_blocking(move || images::clean(&body))
         .await
         .map_err(|_| HttpError::new(ErrorCode::Internal, "the picture could not be checked"))?

@@ -182,10 +182,13 @@ impl ImageStore {
             return Ok(());
         }
         std::fs::create_dir_all(&self.dir)?;
-        // Written beside, then renamed: a crash leaves no half picture under the id.
+        // Written beside under a name of its own, then renamed: a crash leaves no half picture
+        // under the id, and two uploads of the same picture do not write one file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let partial = self
             .dir
-            .join(format!(".{}.{}.part", image.id, std::process::id()));
+            .join(format!(".{}.{}.{n}.part", image.id, std::process::id()));
         std::fs::write(&partial, &image.png)?;
         std::fs::rename(&partial, &path)
     }

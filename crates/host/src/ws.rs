@@ -238,7 +238,15 @@ async fn serve(
                     return;
                 }
                 state.metrics().ws_messages_in.inc();
-                let reply = match parse(&msg) {
+                let parsed = parse(&msg);
+                // A board operation refused before the board saw it (rate, size, a socket that
+                // is not a participant's) is still answered as that operation's refusal, so
+                // the sender stops resending it.
+                let board_op = match &parsed {
+                    Ok(Some(ClientMessage::Board { op_id, .. })) => Some(op_id.clone()),
+                    _ => None,
+                };
+                let reply = match parsed {
                     // Pointer moves have their own budget; one over it is dropped without a
                     // word (the next move carries the position).
                     Ok(Some(m @ ClientMessage::Pointer { .. })) => {
@@ -260,7 +268,10 @@ async fn serve(
                     Ok(None) => continue,
                     Err(error) => {
                         state.metrics().ws_errors.inc();
-                        frame(ServerMessage::Error { error })
+                        match board_op {
+                            Some(op_id) => frame(ServerMessage::BoardRejected { op_id, error }),
+                            None => frame(ServerMessage::Error { error }),
+                        }
                     }
                 };
                 if !send(socket, out).await {

@@ -331,3 +331,38 @@ async fn a_pointer_moving_at_60_hz_is_not_rate_limited() {
     }
     assert_eq!(got, moves, "every move reached the expert");
 }
+
+#[tokio::test]
+async fn a_board_operation_over_the_rate_is_refused_as_that_operation() {
+    let host = TestHost::start(Timers::default()).await;
+    let (mut requester, _expert, requester_id, _) = live_session(&host).await;
+    for i in 0..60 {
+        requester
+            .send(&board(
+                &format!("fast{i}"),
+                arrow(&format!("f{i}"), &requester_id, [10, 10]),
+            ))
+            .await;
+    }
+    // The ping of `settle` needs the budget back too.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let answers = settle(&mut requester, 7).await;
+    let limited: Vec<&String> = answers
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::BoardRejected { op_id, error }
+                if error.code == ErrorCode::RateLimited =>
+            {
+                Some(op_id)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!limited.is_empty(), "some were over the rate: {answers:?}");
+    assert!(
+        !answers
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Error { .. })),
+        "each refusal names its operation"
+    );
+}

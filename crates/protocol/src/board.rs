@@ -17,8 +17,11 @@ use utoipa::ToSchema;
 pub const BOARD_UNITS: u16 = 10_000;
 /// Most points in one pen stroke or highlight (longer ones are sent as several).
 pub const MAX_STROKE_POINTS: usize = 1_000;
-/// Most annotations a board keeps (shown, or hidden but still undoable).
+/// Most annotations a board shows at once; it keeps at most twice as many (with those hidden
+/// but still undoable).
 pub const MAX_ANNOTATIONS: usize = 2_000;
+/// Most stroke points a board keeps in all (what a snapshot may weigh: ~12 bytes a point).
+pub const MAX_BOARD_POINTS: usize = 200_000;
 /// Most images a board shows at once (removed ones kept for undo do not count).
 pub const MAX_BOARD_IMAGES: usize = 24;
 /// Longest text annotation, in characters.

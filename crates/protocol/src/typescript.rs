@@ -71,6 +71,7 @@ pub fn render() -> String {
             ("BOARD_UNITS", BOARD_UNITS.to_string()),
             ("MAX_STROKE_POINTS", MAX_STROKE_POINTS.to_string()),
             ("MAX_ANNOTATIONS", MAX_ANNOTATIONS.to_string()),
+            ("MAX_BOARD_POINTS", MAX_BOARD_POINTS.to_string()),
             ("MAX_BOARD_IMAGES", MAX_BOARD_IMAGES.to_string()),
             ("MAX_TEXT_CHARS", MAX_TEXT_CHARS.to_string()),
             ("MAX_UNDO", MAX_UNDO.to_string()),

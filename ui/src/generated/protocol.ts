@@ -9,6 +9,7 @@ export const MAX_PARTICIPANTS = 4;
 export const BOARD_UNITS = 10000;
 export const MAX_STROKE_POINTS = 1000;
 export const MAX_ANNOTATIONS = 2000;
+export const MAX_BOARD_POINTS = 200000;
 export const MAX_BOARD_IMAGES = 24;
 export const MAX_TEXT_CHARS = 500;
 export const MAX_UNDO = 50;

@@ -206,6 +206,12 @@ export class SessionConnection {
     if (!resumed || this.#lastSeq === null || this.snapshot === null) {
       this.snapshot = snapshot;
       this.#lastSeq = seq;
+    } else if (snapshot.status === 'ended') {
+      // Over while this page was away: the socket stops below, before the missed events
+      // (ending with `ended`) could be applied, so take the ending from the welcome.
+      this.snapshot.status = 'ended';
+      this.snapshot.end_reason = snapshot.end_reason;
+      for (const p of this.snapshot.participants) p.media = { camera: false, microphone: false, screen: false };
     }
     this.error = null;
     this.#forgetConfirmed(snapshot.chat);
