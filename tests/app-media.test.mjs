@@ -455,12 +455,17 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     console.log(`the expert's arrow covers ${red} pixels of the app's board canvas`);
     await app.screenshot('app-board-arrow');
 
-    // A guest invited by link sees the picture (following the expert) with the arrow.
-    const invite = await host.api('POST', `/api/v1/sessions/${sessionId}/guests`, { token: expertToken, body: { display_name: 'Gus Guest', may_draw: false } });
-    assert.equal(invite.status, 201, JSON.stringify(invite.body));
+    // The user invites a guest from the app ("Invite someone…"); the guest sees the picture
+    // (following the expert) with the arrow.
+    await app.click(tid('invite-open'));
+    await app.type(tid('invite-name'), 'Gus Guest');
+    await app.click(tid('invite-create'));
+    await app.waitVisible(tid('invite-link'), 10_000);
+    const link = await app.value(tid('invite-link'));
+    assert.match(link, new RegExp(`/s/${sessionId}#token=`));
     const guest = await context.newPage();
     recordPageErrors(guest, 'guest', pageErrors);
-    await guest.goto(invite.body.link);
+    await guest.goto(link);
     const guestBoard = guest.locator(`${css('picture-stage')} ${css('board')}`);
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
     await waitFor('the arrow on the guest board', async () => (await guestBoard.getAttribute('data-annotations')) === '1', { timeout: 10_000 });

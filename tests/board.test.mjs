@@ -113,13 +113,15 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await screenshot(consolePage, 'board-expert-arrow');
     await screenshot(requesterPage, 'board-requester-arrow');
 
-    // The requester invites a guest who may look; the guest sees the screen and the arrow.
-    const invite = await host.api('POST', `/api/v1/sessions/${pointer.session_id}/guests`, {
-      token: pointer.participant_token,
-      body: { display_name: 'Sam Guest', may_draw: false },
-    });
-    assert.equal(invite.status, 201, JSON.stringify(invite.body));
-    const link = new URL(invite.body.link);
+    // The requester invites a guest who may look ("Invite someone…"); the guest opens the link
+    // and sees the screen and the arrow.
+    await requesterPage.locator(tid('invite-open')).click();
+    await requesterPage.locator(tid('invite-name')).fill('Sam Guest');
+    await requesterPage.locator(tid('invite-create')).click();
+    const inviteLink = requesterPage.locator(tid('invite-link'));
+    await inviteLink.waitFor({ state: 'visible', timeout: 10_000 });
+    const link = new URL(await inviteLink.inputValue());
+    assert.equal(link.pathname, `/s/${pointer.session_id}`);
     await guestPage.goto(`${host.url}${link.pathname}?media=synthetic${link.hash}`);
     const guestBoard = guestPage.locator(`${tid('remote-screen')} ${tid('board')}`);
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });

@@ -205,6 +205,28 @@ pub async fn save_export(app: AppHandle, request: Request<'_>) -> Result<String,
     Ok(path.display().to_string())
 }
 
+/// Invites one more person into the live session by link; returns the invitation.
+#[tauri::command]
+pub async fn invite_guest(
+    controller: State<'_, Controller>,
+    display_name: String,
+    may_draw: bool,
+) -> Result<instant_share_protocol::GuestInvite, ApiError> {
+    controller.live_session()?;
+    let p = controller.participation()?;
+    let request = instant_share_protocol::GuestInviteRequest {
+        display_name,
+        may_draw,
+    };
+    let invite = p
+        .host
+        .invite_guest(&p.session_id, &p.token, &request)
+        .await
+        .map_err(ApiError::from)?;
+    tracing::info!(guest = invite.participant_id, may_draw, "guest invited");
+    Ok(invite)
+}
+
 /// A picture of the session's board (live or just ended), as PNG.
 #[tauri::command]
 pub async fn board_picture(

@@ -73,6 +73,7 @@ pub fn run() {
             board::share_picture,
             board::board_picture,
             board::save_export,
+            board::invite_guest,
             media_commands::media_get_state,
             media_commands::media_devices,
             media_commands::media_set_camera,

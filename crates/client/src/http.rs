@@ -1,8 +1,8 @@
 //! The host's REST API as the requester uses it.
 
 use instant_share_protocol::{
-    ApiError, BoardImage, ConsoleTicket, EnrolRequest, EnrolResponse, ExpertProfile, ImageSource,
-    LoginRequest, SharePointer, ShareRequest, Topic, TopicList,
+    ApiError, BoardImage, ConsoleTicket, EnrolRequest, EnrolResponse, ExpertProfile, GuestInvite,
+    GuestInviteRequest, ImageSource, LoginRequest, SharePointer, ShareRequest, Topic, TopicList,
 };
 use reqwest::{Method, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
@@ -151,6 +151,23 @@ impl HostClient {
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport_error)?;
         decode(status, &bytes)
+    }
+
+    /// `POST /api/v1/sessions/{session}/guests`: one more person by link, with the requester's
+    /// or the expert's participant token.
+    pub async fn invite_guest(
+        &self,
+        session_id: &str,
+        token: &str,
+        request: &GuestInviteRequest,
+    ) -> Result<GuestInvite, ClientError> {
+        self.call(
+            Method::POST,
+            &format!("api/v1/sessions/{session_id}/guests"),
+            Some(request),
+            Some(token),
+        )
+        .await
     }
 
     /// `GET /api/v1/sessions/{session}/images/{id}`: a picture of the session's board (PNG).

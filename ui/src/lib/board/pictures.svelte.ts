@@ -1,7 +1,7 @@
 // The pictures of one session's board as this page has them: fetched from the host with the
 // participant token (so only participants can), kept as object URLs, and uploads with their
 // progress. Which pictures exist is the board's business (state.ts); this only moves bytes.
-import type { ApiError, BoardImage, ImageSource } from '../../generated/protocol';
+import type { ApiError, BoardImage, GuestInvite, ImageSource } from '../../generated/protocol';
 import { describeError } from '../errors';
 
 /** Where a page's board pictures come from and go to: the browser's HTTP, or the app's commands. */
@@ -50,6 +50,18 @@ export class Pictures implements PictureStore {
         this.error = e instanceof Error ? e.message : String(e);
       })
       .finally(() => this.#loading.delete(id));
+  }
+
+  /** Invites one more person by link (`POST …/guests` with this page's token). */
+  async invite(name: string, mayDraw: boolean): Promise<GuestInvite> {
+    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/guests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: name, may_draw: mayDraw }),
+    });
+    if (r.status === 201) return (await r.json()) as GuestInvite;
+    const e = (await r.json().catch(() => null)) as ApiError | null;
+    throw new Error(e?.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : `The host refused (${r.status}).`);
   }
 
   async blob(id: string): Promise<Blob> {
