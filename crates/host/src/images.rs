@@ -193,6 +193,41 @@ impl ImageStore {
         std::fs::rename(&partial, &path)
     }
 
+    /// Deletes the kept pictures not named in `keep` whose file is older than `grace` (a
+    /// picture being shared right now is not on a board yet), and leftovers of interrupted
+    /// writes; returns how many files went.
+    pub fn sweep(
+        &self,
+        keep: &std::collections::HashSet<String>,
+        grace: std::time::Duration,
+    ) -> std::io::Result<usize> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut gone = 0;
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > grace);
+            let stale = match name.strip_suffix(".png") {
+                Some(id) if is_id(id) => !keep.contains(id),
+                _ => name.starts_with('.') && name.ends_with(".part"),
+            };
+            if stale && old {
+                std::fs::remove_file(entry.path())?;
+                gone += 1;
+            }
+        }
+        Ok(gone)
+    }
+
     /// The PNG kept under `id`.
     pub fn get(&self, id: &str) -> std::io::Result<Vec<u8>> {
         if !is_id(id) {
@@ -304,6 +339,35 @@ mod tests {
         assert_eq!(
             clean(&png_header(100, 100)).unwrap_err(),
             ImageError::Damaged
+        );
+    }
+
+    #[test]
+    fn a_sweep_deletes_pictures_nobody_can_see_any_more() {
+        let dir = std::env::temp_dir().join(format!("is-sweep-{}", std::process::id()));
+        let store = ImageStore::new(&dir);
+        let a = clean(&encoded(ImageFormat::Png, &picture(8, 8))).unwrap();
+        let b = clean(&encoded(ImageFormat::Png, &picture(9, 9))).unwrap();
+        store.put(&a).unwrap();
+        store.put(&b).unwrap();
+        std::fs::write(dir.join(".leftover.1.0.part"), b"half").unwrap();
+        let keep: std::collections::HashSet<String> = [a.id.clone()].into();
+        // Within the grace period nothing goes.
+        assert_eq!(
+            store
+                .sweep(&keep, std::time::Duration::from_secs(3600))
+                .unwrap(),
+            0
+        );
+        assert_eq!(store.sweep(&keep, std::time::Duration::ZERO).unwrap(), 2);
+        assert!(store.get(&a.id).is_ok(), "a picture still on a board stays");
+        assert!(store.get(&b.id).is_err(), "one on no board goes");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            store.sweep(&keep, std::time::Duration::ZERO).unwrap(),
+            0,
+            "no folder, nothing to do"
         );
     }
 

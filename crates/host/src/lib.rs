@@ -192,6 +192,7 @@ impl Host {
             }),
         };
         let timer_task = tokio::spawn(run_timers(state.clone()));
+        tokio::spawn(sweep_pictures(state.clone()));
         Ok(Self {
             state,
             shutdown_tx,
@@ -253,6 +254,30 @@ pub fn router(state: AppState) -> Router {
         .merge(image_api::routes())
         .merge(api::ui_routes(&state.config().ui_dir))
         .with_state(state)
+}
+
+/// Now and every ten minutes: deletes the pictures nobody can see any more (see
+/// [`hub::Hub::pictures_in_use`]); a picture is never kept longer than its session's tokens.
+async fn sweep_pictures(state: AppState) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+    const GRACE: std::time::Duration = std::time::Duration::from_secs(600);
+    let mut shutdown = state.shutdown_signal();
+    loop {
+        let keep = state.lock().pictures_in_use(Now::get());
+        let store = state.images().clone();
+        match tokio::task::spawn_blocking(move || store.sweep(&keep, GRACE)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(gone)) => {
+                tracing::info!(pictures = gone, "deleted pictures nobody can see any more")
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot sweep the picture folder"),
+            Err(e) => tracing::warn!(error = %e, "the picture sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 async fn run_timers(state: AppState) {

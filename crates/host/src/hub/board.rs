@@ -90,6 +90,21 @@ impl Hub {
         Ok(())
     }
 
+    /// The pictures someone can still see: on the board of a session not ended, or of an
+    /// ended one whose participants' tokens still work (they may take the export).
+    pub fn pictures_in_use(&self, now: Now) -> std::collections::HashSet<String> {
+        self.sessions
+            .values()
+            .filter(|s| {
+                s.record.status != instant_share_protocol::SessionStatus::Ended
+                    || s.participants
+                        .iter()
+                        .any(|p| p.record.expires_at > now.millis)
+            })
+            .flat_map(|s| s.snapshot.board.images.iter().map(|i| i.id.clone()))
+            .collect()
+    }
+
     /// Whether `image_id` is on `session_id`'s board (shown, or hidden but still undoable).
     pub fn board_has_image(&self, session_id: &str, image_id: &str) -> bool {
         self.sessions
