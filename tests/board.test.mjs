@@ -222,6 +222,15 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     const guestPicture = guestPage.locator(`${tid('picture-stage')} ${tid('board')}`);
     await guestPicture.waitFor({ state: 'visible', timeout: 10_000 });
     await waitAnnotations(guestPicture, 1, 'the guest, on the picture (following the expert)');
+    // The expert zooms in; everyone's stage follows; the arrow is still on the picture.
+    await consolePage.locator(tid('picture-zoom-in')).click();
+    await consolePage.locator(tid('picture-zoom-in')).click();
+    assert.equal(await consolePage.locator(tid('picture-stage')).getAttribute('data-zoom'), '200');
+    for (const [page, who] of [[requesterPage, 'the requester'], [guestPage, 'the guest']]) {
+      await waitFor(`${who} to follow the zoom`, async () => (await page.locator(tid('picture-stage')).getAttribute('data-zoom')) === '200', { timeout: 10_000 });
+    }
+    await screenshot(requesterPage, 'board-requester-zoomed');
+    await consolePage.locator(tid('picture-zoom-fit')).click();
     await screenshot(consolePage, 'board-expert-picture');
     await screenshot(requesterPage, 'board-requester-picture');
     await screenshot(guestPage, 'board-guest-picture');
