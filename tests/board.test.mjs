@@ -14,6 +14,7 @@ import { decodePng, encodePng } from './lib/png.mjs';
 import { readZip } from './lib/zip.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
+const second = { username: 'bo', displayName: 'Bo Expert', password: 'another horse battery staple' };
 
 let host;
 let browser;
@@ -22,6 +23,7 @@ const pageErrors = [];
 before(async () => {
   host = new Host({ name: 'host-board', offerTimeoutSecs: 30 });
   await host.addExpert(expert);
+  await host.addExpert(second);
   await host.start();
   browser = await launchChromium();
 });
@@ -235,18 +237,42 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await screenshot(requesterPage, 'board-requester-picture');
     await screenshot(guestPage, 'board-guest-picture');
 
-    // The expert says something and ends; the requester downloads the pictures and the chat.
-    await consolePage.locator(tid('chat-input')).fill('Untick the box the arrow points at.');
-    await consolePage.locator(tid('chat-send')).click();
+    // Ana hands the session over to Bo, who gets it with the picture, the arrow and the chat.
+    const boContext = await browser.newContext(size);
+    const boConsole = await boContext.newPage();
+    recordPageErrors(boConsole, 'second expert', pageErrors);
+    await boConsole.goto(`${host.url}/console?media=synthetic`);
+    await boConsole.locator(tid('login-username')).fill(second.username);
+    await boConsole.locator(tid('login-password')).fill(second.password);
+    await boConsole.locator(tid('login-submit')).click();
+    await boConsole.locator(tid('availability-toggle')).click();
+    await consolePage.locator(tid('hand-over-open')).click();
+    await consolePage.locator(tid('hand-over-username')).fill('nobody');
+    await consolePage.locator(tid('hand-over-submit')).click();
+    await consolePage.locator(tid('hand-over-error')).waitFor({ timeout: 10_000 });
+    assert.match(await consolePage.locator(tid('hand-over-error')).innerText(), /no expert with that user name/);
+    await consolePage.locator(tid('hand-over-username')).fill(second.username);
+    await consolePage.locator(tid('hand-over-submit')).click();
+    await consolePage.locator(tid('handed-over')).waitFor({ timeout: 10_000 });
+    const boStage = boConsole.locator(`${tid('picture-stage')} ${tid('board')}`);
+    await boStage.waitFor({ state: 'visible', timeout: 20_000 });
+    await waitAnnotations(boStage, 1, 'Bo, on the picture he took over');
+    await waitFor('the requester to see Bo as the expert', async () => /In session with Bo Expert/.test(await requesterPage.locator(tid('session-status')).innerText()), { timeout: 10_000 });
+    await screenshot(boConsole, 'board-second-expert');
+    await screenshot(consolePage, 'board-first-expert-handed-over');
+
+    // Bo says something and ends; the requester downloads the pictures and the chat.
+    await boConsole.locator(tid('chat-input')).fill('Untick the box the arrow points at.');
+    await boConsole.locator(tid('chat-send')).click();
     await requesterPage.locator(tid('chat-message')).filter({ hasText: 'Untick the box' }).waitFor({ timeout: 10_000 });
-    await consolePage.locator(tid('end-session')).click();
+    await boConsole.locator(tid('end-session')).click();
     const exportButton = requesterPage.locator(tid('export-session'));
     await exportButton.waitFor({ state: 'visible', timeout: 10_000 });
     const [download] = await Promise.all([requesterPage.waitForEvent('download', { timeout: 20_000 }), exportButton.click()]);
     assert.match(download.suggestedFilename(), /^instant-share-.+\.zip$/);
     const files = readZip(await readFile(await download.path()));
     const chat = files.get('chat.txt')?.toString('utf8') ?? '';
-    assert.match(chat, /Ana Expert: Untick the box the arrow points at\./, chat);
+    assert.match(chat, /Bo Expert: Untick the box the arrow points at\./, chat);
     assert.match(chat, /Riley Requester \(requester\)/);
     const pictureName = [...files.keys()].find((n) => /^picture-1-.*\.png$/.test(n));
     assert.ok(pictureName, `a picture in the export: ${[...files.keys()]}`);

@@ -32,6 +32,7 @@ fn snapshot() -> SessionSnapshot {
             online: true,
             media: Default::default(),
             may_draw: true,
+            left: false,
         }],
         chat: vec![],
         board: Default::default(),

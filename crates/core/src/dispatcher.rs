@@ -103,6 +103,12 @@ pub enum RoutingError {
     /// The expert has no offer for this session (it timed out, was withdrawn or never was).
     #[error("this offer is no longer open")]
     NoSuchOffer,
+    /// The expert asked to take over is away, ringing or in a session.
+    #[error("that expert is not free to take the session")]
+    ExpertBusy,
+    /// The session is not live (no expert in it yet, or over).
+    #[error("the session is not live")]
+    NotLive,
     /// The session key is already in use.
     #[error("a session with this key exists already")]
     Duplicate,
@@ -445,6 +451,53 @@ impl Dispatcher {
         });
         self.dispatch(now);
         Ok(expert)
+    }
+
+    /// The live session's expert hands it over to `to`, who must be free (available, not
+    /// ringing, not in a session). The session keeps its start and restarts its idle timer;
+    /// the first expert is free again. Returns the first expert.
+    pub fn hand_over(
+        &mut self,
+        now: Instant,
+        session: &str,
+        to: &str,
+    ) -> Result<ExpertId, RoutingError> {
+        let from = match &self
+            .requests
+            .get(session)
+            .ok_or(RoutingError::UnknownSession)?
+            .state
+        {
+            RequestState::Active { expert, .. } => expert.clone(),
+            _ => return Err(RoutingError::NotLive),
+        };
+        let target = self.experts.get(to).ok_or(RoutingError::UnknownExpert)?;
+        if to == from || !target.free() {
+            return Err(RoutingError::ExpertBusy);
+        }
+        if let Some(Request {
+            state:
+                RequestState::Active {
+                    expert,
+                    last_activity,
+                    ..
+                },
+            ..
+        }) = self.requests.get_mut(session)
+        {
+            *expert = to.to_owned();
+            *last_activity = now;
+        }
+        if let Some(e) = self.experts.get_mut(&from) {
+            e.session = None;
+            e.idle_since = now;
+        }
+        if let Some(e) = self.experts.get_mut(to) {
+            e.session = Some(session.to_owned());
+        }
+        // The first expert may take the next request.
+        self.dispatch(now);
+        Ok(from)
     }
 
     /// Something happened in a live session (a message): restarts its idle timer.

@@ -60,6 +60,13 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
             }
         }
         ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
+        ServerMessage::HandedOver { from, .. } => {
+            if let Some(p) = snapshot.participants.iter_mut().find(|p| &p.id == from) {
+                p.left = true;
+                p.online = false;
+                p.media = MediaState::default();
+            }
+        }
         ServerMessage::Board { event, .. } => {
             instant_share_board::apply(&mut snapshot.board, event)
         }
@@ -87,6 +94,7 @@ pub fn is_session_event(msg: &ServerMessage) -> bool {
             | ServerMessage::Presence { .. }
             | ServerMessage::Chat { .. }
             | ServerMessage::Board { .. }
+            | ServerMessage::HandedOver { .. }
             | ServerMessage::Media { .. }
             | ServerMessage::Ended { .. }
     )
@@ -124,6 +132,7 @@ mod tests {
             online: true,
             media: MediaState::default(),
             may_draw: true,
+            left: false,
         };
         apply(
             &mut s,

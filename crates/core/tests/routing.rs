@@ -289,3 +289,43 @@ fn restored_sessions_keep_their_place() {
     assert_eq!(q[1].session, "new");
     assert_eq!(d.request(t0, "new", "email"), Err(RoutingError::Duplicate));
 }
+
+#[test]
+fn a_live_session_is_handed_over_to_a_free_expert() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "first", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    d.accept(t0 + secs(1), "first", "s1").unwrap();
+    expert(&mut d, t0 + secs(2), "second", &["printing"]);
+    d.request(t0 + secs(3), "s2", "email").unwrap();
+    drain(&mut d);
+    // Not before it is live, not to oneself, not to someone unknown.
+    assert_eq!(
+        d.hand_over(t0 + secs(4), "s2", "second"),
+        Err(RoutingError::NotLive)
+    );
+    assert_eq!(
+        d.hand_over(t0 + secs(4), "s1", "first"),
+        Err(RoutingError::ExpertBusy)
+    );
+    assert_eq!(
+        d.hand_over(t0 + secs(4), "s1", "nobody"),
+        Err(RoutingError::UnknownExpert)
+    );
+    assert_eq!(
+        d.hand_over(t0 + secs(5), "s1", "second"),
+        Ok("first".into())
+    );
+    assert_eq!(d.expert_of("s1").map(String::as_str), Some("second"));
+    assert_eq!(d.active_session_of("first"), None);
+    // The first expert is free again and is offered the waiting request.
+    assert_eq!(offered(&drain(&mut d)), [("s2".into(), "first".into())]);
+    // Someone in a session (or ringing) cannot take another.
+    expert(&mut d, t0 + secs(6), "third", &["email"]);
+    assert_eq!(
+        d.hand_over(t0 + secs(7), "s1", "first"),
+        Err(RoutingError::ExpertBusy)
+    );
+}

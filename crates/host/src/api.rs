@@ -37,6 +37,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/shares", post(create_share))
         .route("/api/v1/sessions/{session_id}/guests", post(invite_guest))
+        .route("/api/v1/sessions/{session_id}/hand-over", post(hand_over))
         .route("/api/v1/expert/login", post(login))
         .route("/api/v1/expert/logout", post(logout))
         .route("/api/v1/expert/me", get(me))
@@ -305,6 +306,46 @@ async fn invite_guest(
     Ok((StatusCode::CREATED, Json(invite)))
 }
 
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/hand-over", request_body = HandOverRequest,
+    params(("session_id" = String, Path, description = "the session")),
+    security(("participant" = [])),
+    responses(
+        (status = 204, description = "handed over: the other expert joins, this one has left"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "forbidden: not the expert in charge"),
+        (status = 404, body = ApiError, description = "not_found: no expert with that user name"),
+        (status = 409, body = ApiError, description = "conflict: that expert is not free, or the session is not live"),
+    ))]
+async fn hand_over(
+    State(state): State<AppState>,
+    axum::extract::Path(session_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Body(req): Body<HandOverRequest>,
+) -> Result<StatusCode, HttpError> {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    state
+        .with_hub_durable(|hub, now, fx| {
+            let (session, participant, _) = hub
+                .participant_by_token(now, &token)
+                .filter(|(s, _, _)| *s == session_id)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Unauthenticated,
+                        "this session token is not valid for this session",
+                    )
+                })?;
+            hub.hand_over(now, &session, &participant, &req.to_username, fx)
+        })
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The expert signed in to the console (login cookie).
 pub struct Expert(pub ExpertRecord, pub [u8; 32]);
 
@@ -434,7 +475,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, invite_guest, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, invite_guest, hand_over, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]

@@ -342,6 +342,15 @@ fn handle(
                 session,
                 participant,
             },
+            ClientMessage::HandOver { to_username },
+        ) => state
+            .with_hub(|hub, now, fx| hub.hand_over(now, session, participant, &to_username, fx))
+            .map(|()| None),
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
             ClientMessage::EndSession,
         ) => state
             .with_hub(|hub, now, fx| hub.end_by(now, session, participant, fx))
@@ -378,6 +387,7 @@ fn handle(
             ClientMessage::Chat { .. }
             | ClientMessage::Board { .. }
             | ClientMessage::Pointer { .. }
+            | ClientMessage::HandOver { .. }
             | ClientMessage::EndSession
             | ClientMessage::Signal { .. }
             | ClientMessage::SetMedia { .. },

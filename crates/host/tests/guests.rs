@@ -143,3 +143,106 @@ async fn guests_join_by_link_and_may_look_or_draw() {
     let r = invite(&host, &share.session_id, &expert_token, "  ", true).await;
     assert_eq!(error_code(r).await, (400, ErrorCode::BadRequest));
 }
+
+#[tokio::test]
+async fn the_expert_hands_the_session_over_with_the_board_and_the_chat() {
+    let mut host = TestHost::start(Timers::default()).await;
+    let Live {
+        session_id,
+        mut requester,
+        mut expert,
+        requester_id,
+        expert_id,
+        expert_token,
+        ..
+    } = live(&host).await;
+    host.add_expert("bob", &["network"]).await;
+    let mut bob_console = host.available_console("bob").await;
+    requester
+        .send(&ClientMessage::Chat {
+            text: "the printer again".into(),
+            client_msg_id: "c1".into(),
+        })
+        .await;
+    expert.send(&draw("a1", &requester_id)).await;
+    requester
+        .until("the drawing", |m| matches!(m, ServerMessage::Board { .. }))
+        .await;
+
+    // Only the expert in charge hands over, and only to an expert there is.
+    requester
+        .send(&ClientMessage::HandOver {
+            to_username: "bob".into(),
+        })
+        .await;
+    requester
+        .until("forbidden", is_error(ErrorCode::Forbidden))
+        .await;
+    expert
+        .send(&ClientMessage::HandOver {
+            to_username: "nobody".into(),
+        })
+        .await;
+    expert
+        .until("not found", is_error(ErrorCode::NotFound))
+        .await;
+
+    expert
+        .send(&ClientMessage::HandOver {
+            to_username: "bob".into(),
+        })
+        .await;
+    let joined = bob_console
+        .until("bob joins", |m| matches!(m, ServerMessage::Joined { .. }))
+        .await;
+    let ServerMessage::Joined {
+        participant_token: bob_token,
+        ..
+    } = joined
+    else {
+        unreachable!()
+    };
+    let handed = requester
+        .until("the hand-over", |m| {
+            matches!(m, ServerMessage::HandedOver { .. })
+        })
+        .await;
+    let ServerMessage::HandedOver { from, to: bob_id } = handed else {
+        unreachable!()
+    };
+    assert_eq!(from, expert_id);
+    // The first expert's socket closes and their token stops working.
+    while expert.next().await.is_some() {}
+    let mut again = Ws::connect(host.addr).await;
+    again.hello(&expert_token, None).await;
+    again
+        .until("refused", is_error(ErrorCode::Unauthenticated))
+        .await;
+
+    // Bob has the board and the chat; the first expert is shown as gone.
+    let (_bob, snapshot) = Ws::join(host.addr, &bob_token).await;
+    assert_eq!(snapshot.you, bob_id);
+    assert_eq!(snapshot.chat.len(), 1);
+    assert_eq!(snapshot.board.annotations.len(), 1);
+    let first = snapshot
+        .participants
+        .iter()
+        .find(|p| p.id == expert_id)
+        .unwrap();
+    assert!(first.left && !first.online);
+
+    // A restarted host still has Bob in charge and the first expert out.
+    host.restart(Timers::default()).await;
+    let (_bob, snapshot) = Ws::join(host.addr, &bob_token).await;
+    assert_eq!(snapshot.status, SessionStatus::Active);
+    assert!(snapshot
+        .participants
+        .iter()
+        .any(|p| p.id == expert_id && p.left));
+    let mut again = Ws::connect(host.addr).await;
+    again.hello(&expert_token, None).await;
+    again
+        .until("still refused", is_error(ErrorCode::Unauthenticated))
+        .await;
+    let _ = session_id;
+}

@@ -106,6 +106,14 @@ pub struct GuestInvite {
     pub token_expires_at: UnixMillis,
 }
 
+/// `POST /api/v1/sessions/{session_id}/hand-over`, by the expert in charge (their participant
+/// token as `Authorization: Bearer`): another expert takes the session over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct HandOverRequest {
+    /// The other expert's user name.
+    pub to_username: String,
+}
+
 /// Most people in a session: the requester, the expert and two guests.
 pub const MAX_PARTICIPANTS: usize = 4;
 

@@ -23,6 +23,7 @@ pub fn render() -> String {
         SharePointer::decl(),
         GuestInviteRequest::decl(),
         GuestInvite::decl(),
+        HandOverRequest::decl(),
         LoginRequest::decl(),
         ExpertProfile::decl(),
         ConsoleTicket::decl(),

@@ -90,6 +90,9 @@ pub struct Participant {
     /// May draw on the board (the requester and the expert always; a guest if invited so).
     #[serde(default)]
     pub may_draw: bool,
+    /// Left the session for good (an expert who handed it over).
+    #[serde(default)]
+    pub left: bool,
 }
 
 /// Which of a participant's media are live. The app and the console show it next to the name
@@ -290,6 +293,12 @@ pub enum ClientMessage {
         /// The pointer.
         pointer: Option<PointerAt>,
     },
+    /// The session's expert hands it over to another expert (by user name), who joins with
+    /// the board and the chat as they are; the first expert leaves.
+    HandOver {
+        /// The other expert's user name.
+        to_username: String,
+    },
     /// End the session (before an expert joined: cancel the request).
     EndSession,
     /// Keep-alive; answered with [`ServerMessage::Pong`].
@@ -412,6 +421,14 @@ pub enum ServerMessage {
         from: String,
         /// The offer, answer, candidate or hang-up.
         signal: Signal,
+    },
+    /// The expert `from` handed the session over to the expert `to` (who joined just before);
+    /// `from` has left.
+    HandedOver {
+        /// The participant who left.
+        from: String,
+        /// The participant who took over.
+        to: String,
     },
     /// The session is over; the host closes the socket after this.
     Ended {

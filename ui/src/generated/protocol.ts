@@ -140,6 +140,12 @@ link: string,
  */
 token_expires_at: number, };
 
+export type HandOverRequest = { 
+/**
+ * The other expert's user name.
+ */
+to_username: string, };
+
 export type LoginRequest = { 
 /**
  * The expert's user name.
@@ -220,7 +226,11 @@ media: MediaState,
 /**
  * May draw on the board (the requester and the expert always; a guest if invited so).
  */
-may_draw: boolean, };
+may_draw: boolean, 
+/**
+ * Left the session for good (an expert who handed it over).
+ */
+left: boolean, };
 
 export type MediaState = { 
 /**
@@ -708,7 +718,11 @@ op: BoardOp, } | { "type": "pointer",
 /**
  * The pointer.
  */
-pointer: PointerAt | null, } | { "type": "end_session" } | { "type": "ping", 
+pointer: PointerAt | null, } | { "type": "hand_over", 
+/**
+ * The other expert's user name.
+ */
+to_username: string, } | { "type": "end_session" } | { "type": "ping", 
 /**
  * Echoed back.
  */
@@ -827,7 +841,15 @@ from: string,
 /**
  * The offer, answer, candidate or hang-up.
  */
-signal: Signal, } | { "type": "ended", 
+signal: Signal, } | { "type": "handed_over", 
+/**
+ * The participant who left.
+ */
+from: string, 
+/**
+ * The participant who took over.
+ */
+to: string, } | { "type": "ended", 
 /**
  * Why.
  */

@@ -69,6 +69,8 @@ export class SessionConnection {
   pendingOps = $state<PendingOp[]>([]);
   /** The others' pointers on the board (not stored by the host: only what moved lately). */
   pointers = $state<Record<string, RemotePointer>>({});
+  /** This participant handed the session over to this person (and is out of it). */
+  handedOverTo = $state<string | null>(null);
   /** Why the host refused this participant's last board operation, until the next one. */
   boardError = $state<ApiError | null>(null);
 
@@ -145,6 +147,12 @@ export class SessionConnection {
   /** Tells the others where this participant's pointer is (`null`: off the board). */
   sendPointer(pointer: PointerAt | null): void {
     if (this.connection === 'connected') this.#socket.send({ type: 'pointer', pointer });
+  }
+
+  /** The expert hands the session over to another expert (by user name). */
+  handOver(toUsername: string): boolean {
+    if (this.connection !== 'connected') return false;
+    return this.#socket.send({ type: 'hand_over', to_username: toUsername });
   }
 
   /** Asks the host to end the session; `false` when not connected. */
@@ -253,6 +261,19 @@ export class SessionConnection {
       case 'media': {
         const p = s.participants.find((x) => x.id === msg.participant_id);
         if (p) p.media = msg.media;
+        break;
+      }
+      case 'handed_over': {
+        const p = s.participants.find((x) => x.id === msg.from);
+        if (p) {
+          p.left = true;
+          p.online = false;
+          p.media = { camera: false, microphone: false, screen: false };
+        }
+        if (msg.from === s.you) {
+          this.handedOverTo = s.participants.find((x) => x.id === msg.to)?.display_name ?? 'another expert';
+          this.#socket.stop();
+        }
         break;
       }
       case 'board':

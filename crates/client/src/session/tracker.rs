@@ -287,6 +287,7 @@ mod tests {
                 online: true,
                 media: Default::default(),
                 may_draw: true,
+                left: false,
             }],
             chat: vec![],
             board: Default::default(),

@@ -57,9 +57,13 @@ impl Hub {
             for p in &mut snap.participants {
                 p.online = false;
             }
+            // Someone who left (an expert who handed over) does not come back with the restart.
             for p in &o.participants {
-                self.tokens
-                    .insert(p.token_hash, (r.id.clone(), p.id.clone()));
+                let left = snap.participants.iter().any(|s| s.id == p.id && s.left);
+                if !left {
+                    self.tokens
+                        .insert(p.token_hash, (r.id.clone(), p.id.clone()));
+                }
             }
             let last_queue = (snap.queue_position, snap.estimated_wait_secs);
             let mut record = r.clone();

@@ -480,6 +480,7 @@ impl Hub {
             display_name: name.to_owned(),
             online: false,
             may_draw,
+            left: false,
         };
         session.participants.push(LiveParticipant {
             record,

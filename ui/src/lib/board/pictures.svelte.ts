@@ -64,6 +64,18 @@ export class Pictures implements PictureStore {
     throw new Error(e?.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : `The host refused (${r.status}).`);
   }
 
+  /** Hands the session over to another expert (`POST …/hand-over` with this page's token). */
+  async handOver(username: string): Promise<void> {
+    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/hand-over`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to_username: username }),
+    });
+    if (r.status === 204) return;
+    const e = (await r.json().catch(() => null)) as ApiError | null;
+    throw new Error(e?.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : `The host refused (${r.status}).`);
+  }
+
   async blob(id: string): Promise<Blob> {
     const r = await fetch(this.#url(id), { headers: { authorization: `Bearer ${this.token}` } });
     if (!r.ok) throw new Error(`the picture could not be fetched (${r.status})`);
