@@ -2,7 +2,7 @@
 // app holds the participant token, the window never sees it), and screenshots taken natively.
 import { invoke } from '@tauri-apps/api/core';
 import type { BoardImage, ImageSource } from '../generated/protocol';
-import type { PictureStore } from '../lib/board/pictures.svelte';
+import { PictureCache, type PictureStore } from '../lib/board/pictures.svelte';
 import { describeError, toApiError } from '../lib/errors';
 
 function sentence(error: unknown): string {
@@ -11,21 +11,11 @@ function sentence(error: unknown): string {
   return ['bad_request', 'conflict', 'message_too_large', 'forbidden'].includes(e.code) ? e.message : describeError(e);
 }
 
-export class AppPictures implements PictureStore {
-  urls = $state<Record<string, string>>({});
+export class AppPictures extends PictureCache implements PictureStore {
   uploading = $state<{ name: string; percent: number | null } | null>(null);
-  error = $state<string | null>(null);
-  #loading = new Set<string>();
 
-  load(id: string): void {
-    if (this.urls[id] || this.#loading.has(id)) return;
-    this.#loading.add(id);
-    void invoke<ArrayBuffer>('board_picture', { imageId: id })
-      .then((png) => {
-        this.urls[id] = URL.createObjectURL(new Blob([png], { type: 'image/png' }));
-      })
-      .catch((e: unknown) => (this.error = sentence(e)))
-      .finally(() => this.#loading.delete(id));
+  protected override describe(e: unknown): string {
+    return sentence(e);
   }
 
   async blob(id: string): Promise<Blob> {
@@ -49,10 +39,6 @@ export class AppPictures implements PictureStore {
     }
   }
 
-  dispose(): void {
-    for (const url of Object.values(this.urls)) URL.revokeObjectURL(url);
-    this.urls = {};
-  }
 }
 
 /** Saves a session export in the Downloads folder; says where. */

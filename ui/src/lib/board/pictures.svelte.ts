@@ -16,40 +16,71 @@ export interface PictureStore {
   /** The picture's bytes (PNG), fetched now. */
   blob(id: string): Promise<Blob>;
   upload(picture: Blob, name: string, source: ImageSource): Promise<BoardImage | null>;
+  /** Lets go of the pictures not among `ids` (no longer on the board). */
+  keepOnly(ids: ReadonlySet<string>): void;
+}
+
+/**
+ * Fetched pictures as object URLs: each fetched once, a failed fetch tried again (three times,
+ * a few seconds apart), the URLs of pictures that left the board released.
+ */
+export abstract class PictureCache {
+  urls = $state<Record<string, string>>({});
+  error = $state<string | null>(null);
+  #loading = new Set<string>();
+  #tries = new Map<string, number>();
+
+  /** The picture's bytes (PNG), fetched now. */
+  abstract blob(id: string): Promise<Blob>;
+  /** A failure in plain words. */
+  protected describe(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+  }
+
+  load(id: string): void {
+    if (this.urls[id] || this.#loading.has(id)) return;
+    this.#loading.add(id);
+    this.blob(id)
+      .then((png) => {
+        this.urls[id] = URL.createObjectURL(png);
+        this.#tries.delete(id);
+      })
+      .catch((e: unknown) => {
+        const tries = (this.#tries.get(id) ?? 0) + 1;
+        this.#tries.set(id, tries);
+        if (tries < 3) setTimeout(() => this.load(id), 2000 * tries);
+        else this.error = this.describe(e);
+      })
+      .finally(() => this.#loading.delete(id));
+  }
+
+  keepOnly(ids: ReadonlySet<string>): void {
+    for (const [id, url] of Object.entries(this.urls)) {
+      if (ids.has(id)) continue;
+      URL.revokeObjectURL(url);
+      delete this.urls[id];
+    }
+  }
+
+  dispose(): void {
+    this.keepOnly(new Set());
+  }
 }
 
 /** The browser's pictures: HTTP with the participant token. */
-export class Pictures implements PictureStore {
-  /** Object URLs of the pictures fetched so far, by id. */
-  urls = $state<Record<string, string>>({});
+export class Pictures extends PictureCache implements PictureStore {
   /** The upload under way: what and how far. */
   uploading = $state<{ name: string; percent: number | null } | null>(null);
-  /** The last failure, in plain words. */
-  error = $state<string | null>(null);
-  #loading = new Set<string>();
 
   constructor(
     private readonly sessionId: string,
     private readonly token: string,
-  ) {}
+  ) {
+    super();
+  }
 
   #url(id?: string): string {
     return `/api/v1/sessions/${encodeURIComponent(this.sessionId)}/images${id ? `/${id}` : ''}`;
-  }
-
-  /** Fetches a picture once; `urls[id]` has it when it arrives. */
-  load(id: string): void {
-    if (this.urls[id] || this.#loading.has(id)) return;
-    this.#loading.add(id);
-    void fetch(this.#url(id), { headers: { authorization: `Bearer ${this.token}` } })
-      .then(async (r) => {
-        if (!r.ok) throw new Error(`the picture could not be fetched (${r.status})`);
-        this.urls[id] = URL.createObjectURL(await r.blob());
-      })
-      .catch((e: unknown) => {
-        this.error = e instanceof Error ? e.message : String(e);
-      })
-      .finally(() => this.#loading.delete(id));
   }
 
   /** Invites one more person by link (`POST …/guests` with this page's token). */
@@ -121,10 +152,6 @@ export class Pictures implements PictureStore {
     });
   }
 
-  dispose(): void {
-    for (const url of Object.values(this.urls)) URL.revokeObjectURL(url);
-    this.urls = {};
-  }
 }
 
 /** A still of a video track's current picture, as PNG. */
