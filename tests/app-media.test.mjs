@@ -20,6 +20,7 @@ import { media } from './lib/media.mjs';
 import { decodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { readZip } from './lib/zip.mjs';
+import { appBoardPixels, boardPixels } from './lib/board.mjs';
 import { readFile } from 'node:fs/promises';
 
 // One expert per test, so that a session a failed test left open cannot catch the next one.
@@ -355,21 +356,6 @@ test('no camera on this machine: a clear message, and the session goes on (pictu
   });
 });
 
-/** How many of the board canvas's pixels (in the app, inside `scope`) are close to `rgb`. */
-async function appBoardPixels(app, scope, [r, g, b]) {
-  return app.execute(
-    `const canvas = document.querySelector(arguments[0] + ' [data-testid="board-canvas"]');
-     if (!canvas) return -1;
-     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-     let n = 0;
-     for (let i = 0; i < data.length; i += 4) {
-       if (data[i + 3] > 200 && Math.abs(data[i] - arguments[1]) < 40 && Math.abs(data[i + 1] - arguments[2]) < 40 && Math.abs(data[i + 2] - arguments[3]) < 40) n++;
-     }
-     return n;`,
-    [scope, r, g, b],
-  );
-}
-
 /** A screenshot the app takes natively, as the test sees it (not shared). */
 async function nativeScreenshot(app) {
   const base64 = await app.cmd('POST', '/execute/async', {
@@ -469,12 +455,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     const guestBoard = guest.locator(`${css('picture-stage')} ${css('board')}`);
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
     await waitFor('the arrow on the guest board', async () => (await guestBoard.getAttribute('data-annotations')) === '1', { timeout: 10_000 });
-    const guestRed = await guestBoard.locator(css('board-canvas')).evaluate((canvas) => {
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && data[i] > 180 && data[i + 1] < 80) n++;
-      return n;
-    });
+    const guestRed = await boardPixels(guestBoard, [0xe1, 0x1d, 0x48]);
     assert.ok(guestRed > 100, `the guest sees the arrow (${guestRed} red pixels)`);
     await screenshot(guest, 'app-board-guest');
     await screenshot(site, 'app-board-expert');

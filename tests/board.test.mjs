@@ -12,6 +12,7 @@ import { waitFor } from './lib/wait.mjs';
 import { connected } from './lib/media.mjs';
 import { decodePng, encodePng } from './lib/png.mjs';
 import { readZip } from './lib/zip.mjs';
+import { boardPixels } from './lib/board.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 const second = { username: 'bo', displayName: 'Bo Expert', password: 'another horse battery staple' };
@@ -33,22 +34,6 @@ after(async () => {
   await host?.stop();
   if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
 });
-
-/** How many of the board canvas's pixels are close to `rgb` (what the page shows). */
-async function pixelsOf(board, [r, g, b]) {
-  return board.locator(tid('board-canvas')).evaluate(
-    (canvas, [r, g, b]) => {
-      const ctx = canvas.getContext('2d');
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] > 200 && Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) n++;
-      }
-      return n;
-    },
-    [r, g, b],
-  );
-}
 
 async function annotations(board) {
   return Number(await board.getAttribute('data-annotations'));
@@ -108,8 +93,8 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await consolePage.mouse.up();
     await waitAnnotations(expertBoard, 1, 'the expert');
     await waitAnnotations(ownBoard, 1, 'the requester');
-    const onExpert = await pixelsOf(expertBoard, RED);
-    const onRequester = await pixelsOf(ownBoard, RED);
+    const onExpert = await boardPixels(expertBoard, RED);
+    const onRequester = await boardPixels(ownBoard, RED);
     assert.ok(onExpert > 200, `the arrow is drawn on the expert's board (${onExpert} red pixels)`);
     assert.ok(onRequester > 20, `the arrow is drawn on the requester's screen preview (${onRequester} red pixels)`);
     await screenshot(consolePage, 'board-expert-arrow');
@@ -129,7 +114,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
     await waitAnnotations(guestBoard, 1, 'the guest');
     assert.equal(await guestBoard.locator(tid('board-toolbar')).count(), 0, 'a guest who may only look gets no tools');
-    await waitFor('the arrow on the guest board', async () => (await pixelsOf(guestBoard, RED)) > 100, { timeout: 5_000 });
+    await waitFor('the arrow on the guest board', async () => (await boardPixels(guestBoard, RED)) > 100, { timeout: 5_000 });
 
     // The expert's pointer reaches the guest with the expert's name on it.
     const pointerMoves = async () => {
@@ -139,7 +124,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     const expertColour = [0x93, 0x33, 0xea]; // second to join: purple
     await waitFor('the expert pointer on the guest board', async () => {
       await pointerMoves();
-      return (await pixelsOf(guestBoard, expertColour)) > 100;
+      return (await boardPixels(guestBoard, expertColour)) > 100;
     }, { timeout: 5_000 });
     await screenshot(guestPage, 'board-guest');
 
@@ -220,7 +205,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await consolePage.mouse.up();
     const requesterPicture = requesterPage.locator(`${tid('picture-stage')} ${tid('board')}`);
     await waitAnnotations(requesterPicture, 1, 'the requester, on the picture');
-    await waitFor('the arrow on the requester\'s picture', async () => (await pixelsOf(requesterPicture, RED)) > 100, { timeout: 5_000 });
+    await waitFor('the arrow on the requester\'s picture', async () => (await boardPixels(requesterPicture, RED)) > 100, { timeout: 5_000 });
     const guestPicture = guestPage.locator(`${tid('picture-stage')} ${tid('board')}`);
     await guestPicture.waitFor({ state: 'visible', timeout: 10_000 });
     await waitAnnotations(guestPicture, 1, 'the guest, on the picture (following the expert)');

@@ -98,22 +98,18 @@ impl HostClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(str::to_owned);
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let (status, bytes) = read(response).await?;
         let _: ExpertProfile = decode(status, &bytes)?;
         let cookie = cookie.ok_or_else(|| {
             ClientError::Protocol("the host signed the expert in without a cookie".into())
         })?;
-        let response = self
-            .http
-            .post(url("api/v1/expert/ticket")?)
-            .header(reqwest::header::COOKIE, cookie)
-            .json(&serde_json::json!({}))
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let (status, bytes) = exchange(
+            self.http
+                .post(url("api/v1/expert/ticket")?)
+                .header(reqwest::header::COOKIE, cookie)
+                .json(&serde_json::json!({})),
+        )
+        .await?;
         decode(status, &bytes)
     }
 
@@ -139,17 +135,14 @@ impl HostClient {
         url.query_pairs_mut()
             .append_pair("name", name)
             .append_pair("source", source);
-        let response = self
-            .http
-            .post(url)
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(picture)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let (status, bytes) = exchange(
+            self.http
+                .post(url)
+                .bearer_auth(token)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(picture),
+        )
+        .await?;
         decode(status, &bytes)
     }
 
@@ -181,17 +174,9 @@ impl HostClient {
             .base
             .join(&format!("api/v1/sessions/{session_id}/images/{image_id}"))
             .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let (status, bytes) = exchange(self.http.get(url).bearer_auth(token)).await?;
         if status.is_success() {
-            return Ok(bytes.to_vec());
+            return Ok(bytes);
         }
         Err(decode::<serde_json::Value>(status, &bytes)
             .err()
@@ -217,9 +202,7 @@ impl HostClient {
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let (status, bytes) = exchange(request).await?;
         decode(status, &bytes)
     }
 }
@@ -251,6 +234,18 @@ fn parse_base_url(raw: &str) -> Result<Url, ClientError> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Sends a request; the status and the whole body.
+async fn exchange(request: reqwest::RequestBuilder) -> Result<(StatusCode, Vec<u8>), ClientError> {
+    read(request.send().await.map_err(transport_error)?).await
+}
+
+/// A response's status and whole body.
+async fn read(response: reqwest::Response) -> Result<(StatusCode, Vec<u8>), ClientError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(transport_error)?;
+    Ok((status, bytes.to_vec()))
 }
 
 fn transport_error(e: reqwest::Error) -> ClientError {

@@ -228,12 +228,7 @@ impl FromRequestParts<AppState> for Device {
                 "this device is not enrolled with the help host",
             )
         };
-        let credential = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(unauthenticated)?;
+        let credential = bearer(&parts.headers).ok_or_else(unauthenticated)?;
         let device = state
             .store()
             .device_by_credential(&secrets::hash(credential.trim()))
@@ -293,15 +288,9 @@ async fn invite_guest(
     headers: HeaderMap,
     Body(req): Body<GuestInviteRequest>,
 ) -> Result<(StatusCode, Json<GuestInvite>), HttpError> {
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+    let inviter = session_participant(&state, &headers, &session_id)?;
     let invite = state
-        .with_hub_durable(|hub, now, fx| hub.invite_guest(now, &session_id, &token, &req, fx))
+        .with_hub_durable(|hub, now, fx| hub.invite_guest(now, &session_id, &inviter, &req, fx))
         .await??;
     Ok((StatusCode::CREATED, Json(invite)))
 }
@@ -322,28 +311,42 @@ async fn hand_over(
     headers: HeaderMap,
     Body(req): Body<HandOverRequest>,
 ) -> Result<StatusCode, HttpError> {
-    let token = headers
+    let expert = session_participant(&state, &headers, &session_id)?;
+    state
+        .with_hub_durable(|hub, now, fx| {
+            hub.hand_over(now, &session_id, &expert, &req.to_username, fx)
+        })
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The token of `Authorization: Bearer <token>`.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+}
+
+/// The participant of `session_id` whose token the request carries (`Authorization: Bearer`).
+pub(crate) fn session_participant(
+    state: &AppState,
+    headers: &HeaderMap,
+    session_id: &str,
+) -> Result<String, HttpError> {
+    let token = bearer(headers).unwrap_or_default();
     state
-        .with_hub_durable(|hub, now, fx| {
-            let (session, participant, _) = hub
-                .participant_by_token(now, &token)
-                .filter(|(s, _, _)| *s == session_id)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::Unauthenticated,
-                        "this session token is not valid for this session",
-                    )
-                })?;
-            hub.hand_over(now, &session, &participant, &req.to_username, fx)
+        .with_hub(|hub, now, _| hub.participant_by_token(now, token))
+        .filter(|(s, _)| s == session_id)
+        .map(|(_, p)| p)
+        .ok_or_else(|| {
+            state.metrics().auth_failures.inc();
+            HttpError::new(
+                ErrorCode::Unauthenticated,
+                "this session token is not valid for this session",
+            )
         })
-        .await??;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The expert signed in to the console (login cookie).

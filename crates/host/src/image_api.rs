@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ORIGIN, X_CONTENT_TYPE_OPTIONS,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ORIGIN, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -37,31 +37,6 @@ pub(crate) fn routes() -> Router<AppState> {
 pub(crate) struct UploadQuery {
     name: Option<String>,
     source: Option<ImageSource>,
-}
-
-/// The participant of `session_id` whose token the request carries.
-fn participant(
-    state: &AppState,
-    headers: &HeaderMap,
-    session_id: &str,
-) -> Result<String, HttpError> {
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default();
-    state
-        .with_hub(|hub, now, _| hub.participant_by_token(now, token))
-        .filter(|(s, _, _)| s == session_id)
-        .map(|(_, p, _)| p)
-        .ok_or_else(|| {
-            state.metrics().auth_failures.inc();
-            HttpError::new(
-                ErrorCode::Unauthenticated,
-                "this session token is not valid for this session",
-            )
-        })
 }
 
 fn refused(e: &ImageError) -> HttpError {
@@ -103,7 +78,7 @@ pub(crate) async fn upload(
             ));
         }
     }
-    let by = participant(&state, &headers, &session_id)?;
+    let by = crate::api::session_participant(&state, &headers, &session_id)?;
     state.with_hub(|hub, _, _| hub.may_share_image(&session_id, &by))?;
     // The body is read only now, for someone who may share, and never past the limit.
     let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES)
@@ -188,7 +163,7 @@ pub(crate) async fn download(
     Path((session_id, image_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    participant(&state, &headers, &session_id)?;
+    crate::api::session_participant(&state, &headers, &session_id)?;
     let not_found = || HttpError::new(ErrorCode::NotFound, "no such picture in this session");
     if !images::is_id(&image_id)
         || !state.with_hub(|hub, _, _| hub.board_has_image(&session_id, &image_id))

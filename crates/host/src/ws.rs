@@ -322,12 +322,10 @@ fn handle(
                 participant,
             },
             ClientMessage::Board { op_id, op },
-        ) => match state
+        ) => state
+            // A refusal is answered as `board_rejected` by `serve`, like one before this point.
             .with_hub(|hub, now, fx| hub.board(now, session, participant, &op_id, &op, fx))
-        {
-            Ok(()) => Ok(None),
-            Err(error) => Ok(Some(ServerMessage::BoardRejected { op_id, error })),
-        },
+            .map(|()| None),
         (
             Identity::Participant {
                 session,

@@ -3,12 +3,10 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { BoardImage, ImageSource } from '../generated/protocol';
 import { PictureCache, type PictureStore } from '../lib/board/pictures.svelte';
-import { describeError, toApiError } from '../lib/errors';
+import { hostSentence, toApiError } from '../lib/errors';
 
 function sentence(error: unknown): string {
-  const e = toApiError(error);
-  // The host and the app say what is wrong with a picture in plain words.
-  return ['bad_request', 'conflict', 'message_too_large', 'forbidden'].includes(e.code) ? e.message : describeError(e);
+  return hostSentence(toApiError(error));
 }
 
 export class AppPictures extends PictureCache implements PictureStore {

@@ -116,3 +116,16 @@ export function describeWithdrawal(reason: WithdrawReason): string {
       return 'The request was withdrawn because you are away.';
   }
 }
+
+/** Codes whose message from the host says exactly what was wrong with the request. */
+const OWN_WORDS: ReadonlySet<string> = new Set(['bad_request', 'conflict', 'message_too_large', 'forbidden', 'not_found']);
+
+/**
+ * The host's own words for a refused request about one thing (a picture, an invitation, a
+ * hand-over) as a sentence, where they say more than `describeError` would.
+ */
+export function hostSentence(error: ApiError): string {
+  if (!OWN_WORDS.has(error.code) || !error.message) return describeError(error);
+  const m = error.message;
+  return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? '' : '.');
+}

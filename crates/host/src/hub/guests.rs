@@ -65,13 +65,8 @@ impl Hub {
                 ),
                 other => ApiError::new(ErrorCode::Conflict, other.to_string()),
             })?;
-        let (token, _) = self.add_participant(now, session_id, Role::Expert, &name, true, fx);
-        let to_participant = self
-            .sessions
-            .get(session_id)
-            .and_then(|s| s.participants.last())
-            .map(|p| p.record.id.clone())
-            .unwrap_or_default();
+        let (token, _, to_participant) =
+            self.add_participant(now, session_id, Role::Expert, &name, true, fx);
         self.event(
             now,
             session_id,
@@ -125,8 +120,8 @@ impl Hub {
         Ok(())
     }
 
-    /// The participant whose token this is, as (session, participant, role), if it is valid now.
-    pub fn participant_by_token(&self, now: Now, token: &str) -> Option<(String, String, Role)> {
+    /// The participant whose token this is, as (session, participant), if it is valid now.
+    pub fn participant_by_token(&self, now: Now, token: &str) -> Option<(String, String)> {
         let (session_id, participant_id) = self.tokens.get(&secrets::hash(token))?.clone();
         let p = self
             .sessions
@@ -134,28 +129,25 @@ impl Hub {
             .participants
             .iter()
             .find(|p| p.record.id == participant_id)?;
-        (p.record.expires_at > now.millis).then_some((session_id, participant_id, p.record.role))
+        (p.record.expires_at > now.millis).then_some((session_id, participant_id))
     }
 
-    /// `inviter_token`'s holder invites a guest into `session_id`; returns the guest's link.
+    /// Participant `inviter` invites a guest into `session_id`; returns the guest's link.
     pub fn invite_guest(
         &mut self,
         now: Now,
         session_id: &str,
-        inviter_token: &str,
+        inviter: &str,
         req: &GuestInviteRequest,
         fx: &mut Effects,
     ) -> Result<GuestInvite, ApiError> {
-        let (session, inviter, role) = self
-            .participant_by_token(now, inviter_token)
-            .filter(|(s, _, _)| s == session_id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unauthenticated,
-                    "this session token is not valid for this session",
-                )
-            })?;
-        if role == Role::Guest {
+        let session = session_id.to_owned();
+        let role = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.participants.iter().find(|p| p.record.id == inviter))
+            .map(|p| p.record.role);
+        if role == Some(Role::Guest) {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
                 "only the requester or the expert can invite someone",
@@ -181,14 +173,8 @@ impl Hub {
                 format!("a session has at most {MAX_PARTICIPANTS} people"),
             ));
         }
-        let (token, token_expires_at) =
+        let (token, token_expires_at, participant_id) =
             self.add_participant(now, &session, Role::Guest, name, req.may_draw, fx);
-        let participant_id = self
-            .sessions
-            .get(&session)
-            .and_then(|s| s.participants.last())
-            .map(|p| p.record.id.clone())
-            .unwrap_or_default();
         tracing::info!(
             session,
             by = inviter,

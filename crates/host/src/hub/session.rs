@@ -127,7 +127,7 @@ impl Hub {
                 last_queue: (0, 0),
             },
         );
-        let (token, expires_at) =
+        let (token, expires_at, _) =
             self.add_participant(now, &id, Role::Requester, &device.employee_name, true, fx);
         self.transition(now, &id, To::Queued, fx);
         self.metrics.shares_created.inc();
@@ -443,7 +443,8 @@ impl Hub {
         Ok(session)
     }
 
-    /// Adds a participant with a fresh token; returns the token and its expiry.
+    /// Adds a participant with a fresh token; returns the token, its expiry and the
+    /// participant's id.
     pub(super) fn add_participant(
         &mut self,
         now: Now,
@@ -452,16 +453,17 @@ impl Hub {
         name: &str,
         may_draw: bool,
         fx: &mut Effects,
-    ) -> (String, u64) {
+    ) -> (String, u64, String) {
         let may_draw = may_draw || role != Role::Guest;
         let token = secrets::token();
         let expires_at = now.millis + self.config.token_lifetime.as_millis() as u64;
         let Some(session) = self.sessions.get_mut(session_id) else {
-            return (token, expires_at);
+            return (token, expires_at, String::new());
         };
+        let id = format!("p{}", session.participants.len() + 1);
         let record = ParticipantRecord {
             session_id: session_id.to_owned(),
-            id: format!("p{}", session.participants.len() + 1),
+            id: id.clone(),
             role,
             display_name: name.to_owned(),
             token_hash: secrets::hash(&token),
@@ -492,7 +494,7 @@ impl Hub {
             ServerMessage::ParticipantJoined { participant },
             fx,
         );
-        (token, expires_at)
+        (token, expires_at, id)
     }
 
     /// Appends a session event: stored, applied to the snapshot, sent to every socket.
@@ -610,7 +612,7 @@ impl Hub {
                         .get(&expert)
                         .map(|e| e.profile.display_name.clone())
                         .unwrap_or_default();
-                    let (token, _) =
+                    let (token, _, _) =
                         self.add_participant(now, &session, Role::Expert, &name, true, fx);
                     self.transition(now, &session, To::Active(expert.clone()), fx);
                     let joined = ServerMessage::Joined {

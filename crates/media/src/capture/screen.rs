@@ -187,36 +187,8 @@ mod x11 {
             Ok(())
         }
 
-        /// One picture of the whole screen, at most `max_width` wide.
-        pub(super) fn grab(&self, max_width: usize) -> Result<Frame, CaptureError> {
-            let (w, h) = (usize::from(self.width), usize::from(self.height));
-            let image = self
-                .conn
-                .get_image(
-                    ImageFormat::Z_PIXMAP,
-                    self.root,
-                    0,
-                    0,
-                    self.width,
-                    self.height,
-                    !0,
-                )
-                .map_err(|e| failed(&self.display, e))?
-                .reply()
-                .map_err(|e| failed(&self.display, e))?;
-            let converted = if self.layout == Layout::BGRX {
-                bgrx_to_i420_scaled(&image.data, w, h, w * 4, max_width)
-            } else {
-                let bgrx = to_bgrx(&image.data, self.layout);
-                bgrx_to_i420_scaled(&bgrx, w, h, w * 4, max_width)
-            };
-            converted.ok_or_else(|| failed(&self.display, "it sent a picture cut short"))
-        }
-    }
-
-    impl X11Screen {
-        /// One picture of the whole screen at full size, 8-bit RGB (a screenshot to share).
-        fn grab_rgb(&self) -> Result<Screenshot, CaptureError> {
+        /// The whole screen as B, G, R, X bytes, row by row (`GetImage` of the root window).
+        fn bgrx(&self) -> Result<Vec<u8>, CaptureError> {
             let (w, h) = (usize::from(self.width), usize::from(self.height));
             let image = self
                 .conn
@@ -235,15 +207,29 @@ mod x11 {
             if image.data.len() < w * h * 4 {
                 return Err(failed(&self.display, "it sent a picture cut short"));
             }
-            let bgrx = if self.layout == Layout::BGRX {
+            Ok(if self.layout == Layout::BGRX {
                 image.data
             } else {
                 to_bgrx(&image.data, self.layout)
-            };
-            let mut rgb = Vec::with_capacity(w * h * 3);
-            for px in bgrx.chunks_exact(4).take(w * h) {
-                rgb.extend([px[2], px[1], px[0]]);
-            }
+            })
+        }
+
+        /// One picture of the whole screen, at most `max_width` wide.
+        pub(super) fn grab(&self, max_width: usize) -> Result<Frame, CaptureError> {
+            let (w, h) = (usize::from(self.width), usize::from(self.height));
+            bgrx_to_i420_scaled(&self.bgrx()?, w, h, w * 4, max_width)
+                .ok_or_else(|| failed(&self.display, "it sent a picture cut short"))
+        }
+
+        /// One picture of the whole screen at full size, 8-bit RGB (a screenshot to share).
+        fn grab_rgb(&self) -> Result<Screenshot, CaptureError> {
+            let (w, h) = (usize::from(self.width), usize::from(self.height));
+            let rgb = self
+                .bgrx()?
+                .chunks_exact(4)
+                .take(w * h)
+                .flat_map(|px| [px[2], px[1], px[0]])
+                .collect();
             Ok(Screenshot {
                 width: w,
                 height: h,

@@ -1,8 +1,8 @@
 // The pictures of one session's board as this page has them: fetched from the host with the
 // participant token (so only participants can), kept as object URLs, and uploads with their
 // progress. Which pictures exist is the board's business (state.ts); this only moves bytes.
-import type { ApiError, BoardImage, GuestInvite, ImageSource } from '../../generated/protocol';
-import { describeError } from '../errors';
+import type { ApiError, BoardImage, ImageSource } from '../../generated/protocol';
+import { hostSentence } from '../errors';
 
 /** Where a page's board pictures come from and go to: the browser's HTTP, or the app's commands. */
 export interface PictureStore {
@@ -83,30 +83,6 @@ export class Pictures extends PictureCache implements PictureStore {
     return `/api/v1/sessions/${encodeURIComponent(this.sessionId)}/images${id ? `/${id}` : ''}`;
   }
 
-  /** Invites one more person by link (`POST …/guests` with this page's token). */
-  async invite(name: string, mayDraw: boolean): Promise<GuestInvite> {
-    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/guests`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ display_name: name, may_draw: mayDraw }),
-    });
-    if (r.status === 201) return (await r.json()) as GuestInvite;
-    const e = (await r.json().catch(() => null)) as ApiError | null;
-    throw new Error(e?.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : `The host refused (${r.status}).`);
-  }
-
-  /** Hands the session over to another expert (`POST …/hand-over` with this page's token). */
-  async handOver(username: string): Promise<void> {
-    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/hand-over`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ to_username: username }),
-    });
-    if (r.status === 204) return;
-    const e = (await r.json().catch(() => null)) as ApiError | null;
-    throw new Error(e?.message ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : `The host refused (${r.status}).`);
-  }
-
   async blob(id: string): Promise<Blob> {
     const r = await fetch(this.#url(id), { headers: { authorization: `Bearer ${this.token}` } });
     if (!r.ok) throw new Error(`the picture could not be fetched (${r.status})`);
@@ -134,10 +110,7 @@ export class Pictures extends PictureCache implements PictureStore {
           return;
         }
         try {
-          const e = JSON.parse(xhr.responseText) as ApiError;
-          // The host says what is wrong with the picture in plain words.
-          const own = ['bad_request', 'conflict', 'message_too_large', 'forbidden'].includes(e.code);
-          this.error = own ? e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.' : describeError(e);
+          this.error = hostSentence(JSON.parse(xhr.responseText) as ApiError);
         } catch {
           this.error = `The picture could not be shared (${xhr.status}).`;
         }

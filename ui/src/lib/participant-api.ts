@@ -1,0 +1,33 @@
+// What a participant of one session asks the host over HTTP with its token (besides the
+// pictures, lib/board/pictures.svelte.ts): inviting a guest, handing the session over.
+import type { ApiError, GuestInvite } from '../generated/protocol';
+import { hostSentence } from './errors';
+
+export class ParticipantApi {
+  constructor(
+    private readonly sessionId: string,
+    private readonly token: string,
+  ) {}
+
+  /** POSTs `body` to the session's `path`; the response if its status is `ok`, else the host's refusal as an error. */
+  async #post(path: string, body: unknown, ok: number): Promise<Response> {
+    const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (r.status === ok) return r;
+    const e = (await r.json().catch(() => null)) as ApiError | null;
+    throw new Error(e ? hostSentence(e) : `The host refused (${r.status}).`);
+  }
+
+  /** Invites one more person by link. */
+  async invite(name: string, mayDraw: boolean): Promise<GuestInvite> {
+    return (await (await this.#post('guests', { display_name: name, may_draw: mayDraw }, 201)).json()) as GuestInvite;
+  }
+
+  /** Hands the session over to another expert. */
+  async handOver(username: string): Promise<void> {
+    await this.#post('hand-over', { to_username: username }, 204);
+  }
+}
