@@ -401,8 +401,25 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     const before = await nativeScreenshot(app);
     assert.ok(blackShare(before, SECRET) < 0.5, 'the part to black out has something on it');
 
-    // Screenshot → the black-out dialog (nothing sent yet) → drag over the secret part → share.
+    // A screenshot of one window: the app lists the windows on the screen (here, its own); the
+    // picture is that window at its size. Cancelled in the black-out step: nothing is sent.
     await app.click(tid('picture-screenshot'));
+    await app.waitVisible(tid('screenshot-window'), 15_000);
+    const title = await app.attribute(tid('screenshot-window'), 'data-title');
+    const size = await app.attribute(tid('screenshot-window'), 'data-size');
+    assert.match(title, /Instant Share/, 'the app window is listed by its title');
+    await app.screenshot('app-board-chooser');
+    await app.click(tid('screenshot-window'));
+    await app.waitVisible(tid('redact-canvas'), 15_000);
+    const [cw, ch] = [await app.attribute(tid('redact-canvas'), 'width'), await app.attribute(tid('redact-canvas'), 'height')];
+    assert.equal(`${cw}x${ch}`, size, 'the screenshot is the window alone, at its size');
+    console.log(`window screenshot of "${title}": ${size}`);
+    await app.click(tid('redact-cancel'));
+
+    // Screenshot of the whole screen → the black-out dialog (nothing sent yet) → drag over the
+    // secret part → share.
+    await app.click(tid('picture-screenshot'));
+    await app.click(tid('screenshot-whole'));
     await app.waitVisible(tid('redact-canvas'), 15_000);
     assert.equal(await app.attribute(tid('picture-thumb'), 'data-image'), null, 'nothing is on the board before the user shares');
     await app.drag(tid('redact-canvas'), [SECRET[0] - 0.02, SECRET[1] - 0.02], [SECRET[2] + 0.02, SECRET[3] + 0.02]);
@@ -459,6 +476,52 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     assert.ok(guestRed > 100, `the guest sees the arrow (${guestRed} red pixels)`);
     await screenshot(guest, 'app-board-guest');
     await screenshot(site, 'app-board-expert');
+
+    // A still of the app's camera (the synthetic pattern): full size, through the black-out
+    // step, stored by the host at that size.
+    await app.click(tid('media-camera'));
+    await app.click(tid('picture-snapshot'), 20_000);
+    await app.waitVisible(tid('redact-canvas'), 15_000);
+    const stillSize = `${await app.attribute(tid('redact-canvas'), 'width')}x${await app.attribute(tid('redact-canvas'), 'height')}`;
+    // The synthetic camera's pattern is 640x480 (src-tauri/src/media/sources.rs PATTERN).
+    assert.equal(stillSize, '640x480', 'the camera still is the camera picture at full size');
+    await app.click(tid('redact-share'));
+    const stillId = await waitFor('the still on the app stage', async () => {
+      const id = await app.attribute(tid('picture-stage'), 'data-image');
+      return id && id !== imageId ? id : null;
+    }, { timeout: 20_000 });
+    const stillFile = await fetch(`${host.url}/api/v1/sessions/${sessionId}/images/${stillId}`, { headers: { authorization: `Bearer ${expertToken}` } });
+    assert.equal(stillFile.status, 200);
+    const stillPng = decodePng(Buffer.from(await stillFile.arrayBuffer()));
+    assert.deepEqual([stillPng.width, stillPng.height], [640, 480]);
+    assert.ok(blackShare(stillPng, [0, 0, 1, 1]) < 0.5, 'the still has the picture in it');
+
+    // The app shares its screen; the expert goes back to it and draws on it. The app shows its
+    // own screen on the stage with the expert's arrow over it.
+    await app.click(tid('picture-close'));
+    await app.click(tid('media-screen'));
+    await app.waitVisible(tid('own-screen-tile'), 20_000);
+    await site.locator(css('picture-close')).click(ACTION);
+    const onScreen = site.locator(`${css('remote-screen')} ${css('board')}`);
+    await onScreen.waitFor({ state: 'visible', timeout: 20_000 });
+    await onScreen.locator(css('board-tool-arrow')).click(ACTION);
+    await onScreen.locator(css('board-color-red')).click(ACTION);
+    const screenBox = await onScreen.locator(css('board-canvas')).boundingBox();
+    await site.mouse.move(screenBox.x + screenBox.width * 0.7, screenBox.y + screenBox.height * 0.7);
+    await site.mouse.down();
+    await site.mouse.move(screenBox.x + screenBox.width * 0.5, screenBox.y + screenBox.height * 0.5, { steps: 8 });
+    await site.mouse.move(screenBox.x + screenBox.width * 0.3, screenBox.y + screenBox.height * 0.3, { steps: 8 });
+    await site.mouse.up();
+    const ownStage = '[data-testid="own-screen-stage"]';
+    await app.waitVisible(ownStage, 15_000);
+    await waitFor('the arrow on the app\'s own screen', async () => (await app.attribute(`${ownStage} ${tid('board')}`, 'data-annotations')) === '1', { timeout: 10_000 });
+    const onOwn = await waitFor('the arrow drawn over the app\'s own screen', async () => {
+      const n = await appBoardPixels(app, ownStage, [0xe1, 0x1d, 0x48]);
+      return n > 100 ? n : null;
+    }, { timeout: 10_000 });
+    assert.equal(await app.attribute(tid('self-screen'), 'data-has-frame'), 'true', 'the screen is drawn under the arrow');
+    console.log(`the expert's arrow on the shared screen covers ${onOwn} pixels of the app's own-screen board`);
+    await app.screenshot('app-board-own-screen');
 
     // The expert ends; the app offers the pictures and the chat, and saves them as a zip.
     await site.locator(css('end-session')).click(ACTION);

@@ -10,6 +10,8 @@ use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Emitter, State};
 
 use crate::controller::Controller;
+use crate::media::commands::WindowChoice;
+use crate::media::Calls;
 
 /// Event: someone else's pointer moved (`{from, pointer}`).
 pub const BOARD_POINTER_EVENT: &str = "board-pointer";
@@ -65,33 +67,65 @@ pub fn board_pointer(
         .map_err(ApiError::from)
 }
 
-/// Takes a screenshot of the screen and returns it as PNG, for the window to show before
-/// anything is shared.
+/// The windows on the screen that a screenshot can show on their own, topmost first.
 #[tauri::command]
-pub async fn take_screenshot() -> Result<Response, ApiError> {
-    let png = tauri::async_runtime::spawn_blocking(|| -> Result<Vec<u8>, ApiError> {
-        let shot = instant_share_media::capture::screenshot().map_err(|e| {
-            tracing::warn!(error = %e, "no screenshot");
+pub async fn list_windows() -> Result<Vec<WindowChoice>, ApiError> {
+    let windows = tauri::async_runtime::spawn_blocking(instant_share_media::capture::list_windows)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the window list failed: {e}")))?
+        .map_err(|e| {
+            tracing::warn!(error = %e, "no window list");
+            ApiError::new(ErrorCode::Conflict, e.to_string())
+        })?;
+    Ok(windows.into_iter().map(WindowChoice::from).collect())
+}
+
+/// Takes a screenshot of the screen, or of one window (`window`, an id from [`list_windows`]),
+/// and returns it as PNG, for the window to show before anything is shared.
+#[tauri::command]
+pub async fn take_screenshot(window: Option<u32>) -> Result<Response, ApiError> {
+    let png = tauri::async_runtime::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let shot = match window {
+            None => instant_share_media::capture::screenshot(),
+            Some(id) => instant_share_media::capture::screenshot_window(id),
+        }
+        .map_err(|e| {
+            tracing::warn!(error = %e, ?window, "no screenshot");
             ApiError::new(ErrorCode::Conflict, e.to_string())
         })?;
         encode_png(shot.width as u32, shot.height as u32, shot.rgb)
     })
     .await
     .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the screenshot failed: {e}")))??;
-    tracing::info!(bytes = png.len(), "screenshot taken");
+    tracing::info!(bytes = png.len(), ?window, "screenshot taken");
+    Ok(Response::new(png))
+}
+
+/// A still of this computer's camera as it is now (PNG, full size), for the window to show
+/// before anything is shared. An error while the camera is off.
+#[tauri::command]
+pub async fn camera_still(calls: State<'_, Calls>) -> Result<Response, ApiError> {
+    let frame = calls.camera_still()?;
+    let png = tauri::async_runtime::spawn_blocking(move || {
+        let rgb = instant_share_media::capture::i420_to_rgb(&frame);
+        encode_png(frame.width as u32, frame.height as u32, rgb)
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the camera still failed: {e}")))??;
+    tracing::info!(bytes = png.len(), "camera still taken");
     Ok(Response::new(png))
 }
 
 fn encode_png(width: u32, height: u32, rgb: Vec<u8>) -> Result<Vec<u8>, ApiError> {
     let picture = image::RgbImage::from_raw(width, height, rgb)
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the screenshot had the wrong size"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the picture had the wrong size"))?;
     let mut png = Vec::new();
     picture
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| {
             ApiError::new(
                 ErrorCode::Internal,
-                format!("the screenshot could not be written: {e}"),
+                format!("the picture could not be written: {e}"),
             )
         })?;
     Ok(png)

@@ -70,6 +70,8 @@ pub fn run() {
             board::board_op,
             board::board_pointer,
             board::take_screenshot,
+            board::list_windows,
+            board::camera_still,
             board::share_picture,
             board::board_picture,
             board::save_export,

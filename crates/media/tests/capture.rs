@@ -556,9 +556,82 @@ fn the_screen_is_captured_scaled_and_in_its_colours() {
 mod x11_screen {
     use super::*;
     use x11rb::connection::Connection;
-    use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
+    use x11rb::protocol::xproto::{
+        AtomEnum, ConnectionExt, CreateWindowAux, PropMode, WindowClass,
+    };
     use x11rb::wrapper::ConnectionExt as _;
     use x11rb::COPY_DEPTH_FROM_PARENT;
+
+    /// A blue window with a title is listed, and its screenshot is the window alone, at its
+    /// size; once it is closed, a screenshot of it says so.
+    fn one_window(conn: &impl Connection, root: u32) {
+        const TITLE: &str = "Blue test window ✓";
+        let window = conn.generate_id().unwrap();
+        conn.create_window(
+            COPY_DEPTH_FROM_PARENT,
+            window,
+            root,
+            300,
+            100,
+            240,
+            160,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            0,
+            &CreateWindowAux::new().background_pixel(0x0000ff),
+        )
+        .unwrap();
+        let utf8 = conn
+            .intern_atom(false, b"UTF8_STRING")
+            .unwrap()
+            .reply()
+            .unwrap()
+            .atom;
+        let net_name = conn
+            .intern_atom(false, b"_NET_WM_NAME")
+            .unwrap()
+            .reply()
+            .unwrap()
+            .atom;
+        conn.change_property8(PropMode::REPLACE, window, net_name, utf8, TITLE.as_bytes())
+            .unwrap();
+        conn.change_property8(
+            PropMode::REPLACE,
+            window,
+            AtomEnum::WM_NAME,
+            AtomEnum::STRING,
+            b"Blue test window",
+        )
+        .unwrap();
+        conn.map_window(window).unwrap();
+        conn.sync().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+
+        let windows = instant_share_media::capture::list_windows().unwrap();
+        println!("windows: {windows:?}");
+        let listed = windows
+            .iter()
+            .find(|w| w.id == window)
+            .expect("the test window is listed");
+        assert_eq!(listed.title, TITLE, "the UTF-8 title is preferred");
+        assert_eq!((listed.width, listed.height), (240, 160));
+
+        let shot = instant_share_media::capture::screenshot_window(window).unwrap();
+        assert_eq!((shot.width, shot.height), (240, 160));
+        assert!(
+            shot.rgb.chunks_exact(3).all(|px| px == [0, 0, 255]),
+            "every pixel is the window's blue"
+        );
+
+        conn.destroy_window(window).unwrap();
+        conn.sync().unwrap();
+        let gone = instant_share_media::capture::screenshot_window(window).unwrap_err();
+        assert!(matches!(gone, CaptureError::WindowGone), "{gone}");
+        assert!(!instant_share_media::capture::list_windows()
+            .unwrap()
+            .iter()
+            .any(|w| w.id == window));
+    }
 
     /// Puts a pure red square in the screen's top left corner, captures the screen at half
     /// its width, and finds the square (BT.601: Y=81, U=90, V=240) at half its size.
@@ -622,6 +695,7 @@ mod x11_screen {
         assert_ne!(at(250, 250), [255, 0, 0], "outside it");
         conn.destroy_window(window).unwrap();
         conn.sync().unwrap();
+        one_window(&conn, screen.root);
 
         let frames = std::mem::take(&mut *frames.lock().unwrap());
         println!("{} frames in {:?}", frames.len(), t0.elapsed());

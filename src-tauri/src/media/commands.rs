@@ -22,6 +22,30 @@ pub struct DeviceChoice {
     pub name: String,
 }
 
+/// A window a screenshot can show on its own (command `list_windows`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct WindowChoice {
+    /// What `take_screenshot` takes to show this window.
+    pub id: u32,
+    /// Its title.
+    pub title: String,
+    /// Its size on the screen in pixels.
+    pub width: u32,
+    /// See `width`.
+    pub height: u32,
+}
+
+impl From<capture::ScreenWindow> for WindowChoice {
+    fn from(w: capture::ScreenWindow) -> Self {
+        Self {
+            id: w.id,
+            title: w.title,
+            width: w.width,
+            height: w.height,
+        }
+    }
+}
+
 /// What this computer has (command `media_devices`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct DeviceList {

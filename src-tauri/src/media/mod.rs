@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use instant_share_client::{SessionEvent, SessionHandle};
 use instant_share_media::peer::{MediaConfig, MediaEvent, MediaHandle, TrackKind};
+use instant_share_media::synthetic::Frame;
 use instant_share_protocol::{ApiError, ErrorCode, SessionStatus};
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::{AppHandle, Emitter, Manager};
@@ -62,6 +63,8 @@ struct Inner {
     participants: Vec<String>,
     /// The window title last set (reading it back would wait for the main thread).
     title: Option<String>,
+    /// The camera's newest picture while it is on (for a still to share).
+    camera_still: Option<Arc<Frame>>,
 }
 
 /// The engine of one session.
@@ -82,6 +85,7 @@ impl Calls {
                 live: None,
                 participants: Vec::new(),
                 title: None,
+                camera_still: None,
             })),
             video: Arc::new(VideoOut::default()),
             app,
@@ -103,6 +107,7 @@ impl Calls {
         let old = {
             let mut inner = self.lock();
             inner.participants.clear();
+            inner.camera_still = None;
             inner.view.session_started();
             inner.live.replace(Live {
                 generation,
@@ -159,6 +164,7 @@ impl Calls {
                 return;
             }
             inner.view.session_ended();
+            inner.camera_still = None;
             inner.live.take()
         };
         if let Some(live) = stopped {
@@ -261,6 +267,18 @@ impl Calls {
         self.view()
     }
 
+    /// The camera's newest picture, for a still to share; an error while the camera is off.
+    pub fn camera_still(&self) -> Result<Arc<Frame>, ApiError> {
+        let inner = self.lock();
+        match (&inner.camera_still, inner.view.camera.state) {
+            (Some(frame), view::SourceState::On) => Ok(frame.clone()),
+            _ => Err(ApiError::new(
+                ErrorCode::Conflict,
+                "Turn on your camera first: there is no picture from it to take.",
+            )),
+        }
+    }
+
     /// The window's video channel (a new one replaces the old).
     pub fn attach_video(&self, channel: Channel<InvokeResponseBody>) {
         tracing::info!(
@@ -335,6 +353,9 @@ impl Calls {
             if !inner.is_current(generation) {
                 return;
             }
+            if track == MediaTrack::Camera && !matches!(result, Ok(()) if on) {
+                inner.camera_still = None;
+            }
             match result {
                 Ok(()) if on => inner.view.started(track),
                 Ok(()) => inner.view.stopped(track),
@@ -392,15 +413,25 @@ impl Calls {
                         .offer(StreamId { source, track }, planes(&frame), false);
                 }
                 MediaEvent::LocalVideo { kind, frame, .. } => {
-                    // The self-view is the camera, in a small tile: half size is plenty. The
-                    // screen is not mirrored back into the window (it shows the window itself).
-                    if kind == TrackKind::Camera && self.lock().is_current(generation) {
-                        let stream = StreamId {
-                            source: SELF_VIEW,
-                            track: Track::Camera,
-                        };
-                        self.video.offer(stream, planes(&frame), true);
+                    // The self-views are small (the camera, and the shared screen with the
+                    // board's drawings on it): half size is plenty.
+                    let Some(track) = track_of(kind) else {
+                        continue;
+                    };
+                    {
+                        let mut inner = self.lock();
+                        if !inner.is_current(generation) {
+                            continue;
+                        }
+                        if kind == TrackKind::Camera {
+                            inner.camera_still = Some(frame.clone());
+                        }
                     }
+                    let stream = StreamId {
+                        source: SELF_VIEW,
+                        track,
+                    };
+                    self.video.offer(stream, planes(&frame), true);
                 }
                 MediaEvent::Call { with, state } => {
                     tracing::info!(with, ?state, since_active_ms = ?self.since_active(generation), "call");
@@ -488,7 +519,7 @@ fn track_of(kind: TrackKind) -> Option<Track> {
     }
 }
 
-fn planes(frame: &instant_share_media::synthetic::Frame) -> Planes<'_> {
+fn planes(frame: &Frame) -> Planes<'_> {
     Planes {
         width: frame.width,
         height: frame.height,

@@ -4,7 +4,7 @@
 
 use ts_rs::TS;
 
-use super::commands::{DeviceChoice, DeviceList};
+use super::commands::{DeviceChoice, DeviceList, WindowChoice};
 use super::sources::{MediaMode, Renderer};
 use super::view::{
     CallStatus, CallView, MediaProblem, MediaTrack, MediaView, SourceState, SourceView,
@@ -28,6 +28,7 @@ pub fn render() -> String {
         MediaView::decl(),
         DeviceChoice::decl(),
         DeviceList::decl(),
+        WindowChoice::decl(),
     ];
     instant_share_protocol::typescript::module(
         "src-tauri/src/media by `UPDATE_GENERATED=1 cargo test -p instant-share media::typescript`",

@@ -117,3 +117,21 @@ screen: string | null,
  * What could not be listed, in words.
  */
 problems: Array<string>, };
+
+export type WindowChoice = { 
+/**
+ * What `take_screenshot` takes to show this window.
+ */
+id: number, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Its size on the screen in pixels.
+ */
+width: number, 
+/**
+ * See `width`.
+ */
+height: number, };

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import type { BoardImage, ImageSource } from '../generated/protocol';
 import { PictureCache, type PictureStore } from '../lib/board/pictures.svelte';
 import { hostSentence, toApiError } from '../lib/errors';
+import type { WindowChoice } from './media-types';
 
 function sentence(error: unknown): string {
   return hostSentence(toApiError(error));
@@ -46,8 +47,23 @@ export async function saveExport(zip: Blob, name: string): Promise<string> {
   return `Saved to ${path}`;
 }
 
-/** A screenshot of this computer's screen (PNG), taken by the app; nothing is sent. */
-export async function takeScreenshot(): Promise<Blob> {
-  const png = await invoke<ArrayBuffer>('take_screenshot');
+/** A screenshot of this computer's screen, or of one window (PNG), taken by the app; nothing is sent. */
+export async function takeScreenshot(window: WindowChoice | null = null): Promise<Blob> {
+  const png = await invoke<ArrayBuffer>('take_screenshot', { window: window?.id ?? null });
   return new Blob([png], { type: 'image/png' });
+}
+
+/** A still of this computer's camera as it is now (PNG), taken by the app; nothing is sent. */
+export async function takeCameraStill(): Promise<Blob> {
+  const png = await invoke<ArrayBuffer>('camera_still');
+  return new Blob([png], { type: 'image/png' });
+}
+
+/** The windows a screenshot can show on their own, topmost first. */
+export async function listWindows(): Promise<WindowChoice[]> {
+  try {
+    return await invoke<WindowChoice[]>('list_windows');
+  } catch (e) {
+    throw new Error(sentence(e));
+  }
 }

@@ -67,6 +67,29 @@ pub(crate) fn rgb_to_i420(rgb: &[u8], width: usize, height: usize) -> Option<Fra
     }))
 }
 
+/// I420 back to packed 24-bit RGB, `width * height * 3` bytes (a still to share). Each 2×2
+/// block shares its chroma, as I420 has it.
+pub fn i420_to_rgb(frame: &Frame) -> Vec<u8> {
+    let (w, h) = (frame.width, frame.height);
+    let cw = w / 2;
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for row in 0..h {
+        for col in 0..w {
+            let c = 298 * (i32::from(frame.y[row * w + col]) - 16);
+            let at = (row / 2) * cw + col / 2;
+            let d = i32::from(frame.u[at]) - 128;
+            let e = i32::from(frame.v[at]) - 128;
+            let clamp = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
+            rgb.extend([
+                clamp(c + 409 * e),
+                clamp(c - 100 * d - 208 * e),
+                clamp(c + 516 * d),
+            ]);
+        }
+    }
+    rgb
+}
+
 /// 32-bit B, G, R, X bytes (X11's and Windows' usual screen layout) to I420, `stride` bytes a
 /// row. `None` when the buffer is too short.
 pub(crate) fn bgrx_to_i420(
@@ -257,6 +280,29 @@ pub(crate) fn mjpeg_to_i420(jpeg: &[u8]) -> Result<Frame, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn i420_comes_back_to_the_same_colours() {
+        let colours: [[u8; 3]; 6] = [
+            [255, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [255, 255, 255],
+            [0, 0, 0],
+            [120, 80, 200],
+        ];
+        // Each colour a 2x2 block: the chroma is the colour's own.
+        let (w, h) = (colours.len() * 2, 2);
+        let rgb: Vec<u8> = (0..h)
+            .flat_map(|_| colours.iter().flat_map(|c| [*c, *c]).flatten())
+            .collect();
+        let frame = rgb_to_i420(&rgb, w, h).unwrap();
+        let back = i420_to_rgb(&frame);
+        assert_eq!(back.len(), rgb.len());
+        for (i, (a, b)) in rgb.iter().zip(&back).enumerate() {
+            assert!(a.abs_diff(*b) <= 3, "byte {i}: {a} became {b}");
+        }
+    }
 
     fn close(a: u8, b: u8) -> bool {
         a.abs_diff(b) <= 2

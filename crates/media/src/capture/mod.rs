@@ -18,6 +18,7 @@ mod camera;
 // Only the X11 screen scales BGRX pictures; elsewhere that part is unused.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 mod convert;
+pub use convert::i420_to_rgb;
 mod microphone;
 mod paced;
 mod resample;
@@ -196,6 +197,9 @@ pub enum CaptureError {
     /// The configuration asks for something impossible; the text says what.
     #[error("{0}")]
     InvalidConfig(String),
+    /// A window chosen for a screenshot was closed or left the screen.
+    #[error("That window was closed or is no longer on the screen. Choose another one.")]
+    WindowGone,
 }
 
 impl CaptureError {
@@ -210,6 +214,7 @@ impl CaptureError {
             Self::Unsupported(_) => "unsupported",
             Self::File { .. } => "file",
             Self::InvalidConfig(_) => "invalid_config",
+            Self::WindowGone => "window_gone",
         }
     }
 
@@ -330,9 +335,34 @@ pub struct Screenshot {
     pub rgb: Vec<u8>,
 }
 
+/// A window on the screen that a screenshot can show on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenWindow {
+    /// The window system's id of the window (X11: the client window).
+    pub id: u32,
+    /// Its title.
+    pub title: String,
+    /// Its visible size in pixels (the part on the screen).
+    pub width: u32,
+    /// See `width`.
+    pub height: u32,
+}
+
 /// Takes a screenshot of the screen (X11 `DISPLAY`); a clear error where there is none.
 pub fn screenshot() -> Result<Screenshot, CaptureError> {
-    screen::screenshot()
+    screen::screenshot(None)
+}
+
+/// The windows on the screen with a title, topmost first, for a screenshot of one of them.
+pub fn list_windows() -> Result<Vec<ScreenWindow>, CaptureError> {
+    screen::list_windows()
+}
+
+/// Takes a screenshot of one window: the part of the screen it covers, as it shows there
+/// (another window in front of it shows too, as on the screen). [`CaptureError::WindowGone`]
+/// when it was closed or is off the screen.
+pub fn screenshot_window(id: u32) -> Result<Screenshot, CaptureError> {
+    screen::screenshot(Some(id))
 }
 
 /// Lists cameras, microphones, speakers and the screen. Never fails: what cannot be listed is
@@ -387,6 +417,7 @@ mod tests {
                 reason: "it is busy".into(),
             },
             CaptureError::file(std::path::Path::new("/tmp/x.wav"), "it does not exist"),
+            CaptureError::WindowGone,
         ];
         for e in errors {
             let text = e.to_string();

@@ -6,10 +6,10 @@
 //! Wayland, Windows and macOS capture APIs, for which [`start`] says what is missing.
 
 #[cfg(target_os = "linux")]
-pub(super) use x11::{describe, screenshot, start};
+pub(super) use x11::{describe, list_windows, screenshot, start};
 
 #[cfg(not(target_os = "linux"))]
-pub(super) use other::{describe, screenshot, start};
+pub(super) use other::{describe, list_windows, screenshot, start};
 
 #[cfg(not(target_os = "linux"))]
 mod other {
@@ -33,8 +33,16 @@ mod other {
         Err(missing())
     }
 
-    /// One picture of the screen.
-    pub(in crate::capture) fn screenshot() -> Result<super::super::Screenshot, CaptureError> {
+    /// One picture of the screen or of one window.
+    pub(in crate::capture) fn screenshot(
+        _window: Option<u32>,
+    ) -> Result<super::super::Screenshot, CaptureError> {
+        Err(CaptureError::Unsupported(missing()))
+    }
+
+    /// The windows that a screenshot can show.
+    pub(in crate::capture) fn list_windows() -> Result<Vec<super::super::ScreenWindow>, CaptureError>
+    {
         Err(CaptureError::Unsupported(missing()))
     }
 
@@ -54,12 +62,20 @@ mod x11 {
     use std::time::{Duration, Instant};
 
     use x11rb::connection::Connection;
-    use x11rb::protocol::xproto::{ConnectionExt, ImageFormat, ImageOrder, Window};
+    use x11rb::protocol::xproto::{
+        AtomEnum, ConnectionExt, ImageFormat, ImageOrder, MapState, Window, WindowClass,
+    };
     use x11rb::rust_connection::RustConnection;
 
     use super::super::convert::bgrx_to_i420_scaled;
     use super::super::paced::{fail, unix_micros, Pacer, Worker};
-    use super::super::{CaptureError, CapturedFrame, Frame, Screenshot};
+    use super::super::{CaptureError, CapturedFrame, Frame, ScreenWindow, Screenshot};
+
+    /// A window smaller than this either way is not offered for a screenshot (helper windows).
+    const MIN_WINDOW: u16 = 32;
+
+    /// A part of the screen: left, top, width, height.
+    type Rect = (u16, u16, u16, u16);
 
     /// The screen is never captured faster than this.
     const MAX_FPS: u32 = 15;
@@ -189,16 +205,21 @@ mod x11 {
 
         /// The whole screen as B, G, R, X bytes, row by row (`GetImage` of the root window).
         fn bgrx(&self) -> Result<Vec<u8>, CaptureError> {
-            let (w, h) = (usize::from(self.width), usize::from(self.height));
+            self.bgrx_of((0, 0, self.width, self.height))
+        }
+
+        /// A part of the screen as B, G, R, X bytes, row by row.
+        fn bgrx_of(&self, (x, y, width, height): Rect) -> Result<Vec<u8>, CaptureError> {
+            let (w, h) = (usize::from(width), usize::from(height));
             let image = self
                 .conn
                 .get_image(
                     ImageFormat::Z_PIXMAP,
                     self.root,
-                    0,
-                    0,
-                    self.width,
-                    self.height,
+                    x as i16,
+                    y as i16,
+                    width,
+                    height,
                     !0,
                 )
                 .map_err(|e| failed(&self.display, e))?
@@ -214,6 +235,113 @@ mod x11 {
             })
         }
 
+        /// The windows with a title that show on the screen, topmost first: the window
+        /// manager's client list where there is one (EWMH), else the root's mapped children.
+        fn windows(&self) -> Result<Vec<ScreenWindow>, CaptureError> {
+            let candidates = match self.client_list()? {
+                Some(clients) => clients,
+                None => {
+                    self.conn
+                        .query_tree(self.root)
+                        .map_err(|e| failed(&self.display, e))?
+                        .reply()
+                        .map_err(|e| failed(&self.display, e))?
+                        .children
+                }
+            };
+            let mut windows = Vec::new();
+            // Stacking order is bottom to top.
+            for window in candidates.into_iter().rev() {
+                let Some(title) = self.title(window) else {
+                    continue;
+                };
+                let Some((_, _, width, height)) = self.rect_of(window) else {
+                    continue;
+                };
+                if width >= MIN_WINDOW && height >= MIN_WINDOW {
+                    windows.push(ScreenWindow {
+                        id: window,
+                        title,
+                        width: width.into(),
+                        height: height.into(),
+                    });
+                }
+            }
+            Ok(windows)
+        }
+
+        /// `_NET_CLIENT_LIST_STACKING` of the root, if a window manager keeps one.
+        fn client_list(&self) -> Result<Option<Vec<Window>>, CaptureError> {
+            let Some(atom) = self.atom(b"_NET_CLIENT_LIST_STACKING") else {
+                return Ok(None);
+            };
+            let reply = self
+                .conn
+                .get_property(false, self.root, atom, AtomEnum::WINDOW, 0, 4096)
+                .map_err(|e| failed(&self.display, e))?
+                .reply()
+                .map_err(|e| failed(&self.display, e))?;
+            let clients: Vec<Window> = reply.value32().into_iter().flatten().collect();
+            Ok((!clients.is_empty()).then_some(clients))
+        }
+
+        /// An atom that exists already (`None`: nobody has used the name, so no window has it).
+        fn atom(&self, name: &[u8]) -> Option<u32> {
+            let atom = self.conn.intern_atom(true, name).ok()?.reply().ok()?.atom;
+            (atom != u32::from(AtomEnum::NONE)).then_some(atom)
+        }
+
+        /// A window's title: `_NET_WM_NAME` (UTF-8), else `WM_NAME`; `None` without one.
+        fn title(&self, window: Window) -> Option<String> {
+            let read = |property: u32, kind: u32| -> Option<String> {
+                let reply = self
+                    .conn
+                    .get_property(false, window, property, kind, 0, 1024)
+                    .ok()?
+                    .reply()
+                    .ok()?;
+                let text = String::from_utf8_lossy(&reply.value).trim().to_owned();
+                (!text.is_empty()).then_some(text)
+            };
+            let utf8 = self.atom(b"UTF8_STRING");
+            let net = self.atom(b"_NET_WM_NAME");
+            if let (Some(net), Some(utf8)) = (net, utf8) {
+                if let Some(title) = read(net, utf8) {
+                    return Some(title);
+                }
+            }
+            read(AtomEnum::WM_NAME.into(), AtomEnum::STRING.into())
+        }
+
+        /// The part of the screen a mapped window covers, clipped to the screen; `None` when
+        /// it is gone, unmapped, input-only or entirely off the screen.
+        fn rect_of(&self, window: Window) -> Option<Rect> {
+            let attributes = self.conn.get_window_attributes(window).ok()?.reply().ok()?;
+            if attributes.map_state != MapState::VIEWABLE
+                || attributes.class == WindowClass::INPUT_ONLY
+            {
+                return None;
+            }
+            let geometry = self.conn.get_geometry(window).ok()?.reply().ok()?;
+            let at = self
+                .conn
+                .translate_coordinates(window, self.root, 0, 0)
+                .ok()?
+                .reply()
+                .ok()?;
+            clip(
+                (at.dst_x.into(), at.dst_y.into()),
+                (geometry.width.into(), geometry.height.into()),
+                (self.width, self.height),
+            )
+        }
+
+        /// One window as it shows on the screen, full size, 8-bit RGB.
+        fn grab_window_rgb(&self, window: Window) -> Result<Screenshot, CaptureError> {
+            let rect = self.rect_of(window).ok_or(CaptureError::WindowGone)?;
+            self.rgb_of(rect)
+        }
+
         /// One picture of the whole screen, at most `max_width` wide.
         pub(super) fn grab(&self, max_width: usize) -> Result<Frame, CaptureError> {
             let (w, h) = (usize::from(self.width), usize::from(self.height));
@@ -223,9 +351,14 @@ mod x11 {
 
         /// One picture of the whole screen at full size, 8-bit RGB (a screenshot to share).
         fn grab_rgb(&self) -> Result<Screenshot, CaptureError> {
-            let (w, h) = (usize::from(self.width), usize::from(self.height));
+            self.rgb_of((0, 0, self.width, self.height))
+        }
+
+        /// A part of the screen, 8-bit RGB.
+        fn rgb_of(&self, rect: Rect) -> Result<Screenshot, CaptureError> {
+            let (w, h) = (usize::from(rect.2), usize::from(rect.3));
             let rgb = self
-                .bgrx()?
+                .bgrx_of(rect)?
                 .chunks_exact(4)
                 .take(w * h)
                 .flat_map(|px| [px[2], px[1], px[0]])
@@ -238,13 +371,43 @@ mod x11 {
         }
     }
 
-    /// One picture of the screen of `DISPLAY`.
-    pub(in crate::capture) fn screenshot() -> Result<Screenshot, CaptureError> {
+    /// The part of a `size` box at `at` (which may be off the screen) that is on a `screen`.
+    fn clip(at: (i32, i32), size: (i32, i32), screen: (u16, u16)) -> Option<Rect> {
+        let left = at.0.max(0);
+        let top = at.1.max(0);
+        let right = (at.0 + size.0).min(screen.0.into());
+        let bottom = (at.1 + size.1).min(screen.1.into());
+        (right > left && bottom > top).then(|| {
+            (
+                left as u16,
+                top as u16,
+                (right - left) as u16,
+                (bottom - top) as u16,
+            )
+        })
+    }
+
+    /// The screen of `DISPLAY`.
+    fn open_display() -> Result<X11Screen, CaptureError> {
         let display = choose_display(
             std::env::var_os("DISPLAY"),
             std::env::var_os("WAYLAND_DISPLAY"),
         )?;
-        X11Screen::open(&display)?.grab_rgb()
+        X11Screen::open(&display)
+    }
+
+    /// One picture of the screen of `DISPLAY`, or of one of its windows.
+    pub(in crate::capture) fn screenshot(window: Option<u32>) -> Result<Screenshot, CaptureError> {
+        let screen = open_display()?;
+        match window {
+            None => screen.grab_rgb(),
+            Some(window) => screen.grab_window_rgb(window),
+        }
+    }
+
+    /// The windows of `DISPLAY` that a screenshot can show, topmost first.
+    pub(in crate::capture) fn list_windows() -> Result<Vec<ScreenWindow>, CaptureError> {
+        open_display()?.windows()
     }
 
     /// Rearranges 32-bit pixels of any channel order and byte order into B, G, R, X bytes.
@@ -356,6 +519,23 @@ mod x11 {
                 choose_display(Some(":99".into()), Some("wayland-0".into())).unwrap(),
                 ":99"
             );
+        }
+
+        #[test]
+        fn windows_are_clipped_to_the_screen() {
+            let screen = (1280, 800);
+            assert_eq!(clip((10, 20), (300, 200), screen), Some((10, 20, 300, 200)));
+            assert_eq!(clip((-50, -10), (300, 200), screen), Some((0, 0, 250, 190)));
+            assert_eq!(
+                clip((1200, 700), (300, 200), screen),
+                Some((1200, 700, 80, 100))
+            );
+            assert_eq!(
+                clip((1280, 0), (300, 200), screen),
+                None,
+                "right of the screen"
+            );
+            assert_eq!(clip((-300, 0), (300, 200), screen), None, "left of it");
         }
 
         #[test]
