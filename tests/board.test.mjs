@@ -222,7 +222,8 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await screenshot(requesterPage, 'board-requester-picture');
     await screenshot(guestPage, 'board-guest-picture');
 
-    // Ana hands the session over to Bo, who gets it with the picture, the arrow and the chat.
+    // Ana brings in Bo beside her: his console opens the session with the picture and the
+    // arrow; the requester sees both experts. Then she hands the session to him, and leaves.
     const boContext = await browser.newContext(size);
     const boConsole = await boContext.newPage();
     recordPageErrors(boConsole, 'second expert', pageErrors);
@@ -231,18 +232,29 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await boConsole.locator(tid('login-password')).fill(second.password);
     await boConsole.locator(tid('login-submit')).click();
     await boConsole.locator(tid('availability-toggle')).click();
+    await consolePage.locator(tid('bring-in-open')).click();
+    await consolePage.locator(tid('bring-in-username')).fill('nobody');
+    await consolePage.locator(tid('bring-in-submit')).click();
+    await consolePage.locator(tid('bring-in-error')).waitFor({ timeout: 10_000 });
+    assert.match(await consolePage.locator(tid('bring-in-error')).innerText(), /no expert with that user name has a console open/i);
+    await consolePage.locator(tid('bring-in-username')).fill(second.username);
+    await consolePage.locator(tid('bring-in-submit')).click();
+    await consolePage.locator(tid('bring-in-done')).waitFor({ timeout: 10_000 });
+    const boStage = boConsole.locator(`${tid('picture-stage')} ${tid('board')}`);
+    await boStage.waitFor({ state: 'visible', timeout: 20_000 });
+    await waitAnnotations(boStage, 1, 'Bo, brought in, on the picture');
+    await waitFor('the requester to see both experts', async () => / and Bo Expert/.test(await requesterPage.locator(tid('session-status')).innerText()), { timeout: 10_000 });
+    assert.equal(await boConsole.locator(tid('hand-over-open')).count(), 0, 'Bo is not in charge yet');
+    await screenshot(boConsole, 'board-second-expert-beside');
+    await screenshot(requesterPage, 'board-requester-two-experts');
+
     await consolePage.locator(tid('hand-over-open')).click();
-    await consolePage.locator(tid('hand-over-username')).fill('nobody');
-    await consolePage.locator(tid('hand-over-submit')).click();
-    await consolePage.locator(tid('hand-over-error')).waitFor({ timeout: 10_000 });
-    assert.match(await consolePage.locator(tid('hand-over-error')).innerText(), /no expert with that user name/);
     await consolePage.locator(tid('hand-over-username')).fill(second.username);
     await consolePage.locator(tid('hand-over-submit')).click();
     await consolePage.locator(tid('handed-over')).waitFor({ timeout: 10_000 });
-    const boStage = boConsole.locator(`${tid('picture-stage')} ${tid('board')}`);
-    await boStage.waitFor({ state: 'visible', timeout: 20_000 });
-    await waitAnnotations(boStage, 1, 'Bo, on the picture he took over');
-    await waitFor('the requester to see Bo as the expert', async () => /In session with Bo Expert/.test(await requesterPage.locator(tid('session-status')).innerText()), { timeout: 10_000 });
+    await waitFor('the requester to see Bo as the expert', async () => /In session with Bo Expert$/.test((await requesterPage.locator(tid('session-status')).innerText()).trim()), { timeout: 10_000 });
+    await boConsole.locator(tid('hand-over-open')).waitFor({ timeout: 10_000 });
+    await waitAnnotations(boStage, 1, 'Bo, in charge, on the same picture');
     await screenshot(boConsole, 'board-second-expert');
     await screenshot(consolePage, 'board-first-expert-handed-over');
 

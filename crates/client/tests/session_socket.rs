@@ -33,6 +33,7 @@ fn snapshot() -> SessionSnapshot {
             media: Default::default(),
             may_draw: true,
             left: false,
+            in_charge: false,
         }],
         chat: vec![],
         board: Default::default(),

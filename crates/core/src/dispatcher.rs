@@ -77,6 +77,8 @@ pub enum Output {
         reason: EndReason,
         /// The expert who was in it, now free again.
         expert: Option<ExpertId>,
+        /// Experts who were brought in beside them, now free again too.
+        assistants: Vec<ExpertId>,
     },
     /// The expert let an offer time out and was set away, so that nobody else waits on them.
     ExpertAway {
@@ -103,9 +105,12 @@ pub enum RoutingError {
     /// The expert has no offer for this session (it timed out, was withdrawn or never was).
     #[error("this offer is no longer open")]
     NoSuchOffer,
-    /// The expert asked to take over is away, ringing or in a session.
+    /// The expert asked to take over or to join is away, ringing or in a session.
     #[error("that expert is not free to take the session")]
     ExpertBusy,
+    /// The session has as many experts as it may.
+    #[error("the session has as many experts as it may")]
+    TooManyExperts,
     /// The session is not live (no expert in it yet, or over).
     #[error("the session is not live")]
     NotLive,
@@ -157,10 +162,15 @@ enum RequestState {
     },
     Active {
         expert: ExpertId,
+        /// Experts brought in beside `expert`.
+        assistants: BTreeSet<ExpertId>,
         started_at: Instant,
         last_activity: Instant,
     },
 }
+
+/// Experts that may be brought in beside the one in charge of a session.
+pub const MAX_ASSISTANTS: usize = 2;
 
 #[derive(Debug)]
 struct Request {
@@ -350,6 +360,7 @@ impl Dispatcher {
                 order: self.next_order,
                 state: RequestState::Active {
                     expert: expert.to_owned(),
+                    assistants: BTreeSet::new(),
                     started_at: now,
                     last_activity: now,
                 },
@@ -373,6 +384,7 @@ impl Dispatcher {
             .ok_or(RoutingError::UnknownSession)?;
         request.state = RequestState::Active {
             expert: expert.to_owned(),
+            assistants: BTreeSet::new(),
             started_at: now,
             last_activity: now,
         };
@@ -421,20 +433,24 @@ impl Dispatcher {
             .get(session)
             .ok_or(RoutingError::UnknownSession)?;
         let order = request.order;
-        let expert = match &request.state {
-            RequestState::Queued => None,
+        let (expert, assistants) = match &request.state {
+            RequestState::Queued => (None, Vec::new()),
             RequestState::Offered { .. } => {
                 // The expert was only rung; they were not in the session.
                 self.withdraw(session, WithdrawReason::RequestEnded, false);
-                None
+                (None, Vec::new())
             }
-            RequestState::Active { expert, .. } => {
-                let expert = expert.clone();
-                if let Some(e) = self.experts.get_mut(&expert) {
-                    e.session = None;
-                    e.idle_since = now;
+            RequestState::Active {
+                expert, assistants, ..
+            } => {
+                let (expert, assistants) = (expert.clone(), Vec::from_iter(assistants.clone()));
+                for id in std::iter::once(&expert).chain(&assistants) {
+                    if let Some(e) = self.experts.get_mut(id) {
+                        e.session = None;
+                        e.idle_since = now;
+                    }
                 }
-                Some(expert)
+                (Some(expert), assistants)
             }
         };
         if expert.is_none() {
@@ -448,37 +464,28 @@ impl Dispatcher {
             session: session.to_owned(),
             reason,
             expert: expert.clone(),
+            assistants,
         });
         self.dispatch(now);
         Ok(expert)
     }
 
     /// The live session's expert hands it over to `to`, who must be free (available, not
-    /// ringing, not in a session). The session keeps its start and restarts its idle timer;
-    /// the first expert is free again. Returns the first expert.
+    /// ringing, not in a session) or already in this session beside them. The session keeps
+    /// its start and restarts its idle timer; the first expert is free again. Returns the
+    /// first expert.
     pub fn hand_over(
         &mut self,
         now: Instant,
         session: &str,
         to: &str,
     ) -> Result<ExpertId, RoutingError> {
-        let from = match &self
-            .requests
-            .get(session)
-            .ok_or(RoutingError::UnknownSession)?
-            .state
-        {
-            RequestState::Active { expert, .. } => expert.clone(),
-            _ => return Err(RoutingError::NotLive),
-        };
-        let target = self.experts.get(to).ok_or(RoutingError::UnknownExpert)?;
-        if to == from || !target.free() {
-            return Err(RoutingError::ExpertBusy);
-        }
+        let (from, beside) = self.lead_and_check(session, to)?;
         if let Some(Request {
             state:
                 RequestState::Active {
                     expert,
+                    assistants,
                     last_activity,
                     ..
                 },
@@ -486,18 +493,115 @@ impl Dispatcher {
         }) = self.requests.get_mut(session)
         {
             *expert = to.to_owned();
+            assistants.remove(to);
             *last_activity = now;
         }
         if let Some(e) = self.experts.get_mut(&from) {
             e.session = None;
             e.idle_since = now;
         }
-        if let Some(e) = self.experts.get_mut(to) {
-            e.session = Some(session.to_owned());
+        if !beside {
+            if let Some(e) = self.experts.get_mut(to) {
+                e.session = Some(session.to_owned());
+            }
         }
         // The first expert may take the next request.
         self.dispatch(now);
         Ok(from)
+    }
+
+    /// The live session's expert brings in `to` beside them; `to` must be free. They are in
+    /// the session (offered nothing else) until it ends or is handed to them, and at most
+    /// [`MAX_ASSISTANTS`] are. Returns the expert in charge.
+    pub fn bring_in(
+        &mut self,
+        now: Instant,
+        session: &str,
+        to: &str,
+    ) -> Result<ExpertId, RoutingError> {
+        let (lead, beside) = self.lead_and_check(session, to)?;
+        if beside {
+            return Err(RoutingError::ExpertBusy);
+        }
+        if let Some(Request {
+            state:
+                RequestState::Active {
+                    assistants,
+                    last_activity,
+                    ..
+                },
+            ..
+        }) = self.requests.get_mut(session)
+        {
+            if assistants.len() >= MAX_ASSISTANTS {
+                return Err(RoutingError::TooManyExperts);
+            }
+            assistants.insert(to.to_owned());
+            *last_activity = now;
+        }
+        if let Some(e) = self.experts.get_mut(to) {
+            e.session = Some(session.to_owned());
+        }
+        Ok(lead)
+    }
+
+    /// Puts back an expert who was brought into a live session (after a host restart), like
+    /// [`Dispatcher::restore_active`] does for the expert in charge.
+    pub fn restore_assistant(
+        &mut self,
+        now: Instant,
+        session: &str,
+        expert: &str,
+    ) -> Result<(), RoutingError> {
+        let Some(Request {
+            state: RequestState::Active { assistants, .. },
+            ..
+        }) = self.requests.get_mut(session)
+        else {
+            return Err(RoutingError::NotLive);
+        };
+        assistants.insert(expert.to_owned());
+        let e = self
+            .experts
+            .entry(expert.to_owned())
+            .or_insert_with(|| Expert {
+                skills: BTreeSet::new(),
+                available: false,
+                idle_since: now,
+                offer: None,
+                session: None,
+            });
+        e.session = Some(session.to_owned());
+        Ok(())
+    }
+
+    /// The experts brought into `session` beside the one in charge.
+    pub fn assistants_of(&self, session: &str) -> Vec<ExpertId> {
+        match self.requests.get(session).map(|r| &r.state) {
+            Some(RequestState::Active { assistants, .. }) => assistants.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The live session's expert in charge, and whether `to` is in it beside them already;
+    /// an error unless `to` is another expert who is free or beside them.
+    fn lead_and_check(&self, session: &str, to: &str) -> Result<(ExpertId, bool), RoutingError> {
+        let (lead, beside) = match &self
+            .requests
+            .get(session)
+            .ok_or(RoutingError::UnknownSession)?
+            .state
+        {
+            RequestState::Active {
+                expert, assistants, ..
+            } => (expert.clone(), assistants.contains(to)),
+            _ => return Err(RoutingError::NotLive),
+        };
+        let target = self.experts.get(to).ok_or(RoutingError::UnknownExpert)?;
+        if to == lead || !(beside || target.free()) {
+            return Err(RoutingError::ExpertBusy);
+        }
+        Ok((lead, beside))
     }
 
     /// Something happened in a live session (a message): restarts its idle timer.

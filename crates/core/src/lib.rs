@@ -18,5 +18,6 @@ mod wait;
 
 pub use dispatcher::{
     Dispatcher, ExpertId, Output, QueuedRequest, RoutingConfig, RoutingError, SessionKey,
+    MAX_ASSISTANTS,
 };
 pub use wait::WaitEstimator;

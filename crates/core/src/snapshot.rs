@@ -60,11 +60,16 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
             }
         }
         ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
-        ServerMessage::HandedOver { from, .. } => {
-            if let Some(p) = snapshot.participants.iter_mut().find(|p| &p.id == from) {
-                p.left = true;
-                p.online = false;
-                p.media = MediaState::default();
+        ServerMessage::HandedOver { from, to } => {
+            for p in &mut snapshot.participants {
+                if &p.id == from {
+                    p.left = true;
+                    p.online = false;
+                    p.media = MediaState::default();
+                    p.in_charge = false;
+                } else if &p.id == to {
+                    p.in_charge = true;
+                }
             }
         }
         ServerMessage::Board { event, .. } => {
@@ -133,6 +138,7 @@ mod tests {
             media: MediaState::default(),
             may_draw: true,
             left: false,
+            in_charge: false,
         };
         apply(
             &mut s,

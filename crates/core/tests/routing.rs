@@ -163,7 +163,8 @@ fn the_queue_timeout_ends_a_request_nobody_took() {
         [Output::Ended {
             session: "s1".into(),
             reason: EndReason::NoExpertAvailable,
-            expert: None
+            expert: None,
+            assistants: vec![]
         }]
     );
     assert!(d.queue().is_empty());
@@ -190,7 +191,8 @@ fn cancel_while_ringing_withdraws_the_offer() {
             Output::Ended {
                 session: "s1".into(),
                 reason: EndReason::Cancelled,
-                expert: None
+                expert: None,
+                assistants: vec![]
             },
         ]
     );
@@ -225,7 +227,8 @@ fn live_sessions_end_when_idle_or_too_long() {
         [Output::Ended {
             session: "s1".into(),
             reason: EndReason::MaxDuration,
-            expert: Some("a".into())
+            expert: Some("a".into()),
+            assistants: vec![]
         }]
     );
 }
@@ -328,4 +331,96 @@ fn a_live_session_is_handed_over_to_a_free_expert() {
         d.hand_over(t0 + secs(7), "s1", "first"),
         Err(RoutingError::ExpertBusy)
     );
+}
+
+#[test]
+fn experts_brought_in_beside_the_first_are_busy_until_the_end_and_can_take_over() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "first", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    d.accept(t0 + secs(1), "first", "s1").unwrap();
+    for id in ["second", "third", "fourth"] {
+        expert(&mut d, t0 + secs(2), id, &["email"]);
+    }
+    drain(&mut d);
+    // Not oneself, not someone unknown.
+    assert_eq!(
+        d.bring_in(t0 + secs(3), "s1", "first"),
+        Err(RoutingError::ExpertBusy)
+    );
+    assert_eq!(
+        d.bring_in(t0 + secs(3), "s1", "nobody"),
+        Err(RoutingError::UnknownExpert)
+    );
+    assert_eq!(d.bring_in(t0 + secs(3), "s1", "second"), Ok("first".into()));
+    assert_eq!(
+        d.bring_in(t0 + secs(3), "s1", "second"),
+        Err(RoutingError::ExpertBusy),
+        "already in"
+    );
+    assert_eq!(d.bring_in(t0 + secs(3), "s1", "third"), Ok("first".into()));
+    assert_eq!(
+        d.bring_in(t0 + secs(3), "s1", "fourth"),
+        Err(RoutingError::TooManyExperts)
+    );
+    assert_eq!(d.assistants_of("s1"), ["second", "third"]);
+    assert_eq!(
+        d.active_session_of("second").map(String::as_str),
+        Some("s1")
+    );
+    // A new request goes to the one expert who is free, never to those brought in.
+    d.request(t0 + secs(4), "s2", "email").unwrap();
+    assert_eq!(offered(&drain(&mut d)), [("s2".into(), "fourth".into())]);
+    d.decline(t0 + secs(5), "fourth", "s2").unwrap();
+    assert_eq!(offered(&drain(&mut d)), []);
+
+    // The first hands over to the second, who is in already: the first is free and is
+    // offered the waiting request; the third stays beside the second.
+    assert_eq!(
+        d.hand_over(t0 + secs(6), "s1", "second"),
+        Ok("first".into())
+    );
+    assert_eq!(d.expert_of("s1").map(String::as_str), Some("second"));
+    assert_eq!(d.assistants_of("s1"), ["third"]);
+    assert_eq!(offered(&drain(&mut d)), [("s2".into(), "first".into())]);
+
+    // The end frees everyone who was in it.
+    assert_eq!(
+        d.end(t0 + secs(7), "s1", EndReason::EndedByExpert),
+        Ok(Some("second".into()))
+    );
+    let out = drain(&mut d);
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Ended { expert: Some(e), assistants, .. }
+            if e == "second" && assistants == &["third".to_string()])
+        ),
+        "{out:?}"
+    );
+    assert_eq!(d.active_session_of("second"), None);
+    assert_eq!(d.active_session_of("third"), None);
+    assert!(d.is_available("third"));
+    assert_eq!(
+        d.bring_in(t0 + secs(8), "s1", "third"),
+        Err(RoutingError::UnknownSession)
+    );
+}
+
+#[test]
+fn an_expert_brought_in_comes_back_after_a_restart() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    assert_eq!(
+        d.restore_assistant(t0, "live", "b"),
+        Err(RoutingError::NotLive)
+    );
+    d.restore_active(t0, "live", "email", "a").unwrap();
+    d.restore_assistant(t0, "live", "b").unwrap();
+    assert_eq!(d.assistants_of("live"), ["b"]);
+    assert_eq!(d.active_session_of("b").map(String::as_str), Some("live"));
+    d.end(t0 + secs(1), "live", EndReason::EndedByRequester)
+        .unwrap();
+    assert_eq!(d.active_session_of("b"), None);
 }

@@ -38,6 +38,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/shares", post(create_share))
         .route("/api/v1/sessions/{session_id}/guests", post(invite_guest))
         .route("/api/v1/sessions/{session_id}/hand-over", post(hand_over))
+        .route("/api/v1/sessions/{session_id}/experts", post(bring_in))
         .route("/api/v1/expert/login", post(login))
         .route("/api/v1/expert/logout", post(logout))
         .route("/api/v1/expert/me", get(me))
@@ -302,7 +303,7 @@ async fn invite_guest(
         (status = 204, description = "handed over: the other expert joins, this one has left"),
         (status = 401, body = ApiError),
         (status = 403, body = ApiError, description = "forbidden: not the expert in charge"),
-        (status = 404, body = ApiError, description = "not_found: no expert with that user name"),
+        (status = 404, body = ApiError, description = "not_found: no expert with that user name has a console open"),
         (status = 409, body = ApiError, description = "conflict: that expert is not free, or the session is not live"),
     ))]
 async fn hand_over(
@@ -316,6 +317,29 @@ async fn hand_over(
         .with_hub_durable(|hub, now, fx| {
             hub.hand_over(now, &session_id, &expert, &req.to_username, fx)
         })
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/experts", request_body = BringInRequest,
+    params(("session_id" = String, Path, description = "the session")),
+    security(("participant" = [])),
+    responses(
+        (status = 204, description = "brought in: the colleague's consoles get the link"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "forbidden: not the expert in charge"),
+        (status = 404, body = ApiError, description = "not_found: no expert with that user name has a console open"),
+        (status = 409, body = ApiError, description = "conflict: that expert is not free, the session is full, or it is not live"),
+    ))]
+async fn bring_in(
+    State(state): State<AppState>,
+    axum::extract::Path(session_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Body(req): Body<BringInRequest>,
+) -> Result<StatusCode, HttpError> {
+    let expert = session_participant(&state, &headers, &session_id)?;
+    state
+        .with_hub_durable(|hub, now, fx| hub.bring_in(now, &session_id, &expert, &req.username, fx))
         .await??;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -478,7 +502,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, invite_guest, hand_over, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, invite_guest, hand_over, bring_in, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]

@@ -246,3 +246,143 @@ async fn the_expert_hands_the_session_over_with_the_board_and_the_chat() {
         .await;
     let _ = session_id;
 }
+
+async fn bring_in(
+    host: &TestHost,
+    session: &str,
+    token: &str,
+    username: &str,
+) -> reqwest::Response {
+    host.post(
+        &format!("/api/v1/sessions/{session}/experts"),
+        &BringInRequest {
+            username: username.into(),
+        },
+        Some(token),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_colleague_is_brought_in_beside_the_expert_and_can_be_handed_the_session() {
+    let mut host = TestHost::start(Timers::default()).await;
+    let Live {
+        session_id,
+        mut requester,
+        mut expert,
+        requester_id,
+        requester_token,
+        expert_id,
+        expert_token,
+    } = live(&host).await;
+    host.add_expert("bob", &["network"]).await;
+    host.add_expert("cara", &["network"]).await;
+    let mut bob_console = host.available_console("bob").await;
+    // Cara's console is open, but she is away.
+    let _cara_console = host.console("cara").await;
+    expert.send(&draw("a1", &requester_id)).await;
+    requester
+        .until("the drawing", |m| matches!(m, ServerMessage::Board { .. }))
+        .await;
+
+    // Only the expert in charge brings someone in, someone there is, and who is free.
+    let r = bring_in(&host, &session_id, &requester_token, "bob").await;
+    assert_eq!(error_code(r).await, (403, ErrorCode::Forbidden));
+    let r = bring_in(&host, &session_id, &expert_token, "nobody").await;
+    assert_eq!(error_code(r).await, (404, ErrorCode::NotFound));
+    let r = bring_in(&host, &session_id, &expert_token, "cara").await;
+    let status = r.status().as_u16();
+    let error: ApiError = r.json().await.unwrap();
+    assert_eq!((status, error.code), (409, ErrorCode::Conflict));
+    assert!(error.message.contains("not free"), "{}", error.message);
+
+    let r = bring_in(&host, &session_id, &expert_token, "bob").await;
+    assert_eq!(r.status(), 204);
+    let ServerMessage::Joined {
+        participant_token: bob_token,
+        ..
+    } = bob_console
+        .until("bob joins", |m| matches!(m, ServerMessage::Joined { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    // Bob is in beside the first expert, with the board; he draws too.
+    let (mut bob, snapshot) = Ws::join(host.addr, &bob_token).await;
+    let bob_id = snapshot.you.clone();
+    let experts: Vec<_> = snapshot
+        .participants
+        .iter()
+        .filter(|p| p.role == Role::Expert && !p.left)
+        .map(|p| p.id.clone())
+        .collect();
+    assert_eq!(experts, [expert_id.clone(), bob_id.clone()]);
+    let in_charge = |s: &SessionSnapshot| -> Vec<String> {
+        s.participants
+            .iter()
+            .filter(|p| p.in_charge)
+            .map(|p| p.id.clone())
+            .collect()
+    };
+    assert_eq!(in_charge(&snapshot), [expert_id.clone()]);
+    assert_eq!(snapshot.board.annotations.len(), 1);
+    bob.send(&draw("b1", &requester_id)).await;
+    requester
+        .until(
+            "bob's drawing",
+            |m| matches!(m, ServerMessage::Board { by, .. } if *by == bob_id),
+        )
+        .await;
+    // Bob is not in charge: he cannot bring anyone in, and twice is refused.
+    let r = bring_in(&host, &session_id, &bob_token, "cara").await;
+    assert_eq!(error_code(r).await, (403, ErrorCode::Forbidden));
+    let r = bring_in(&host, &session_id, &expert_token, "bob").await;
+    assert_eq!(error_code(r).await, (409, ErrorCode::Conflict));
+
+    // A restarted host keeps Bob in the session (busy there) with his token.
+    drop(bob);
+    host.restart(Timers::default()).await;
+    let mut bob_console = host.console("bob").await;
+    let welcome = bob_console
+        .until("bob's console", |m| {
+            matches!(m, ServerMessage::ConsoleWelcome { .. })
+        })
+        .await;
+    let ServerMessage::ConsoleWelcome { active_session, .. } = welcome else {
+        unreachable!()
+    };
+    assert_eq!(active_session.as_deref(), Some(session_id.as_str()));
+    let (_requester, _) = Ws::join(host.addr, &requester_token).await;
+    let (mut expert, _) = Ws::join(host.addr, &expert_token).await;
+
+    // The first expert hands over to Bob, who is in already: no one new joins.
+    expert
+        .send(&ClientMessage::HandOver {
+            to_username: "bob".into(),
+        })
+        .await;
+    let handed = expert
+        .until("the hand-over", |m| {
+            matches!(m, ServerMessage::HandedOver { .. })
+        })
+        .await;
+    let ServerMessage::HandedOver { from, to } = handed else {
+        unreachable!()
+    };
+    assert_eq!((from, to), (expert_id.clone(), bob_id.clone()));
+    let (mut bob, snapshot) = Ws::join(host.addr, &bob_token).await;
+    assert_eq!(snapshot.participants.len(), 3, "nobody new");
+    assert_eq!(in_charge(&snapshot), [bob_id.clone()]);
+    assert!(snapshot
+        .participants
+        .iter()
+        .any(|p| p.id == expert_id && p.left));
+
+    // Bob ends the session; his console is told, and he is free for the next request.
+    bob.send(&ClientMessage::EndSession).await;
+    bob_console
+        .until("closed", |m| {
+            matches!(m, ServerMessage::SessionClosed { .. })
+        })
+        .await;
+}

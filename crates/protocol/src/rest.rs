@@ -114,7 +114,16 @@ pub struct HandOverRequest {
     pub to_username: String,
 }
 
-/// Most people in a session: the requester, the expert and two guests.
+/// `POST /api/v1/sessions/{session_id}/experts`, by the expert in charge (their participant
+/// token as `Authorization: Bearer`): a colleague joins beside them, with the board and the
+/// chat as they are. The colleague must be free; they can later be handed the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct BringInRequest {
+    /// The colleague's user name.
+    pub username: String,
+}
+
+/// Most people in a session: the requester and, together, the experts and guests.
 pub const MAX_PARTICIPANTS: usize = 4;
 
 /// `POST /api/v1/expert/login`.

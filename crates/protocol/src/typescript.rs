@@ -24,6 +24,7 @@ pub fn render() -> String {
         GuestInviteRequest::decl(),
         GuestInvite::decl(),
         HandOverRequest::decl(),
+        BringInRequest::decl(),
         LoginRequest::decl(),
         ExpertProfile::decl(),
         ConsoleTicket::decl(),

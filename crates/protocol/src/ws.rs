@@ -93,6 +93,10 @@ pub struct Participant {
     /// Left the session for good (an expert who handed it over).
     #[serde(default)]
     pub left: bool,
+    /// The expert in charge (one at a time): brings colleagues in and hands the session over.
+    /// Others brought in beside them are experts too, without this.
+    #[serde(default)]
+    pub in_charge: bool,
 }
 
 /// Which of a participant's media are live. The app and the console show it next to the name

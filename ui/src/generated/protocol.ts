@@ -146,6 +146,12 @@ export type HandOverRequest = {
  */
 to_username: string, };
 
+export type BringInRequest = { 
+/**
+ * The colleague's user name.
+ */
+username: string, };
+
 export type LoginRequest = { 
 /**
  * The expert's user name.
@@ -230,7 +236,12 @@ may_draw: boolean,
 /**
  * Left the session for good (an expert who handed it over).
  */
-left: boolean, };
+left: boolean, 
+/**
+ * The expert in charge (one at a time): brings colleagues in and hands the session over.
+ * Others brought in beside them are experts too, without this.
+ */
+in_charge: boolean, };
 
 export type MediaState = { 
 /**

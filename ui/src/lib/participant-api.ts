@@ -1,5 +1,6 @@
 // What a participant of one session asks the host over HTTP with its token (besides the
-// pictures, lib/board/pictures.svelte.ts): inviting a guest, handing the session over.
+// pictures, lib/board/pictures.svelte.ts): inviting a guest, bringing in a colleague, handing
+// the session over.
 import type { ApiError, GuestInvite } from '../generated/protocol';
 import { hostSentence } from './errors';
 
@@ -24,6 +25,11 @@ export class ParticipantApi {
   /** Invites one more person by link. */
   async invite(name: string, mayDraw: boolean): Promise<GuestInvite> {
     return (await (await this.#post('guests', { display_name: name, may_draw: mayDraw }, 201)).json()) as GuestInvite;
+  }
+
+  /** Brings in another expert beside this one (the expert in charge). */
+  async bringIn(username: string): Promise<void> {
+    await this.#post('experts', { username }, 204);
   }
 
   /** Hands the session over to another expert. */

@@ -269,7 +269,10 @@ export class SessionConnection {
           p.left = true;
           p.online = false;
           p.media = { camera: false, microphone: false, screen: false };
+          p.in_charge = false;
         }
+        const q = s.participants.find((x) => x.id === msg.to);
+        if (q) q.in_charge = true;
         if (msg.from === s.you) {
           this.handedOverTo = s.participants.find((x) => x.id === msg.to)?.display_name ?? 'another expert';
           this.#socket.stop();

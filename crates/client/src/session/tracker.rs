@@ -288,6 +288,7 @@ mod tests {
                 media: Default::default(),
                 may_draw: true,
                 left: false,
+                in_charge: false,
             }],
             chat: vec![],
             board: Default::default(),

@@ -1,4 +1,5 @@
-//! Bringing people in: guests by link, and another expert the session is handed over to.
+//! Bringing people in: guests by link, a colleague beside the expert in charge, and another
+//! expert the session is handed over to.
 
 use instant_share_protocol::{
     ApiError, ErrorCode, GuestInvite, GuestInviteRequest, Role, ServerMessage, SessionStatus,
@@ -7,14 +8,16 @@ use instant_share_protocol::{
 
 use super::{Hub, Now};
 use crate::secrets;
+use crate::store::SecretHash;
 use crate::store::Write;
 use crate::writer::{Effects, Outbound};
 
 impl Hub {
     /// The session's expert (`participant_id`) hands it over to the expert `to_username`, who
-    /// must be free: they join (their consoles get the link), the board and the chat stay as
-    /// they are, and the first expert leaves (their token stops working, their sockets close,
-    /// their consoles are free for the next request).
+    /// must be free or already in the session beside them: they join (their consoles get the
+    /// link) unless they are in, the board and the chat stay as they are, and the first expert
+    /// leaves (their token stops working, their sockets close, their consoles are free for the
+    /// next request).
     pub fn hand_over(
         &mut self,
         now: Now,
@@ -23,56 +26,31 @@ impl Hub {
         to_username: &str,
         fx: &mut Effects,
     ) -> Result<(), ApiError> {
-        let from = self
-            .dispatcher
-            .expert_of(session_id)
-            .cloned()
-            .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "the session is not live"))?;
-        // Only the expert in charge hands over, from their own participant.
-        let from_token = self
-            .experts
-            .get(&from)
-            .and_then(|e| e.session_token.clone())
-            .filter(|(s, _)| s == session_id)
-            .map(|(_, t)| t);
-        let theirs = from_token
-            .as_deref()
-            .and_then(|t| self.tokens.get(&secrets::hash(t)))
-            .is_some_and(|(_, p)| p == participant_id);
-        if !theirs {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "only the expert in charge can hand the session over",
-            ));
-        }
-        let (to, name) = self
-            .experts
-            .iter()
-            .find(|(_, e)| e.profile.username == to_username.trim())
-            .map(|(id, e)| (id.clone(), e.profile.display_name.clone()))
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    "there is no expert with that user name",
-                )
-            })?;
+        let (from, from_token_hash) = self.lead_of(
+            session_id,
+            participant_id,
+            "only the expert in charge can hand the session over",
+        )?;
+        let (to, name) = self.expert_by_username(to_username)?;
+        let beside = self.participant_of_expert(session_id, &to);
         self.dispatcher
             .hand_over(now.instant, session_id, &to)
-            .map_err(|e| match e {
-                instant_share_core::RoutingError::ExpertBusy => ApiError::new(
-                    ErrorCode::Conflict,
-                    format!("{name} is not free to take the session (away, ringing or in another session)"),
-                ),
-                other => ApiError::new(ErrorCode::Conflict, other.to_string()),
-            })?;
-        let (token, _, to_participant) =
-            self.add_participant(now, session_id, Role::Expert, &name, true, fx);
+            .map_err(|e| routing_refusal(e, &name))?;
+        let to_participant = match beside {
+            Some(p) => p,
+            None => {
+                let (token, _, p) =
+                    self.add_participant(now, session_id, Role::Expert, &name, true, Some(&to), fx);
+                self.send_joined(session_id, &to, token, fx);
+                p
+            }
+        };
         self.event(
             now,
             session_id,
             ServerMessage::HandedOver {
                 from: participant_id.to_owned(),
-                to: to_participant.clone(),
+                to: to_participant,
             },
             fx,
         );
@@ -89,9 +67,7 @@ impl Hub {
             end_reason: None,
         });
         // The first expert is out: token gone, sockets closed after the event.
-        if let Some(t) = &from_token {
-            self.tokens.remove(&secrets::hash(t));
-        }
+        self.tokens.remove(&from_token_hash);
         if let Some(s) = self.sessions.get(session_id) {
             for c in s
                 .participants
@@ -106,18 +82,133 @@ impl Hub {
             e.session_token = None;
         }
         self.console_state(now, &from, fx);
+        self.process(now, fx);
+        tracing::info!(session = session_id, from, to, "session handed over");
+        Ok(())
+    }
+
+    /// The session's expert (`participant_id`) brings in the expert `username` beside them,
+    /// who must be free: they join as a second expert (their consoles get the link) and are
+    /// offered nothing else until the session ends or is handed to them.
+    pub fn bring_in(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        username: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let (lead, _) = self.lead_of(
+            session_id,
+            participant_id,
+            "only the expert in charge can bring in a colleague",
+        )?;
+        let (to, name) = self.expert_by_username(username)?;
+        if self.live_session(session_id)?.participants.len() >= MAX_PARTICIPANTS {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("a session has at most {MAX_PARTICIPANTS} people"),
+            ));
+        }
+        self.dispatcher
+            .bring_in(now.instant, session_id, &to)
+            .map_err(|e| routing_refusal(e, &name))?;
+        let (token, _, participant) =
+            self.add_participant(now, session_id, Role::Expert, &name, true, Some(&to), fx);
+        self.send_joined(session_id, &to, token, fx);
+        self.process(now, fx);
+        tracing::info!(
+            session = session_id,
+            lead,
+            expert = to,
+            participant,
+            "expert brought in"
+        );
+        Ok(())
+    }
+
+    /// The expert in charge of `session_id` and their participant's token hash, if
+    /// `participant_id` is their participant (also after a restart); else `refusal`
+    /// (forbidden), or a conflict when the session is not live.
+    fn lead_of(
+        &self,
+        session_id: &str,
+        participant_id: &str,
+        refusal: &str,
+    ) -> Result<(String, SecretHash), ApiError> {
+        let lead = self
+            .dispatcher
+            .expert_of(session_id)
+            .cloned()
+            .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "the session is not live"))?;
+        let record = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| {
+                s.participants
+                    .iter()
+                    .find(|p| p.record.id == participant_id)
+            })
+            .map(|p| &p.record)
+            .filter(|r| r.role == Role::Expert)
+            .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, refusal))?;
+        let theirs = match &record.expert_id {
+            Some(expert) => *expert == lead,
+            // Recorded before participants named their expert: the link the console holds.
+            None => self
+                .experts
+                .get(&lead)
+                .and_then(|e| e.session_token.as_ref())
+                .is_some_and(|(s, t)| s == session_id && secrets::hash(t) == record.token_hash),
+        };
+        if !theirs {
+            return Err(ApiError::new(ErrorCode::Forbidden, refusal));
+        }
+        Ok((lead, record.token_hash))
+    }
+
+    /// The expert with this user name: their id and the name they are shown with.
+    fn expert_by_username(&self, username: &str) -> Result<(String, String), ApiError> {
+        self.experts
+            .iter()
+            .find(|(_, e)| e.profile.username == username.trim())
+            .map(|(id, e)| (id.clone(), e.profile.display_name.clone()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    "no expert with that user name has a console open",
+                )
+            })
+    }
+
+    /// The participant of `session_id` who is the expert `expert`, and has not left.
+    fn participant_of_expert(&self, session_id: &str, expert: &str) -> Option<String> {
+        let session = self.sessions.get(session_id)?;
+        session
+            .participants
+            .iter()
+            .filter(|p| p.record.expert_id.as_deref() == Some(expert))
+            .map(|p| p.record.id.clone())
+            .find(|id| {
+                !session
+                    .snapshot
+                    .participants
+                    .iter()
+                    .any(|s| &s.id == id && s.left)
+            })
+    }
+
+    /// Gives `expert`'s consoles the link into `session_id` (and keeps it for a reload).
+    fn send_joined(&mut self, session_id: &str, expert: &str, token: String, fx: &mut Effects) {
         let joined = ServerMessage::Joined {
             session_id: session_id.to_owned(),
             site_url: self.site_url(session_id),
             participant_token: token.clone(),
         };
-        if let Some(e) = self.experts.get_mut(&to) {
+        if let Some(e) = self.experts.get_mut(expert) {
             e.session_token = Some((session_id.to_owned(), token));
         }
-        self.to_consoles(&to, joined, fx);
-        self.process(now, fx);
-        tracing::info!(session = session_id, from, to, "session handed over");
-        Ok(())
+        self.to_consoles(expert, joined, fx);
     }
 
     /// The participant whose token this is, as (session, participant), if it is valid now.
@@ -174,7 +265,7 @@ impl Hub {
             ));
         }
         let (token, token_expires_at, participant_id) =
-            self.add_participant(now, &session, Role::Guest, name, req.may_draw, fx);
+            self.add_participant(now, &session, Role::Guest, name, req.may_draw, None, fx);
         tracing::info!(
             session,
             by = inviter,
@@ -187,5 +278,23 @@ impl Hub {
             link: format!("{}#token={token}", self.site_url(&session)),
             token_expires_at,
         })
+    }
+}
+
+/// Routing's refusal to let the expert `name` in, in words.
+fn routing_refusal(e: instant_share_core::RoutingError, name: &str) -> ApiError {
+    match e {
+        instant_share_core::RoutingError::ExpertBusy => ApiError::new(
+            ErrorCode::Conflict,
+            format!("{name} is not free to join the session (away, ringing or in a session)"),
+        ),
+        instant_share_core::RoutingError::TooManyExperts => ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "a session has at most {} experts",
+                instant_share_core::MAX_ASSISTANTS + 1
+            ),
+        ),
+        other => ApiError::new(ErrorCode::Conflict, other.to_string()),
     }
 }

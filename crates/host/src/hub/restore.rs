@@ -65,6 +65,12 @@ impl Hub {
                         .insert(p.token_hash, (r.id.clone(), p.id.clone()));
                 }
             }
+            let assistants: Vec<String> = o
+                .participants
+                .iter()
+                .filter(|p| !snap.participants.iter().any(|s| s.id == p.id && s.left))
+                .filter_map(|p| p.expert_id.clone())
+                .collect();
             let last_queue = (snap.queue_position, snap.estimated_wait_secs);
             let mut record = r.clone();
             let offered = record.status == SessionStatus::Offered;
@@ -90,6 +96,14 @@ impl Hub {
                     let _ = self
                         .dispatcher
                         .restore_active(now.instant, &r.id, &r.topic, &expert);
+                    // Experts brought in beside them are in the session again, busy there.
+                    for assistant in &assistants {
+                        if *assistant != expert {
+                            let _ =
+                                self.dispatcher
+                                    .restore_assistant(now.instant, &r.id, assistant);
+                        }
+                    }
                 }
                 (SessionStatus::Requested | SessionStatus::Queued | SessionStatus::Offered, _) => {
                     if offered {

@@ -127,8 +127,15 @@ impl Hub {
                 last_queue: (0, 0),
             },
         );
-        let (token, expires_at, _) =
-            self.add_participant(now, &id, Role::Requester, &device.employee_name, true, fx);
+        let (token, expires_at, _) = self.add_participant(
+            now,
+            &id,
+            Role::Requester,
+            &device.employee_name,
+            true,
+            None,
+            fx,
+        );
         self.transition(now, &id, To::Queued, fx);
         self.metrics.shares_created.inc();
         // The key is fresh, so the dispatcher cannot already know it.
@@ -452,6 +459,7 @@ impl Hub {
         role: Role,
         name: &str,
         may_draw: bool,
+        expert: Option<&str>,
         fx: &mut Effects,
     ) -> (String, u64, String) {
         let may_draw = may_draw || role != Role::Guest;
@@ -469,6 +477,7 @@ impl Hub {
             token_hash: secrets::hash(&token),
             expires_at,
             may_draw,
+            expert_id: expert.map(str::to_owned),
         };
         self.tokens.insert(
             record.token_hash,
@@ -483,6 +492,12 @@ impl Hub {
             online: false,
             may_draw,
             left: false,
+            in_charge: role == Role::Expert
+                && expert.is_some_and(|e| {
+                    self.dispatcher
+                        .expert_of(session_id)
+                        .is_some_and(|l| l == e)
+                }),
         };
         session.participants.push(LiveParticipant {
             record,
@@ -612,8 +627,15 @@ impl Hub {
                         .get(&expert)
                         .map(|e| e.profile.display_name.clone())
                         .unwrap_or_default();
-                    let (token, _, _) =
-                        self.add_participant(now, &session, Role::Expert, &name, true, fx);
+                    let (token, _, _) = self.add_participant(
+                        now,
+                        &session,
+                        Role::Expert,
+                        &name,
+                        true,
+                        Some(&expert),
+                        fx,
+                    );
                     self.transition(now, &session, To::Active(expert.clone()), fx);
                     let joined = ServerMessage::Joined {
                         session_id: session.clone(),
@@ -630,6 +652,7 @@ impl Hub {
                     session,
                     reason,
                     expert,
+                    assistants,
                 } => {
                     self.metrics.sessions_ended.inc();
                     self.transition(now, &session, To::Ended(reason), fx);
@@ -638,12 +661,12 @@ impl Hub {
                             fx.out.push((c.tx.clone(), Outbound::Close));
                         }
                     }
-                    if let Some(expert) = expert {
-                        if let Some(e) = self.experts.get_mut(&expert) {
+                    for expert in expert.iter().chain(&assistants) {
+                        if let Some(e) = self.experts.get_mut(expert) {
                             e.session_token = None;
                         }
                         self.to_consoles(
-                            &expert,
+                            expert,
                             ServerMessage::SessionClosed {
                                 session_id: session.clone(),
                                 reason,

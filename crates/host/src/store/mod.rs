@@ -103,6 +103,8 @@ pub struct ParticipantRecord {
     pub expires_at: UnixMillis,
     /// May draw on the board (the requester and the expert always may; a guest if invited so).
     pub may_draw: bool,
+    /// The expert account of an expert participant.
+    pub expert_id: Option<String>,
 }
 
 /// One stored session event.

@@ -312,8 +312,8 @@ impl Store for SqliteStore {
                 }
                 Write::AddParticipant(p) => {
                     sqlx::query(
-                        "INSERT INTO participants (session_id, id, role, display_name, token_hash, expires_at, may_draw)
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO participants (session_id, id, role, display_name, token_hash, expires_at, may_draw, expert_id)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(&p.session_id)
                     .bind(&p.id)
@@ -322,6 +322,7 @@ impl Store for SqliteStore {
                     .bind(&p.token_hash[..])
                     .bind(sql_millis(p.expires_at))
                     .bind(p.may_draw)
+                    .bind(&p.expert_id)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -380,6 +381,7 @@ impl Store for SqliteStore {
                     token_hash: hash(p, "token_hash")?,
                     expires_at: millis(p.try_get("expires_at")?),
                     may_draw: p.try_get("may_draw")?,
+                    expert_id: p.try_get("expert_id")?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
