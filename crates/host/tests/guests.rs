@@ -324,7 +324,7 @@ async fn a_colleague_is_brought_in_beside_the_expert_and_can_be_handed_the_sessi
             .map(|p| p.id.clone())
             .collect()
     };
-    assert_eq!(in_charge(&snapshot), [expert_id.clone()]);
+    assert_eq!(in_charge(&snapshot), std::slice::from_ref(&expert_id));
     assert_eq!(snapshot.board.annotations.len(), 1);
     bob.send(&draw("b1", &requester_id)).await;
     requester
@@ -372,7 +372,7 @@ async fn a_colleague_is_brought_in_beside_the_expert_and_can_be_handed_the_sessi
     assert_eq!((from, to), (expert_id.clone(), bob_id.clone()));
     let (mut bob, snapshot) = Ws::join(host.addr, &bob_token).await;
     assert_eq!(snapshot.participants.len(), 3, "nobody new");
-    assert_eq!(in_charge(&snapshot), [bob_id.clone()]);
+    assert_eq!(in_charge(&snapshot), std::slice::from_ref(&bob_id));
     assert!(snapshot
         .participants
         .iter()

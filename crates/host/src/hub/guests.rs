@@ -6,6 +6,7 @@ use instant_share_protocol::{
     MAX_PARTICIPANTS,
 };
 
+use super::session::Joining;
 use super::{Hub, Now};
 use crate::secrets;
 use crate::store::SecretHash;
@@ -40,7 +41,7 @@ impl Hub {
             Some(p) => p,
             None => {
                 let (token, _, p) =
-                    self.add_participant(now, session_id, Role::Expert, &name, true, Some(&to), fx);
+                    self.add_participant(now, session_id, Joining::Expert(&to), &name, fx);
                 self.send_joined(session_id, &to, token, fx);
                 p
             }
@@ -114,7 +115,7 @@ impl Hub {
             .bring_in(now.instant, session_id, &to)
             .map_err(|e| routing_refusal(e, &name))?;
         let (token, _, participant) =
-            self.add_participant(now, session_id, Role::Expert, &name, true, Some(&to), fx);
+            self.add_participant(now, session_id, Joining::Expert(&to), &name, fx);
         self.send_joined(session_id, &to, token, fx);
         self.process(now, fx);
         tracing::info!(
@@ -264,8 +265,15 @@ impl Hub {
                 format!("a session has at most {MAX_PARTICIPANTS} people"),
             ));
         }
-        let (token, token_expires_at, participant_id) =
-            self.add_participant(now, &session, Role::Guest, name, req.may_draw, None, fx);
+        let (token, token_expires_at, participant_id) = self.add_participant(
+            now,
+            &session,
+            Joining::Guest {
+                may_draw: req.may_draw,
+            },
+            name,
+            fx,
+        );
         tracing::info!(
             session,
             by = inviter,

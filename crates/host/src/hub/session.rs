@@ -90,6 +90,20 @@ impl NewShare {
     }
 }
 
+/// Who joins a session, for [`Hub::add_participant`].
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Joining<'a> {
+    /// The employee who asked.
+    Requester,
+    /// An expert (their account id): the one who accepted, one brought in, or one handed over to.
+    Expert(&'a str),
+    /// A guest by link, who may look only or also draw.
+    Guest {
+        /// Also draws.
+        may_draw: bool,
+    },
+}
+
 impl Hub {
     /// Creates a session for `device` and queues it. Returns the pointer for the requester.
     pub fn create_share(
@@ -127,15 +141,8 @@ impl Hub {
                 last_queue: (0, 0),
             },
         );
-        let (token, expires_at, _) = self.add_participant(
-            now,
-            &id,
-            Role::Requester,
-            &device.employee_name,
-            true,
-            None,
-            fx,
-        );
+        let (token, expires_at, _) =
+            self.add_participant(now, &id, Joining::Requester, &device.employee_name, fx);
         self.transition(now, &id, To::Queued, fx);
         self.metrics.shares_created.inc();
         // The key is fresh, so the dispatcher cannot already know it.
@@ -456,13 +463,15 @@ impl Hub {
         &mut self,
         now: Now,
         session_id: &str,
-        role: Role,
+        joining: Joining<'_>,
         name: &str,
-        may_draw: bool,
-        expert: Option<&str>,
         fx: &mut Effects,
     ) -> (String, u64, String) {
-        let may_draw = may_draw || role != Role::Guest;
+        let (role, may_draw, expert) = match joining {
+            Joining::Requester => (Role::Requester, true, None),
+            Joining::Expert(id) => (Role::Expert, true, Some(id)),
+            Joining::Guest { may_draw } => (Role::Guest, may_draw, None),
+        };
         let token = secrets::token();
         let expires_at = now.millis + self.config.token_lifetime.as_millis() as u64;
         let Some(session) = self.sessions.get_mut(session_id) else {
@@ -627,15 +636,8 @@ impl Hub {
                         .get(&expert)
                         .map(|e| e.profile.display_name.clone())
                         .unwrap_or_default();
-                    let (token, _, _) = self.add_participant(
-                        now,
-                        &session,
-                        Role::Expert,
-                        &name,
-                        true,
-                        Some(&expert),
-                        fx,
-                    );
+                    let (token, _, _) =
+                        self.add_participant(now, &session, Joining::Expert(&expert), &name, fx);
                     self.transition(now, &session, To::Active(expert.clone()), fx);
                     let joined = ServerMessage::Joined {
                         session_id: session.clone(),
