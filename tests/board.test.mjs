@@ -216,7 +216,26 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     for (const [page, who] of [[requesterPage, 'the requester'], [guestPage, 'the guest']]) {
       await waitFor(`${who} to follow the zoom`, async () => (await page.locator(tid('picture-stage')).getAttribute('data-zoom')) === '200', { timeout: 10_000 });
     }
+    // With the Point tool, dragging pans; everyone follows where it stops.
+    const expertStageBoard = consolePage.locator(`${tid('picture-stage')} ${tid('board')}`);
+    await expertStageBoard.locator(tid('board-tool-pointer')).click();
+    await waitFor('the Point tool', async () => (await expertStageBoard.getAttribute('data-tool')) === 'pointer', { timeout: 5_000 });
+    const before = await consolePage.locator(tid('picture-stage')).getAttribute('data-center');
+    const frame = await expertStageBoard.locator(tid('board-canvas')).boundingBox();
+    const [mx, my] = [frame.x + frame.width / 2, frame.y + frame.height / 2];
+    await consolePage.mouse.move(mx, my);
+    await consolePage.mouse.down();
+    await consolePage.mouse.move(mx - 120, my - 60, { steps: 6 });
+    await consolePage.mouse.up();
+    const after = await consolePage.locator(tid('picture-stage')).getAttribute('data-center');
+    const [bx, by] = before.split(',').map(Number);
+    const [ax, ay] = after.split(',').map(Number);
+    assert.ok(ax > bx && ay > by, `dragging left and up moves the view right and down (${before} → ${after})`);
+    for (const [page, who] of [[requesterPage, 'the requester'], [guestPage, 'the guest']]) {
+      await waitFor(`${who} to follow the pan`, async () => (await page.locator(tid('picture-stage')).getAttribute('data-center')) === after, { timeout: 10_000 });
+    }
     await screenshot(requesterPage, 'board-requester-zoomed');
+    await expertStageBoard.locator(tid('board-tool-arrow')).click();
     await consolePage.locator(tid('picture-zoom-fit')).click();
     await screenshot(consolePage, 'board-expert-picture');
     await screenshot(requesterPage, 'board-requester-picture');
