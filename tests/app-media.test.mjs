@@ -520,6 +520,9 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
       return n > 100 ? n : null;
     }, { timeout: 10_000 });
     assert.equal(await app.attribute(tid('self-screen'), 'data-has-frame'), 'true', 'the screen is drawn under the arrow');
+    // The expert zooms into the app's screen; the app's stage follows.
+    await site.locator(css('screen-zoom-in')).click(ACTION);
+    await waitFor('the app to follow the zoom of its screen', async () => (await app.attribute(ownStage, 'data-zoom')) === '150', { timeout: 10_000 });
     console.log(`the expert's arrow on the shared screen covers ${onOwn} pixels of the app's own-screen board`);
     await app.screenshot('app-board-own-screen');
 

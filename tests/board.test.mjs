@@ -146,6 +146,15 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await waitAnnotations(guestBoard, 2, 'the guest to get the text');
     await screenshot(consolePage, 'board-expert-text');
 
+    // The expert zooms into the shared screen; the guest's view of it follows, drawings and all.
+    await consolePage.locator(tid('screen-zoom-in')).click();
+    assert.equal(await consolePage.locator(tid('screen-stage')).getAttribute('data-zoom'), '150');
+    await waitFor('the guest to follow the screen zoom', async () => (await guestPage.locator(tid('screen-stage')).getAttribute('data-zoom')) === '150', { timeout: 10_000 });
+    await waitAnnotations(guestBoard, 2, 'the guest, zoomed in');
+    await screenshot(guestPage, 'board-guest-screen-zoomed');
+    await consolePage.locator(tid('screen-zoom-fit')).click();
+    await waitFor('the guest to follow back to fit', async () => (await guestPage.locator(tid('screen-stage')).getAttribute('data-zoom')) === '100', { timeout: 10_000 });
+
     // The requester shares a picture with a secret in it, blacked out before it is sent.
     const [W, H] = [400, 300];
     const SECRET = { x0: 50, y0: 50, x1: 150, y1: 120 };
