@@ -476,6 +476,9 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     assert.ok(guestRed > 100, `the guest sees the arrow (${guestRed} red pixels)`);
     await screenshot(guest, 'app-board-guest');
     await screenshot(site, 'app-board-expert');
+    // The user removes the guest from the app; the guest's page says so.
+    await app.click(tid('participant-remove'));
+    await guest.locator(css('removed')).waitFor({ timeout: 10_000 });
 
     // A still of the app's camera (the synthetic pattern): full size, through the black-out
     // step, stored by the host at that size.

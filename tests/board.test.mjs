@@ -286,6 +286,14 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await screenshot(boConsole, 'board-second-expert');
     await screenshot(consolePage, 'board-first-expert-handed-over');
 
+    // Bo removes the guest: the guest's page says so, and the people list shows it.
+    await boConsole.locator(tid('participant-remove')).click();
+    await guestPage.locator(tid('removed')).waitFor({ timeout: 10_000 });
+    assert.match(await guestPage.locator(tid('removed')).innerText(), /Bo Expert removed you/);
+    await waitFor('the requester to see the guest removed', async () =>
+      /Guest · removed/.test(await requesterPage.locator(tid('participants')).innerText()), { timeout: 10_000 });
+    await screenshot(guestPage, 'board-guest-removed');
+
     // Bo says something and ends; the requester downloads the pictures and the chat.
     await boConsole.locator(tid('chat-input')).fill('Untick the box the arrow points at.');
     await boConsole.locator(tid('chat-send')).click();

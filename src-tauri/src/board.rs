@@ -261,6 +261,22 @@ pub async fn invite_guest(
     Ok(invite)
 }
 
+/// Removes a guest from the live session: their link stops working and their place is free.
+#[tauri::command]
+pub async fn remove_guest(
+    controller: State<'_, Controller>,
+    participant_id: String,
+) -> Result<(), ApiError> {
+    controller.live_session()?;
+    let p = controller.participation()?;
+    p.host
+        .remove_guest(&p.session_id, &p.token, &participant_id)
+        .await
+        .map_err(ApiError::from)?;
+    tracing::info!(guest = participant_id, "guest removed");
+    Ok(())
+}
+
 /// A picture of the session's board (live or just ended), as PNG.
 #[tauri::command]
 pub async fn board_picture(

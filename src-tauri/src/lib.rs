@@ -72,6 +72,7 @@ pub fn run() {
             board::take_screenshot,
             board::list_windows,
             board::camera_still,
+            board::remove_guest,
             board::share_picture,
             board::board_picture,
             board::save_export,

@@ -163,6 +163,29 @@ impl HostClient {
         .await
     }
 
+    /// `DELETE /api/v1/sessions/{session}/guests/{participant}`: removes a guest, with the
+    /// requester's or an expert's participant token.
+    pub async fn remove_guest(
+        &self,
+        session_id: &str,
+        token: &str,
+        participant_id: &str,
+    ) -> Result<(), ClientError> {
+        let url = self
+            .base
+            .join(&format!(
+                "api/v1/sessions/{session_id}/guests/{participant_id}"
+            ))
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let (status, bytes) = exchange(self.http.delete(url).bearer_auth(token)).await?;
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(decode::<serde_json::Value>(status, &bytes)
+            .err()
+            .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
+    }
+
     /// `GET /api/v1/sessions/{session}/images/{id}`: a picture of the session's board (PNG).
     pub async fn fetch_image(
         &self,

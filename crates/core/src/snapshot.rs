@@ -72,6 +72,17 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
                 }
             }
         }
+        ServerMessage::Removed { participant_id, .. } => {
+            if let Some(p) = snapshot
+                .participants
+                .iter_mut()
+                .find(|p| &p.id == participant_id)
+            {
+                p.left = true;
+                p.online = false;
+                p.media = MediaState::default();
+            }
+        }
         ServerMessage::Board { event, .. } => {
             instant_share_board::apply(&mut snapshot.board, event)
         }
@@ -100,6 +111,7 @@ pub fn is_session_event(msg: &ServerMessage) -> bool {
             | ServerMessage::Chat { .. }
             | ServerMessage::Board { .. }
             | ServerMessage::HandedOver { .. }
+            | ServerMessage::Removed { .. }
             | ServerMessage::Media { .. }
             | ServerMessage::Ended { .. }
     )

@@ -39,6 +39,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/sessions/{session_id}/guests", post(invite_guest))
         .route("/api/v1/sessions/{session_id}/hand-over", post(hand_over))
         .route("/api/v1/sessions/{session_id}/experts", post(bring_in))
+        .route(
+            "/api/v1/sessions/{session_id}/guests/{participant_id}",
+            axum::routing::delete(remove_guest),
+        )
         .route("/api/v1/expert/login", post(login))
         .route("/api/v1/expert/logout", post(logout))
         .route("/api/v1/expert/me", get(me))
@@ -321,6 +325,29 @@ async fn hand_over(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/guests/{participant_id}",
+    params(("session_id" = String, Path, description = "the session"),
+        ("participant_id" = String, Path, description = "the guest")),
+    security(("participant" = [])),
+    responses(
+        (status = 204, description = "removed: the guest's link stops working, their place is free"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "forbidden: a guest cannot remove anyone"),
+        (status = 404, body = ApiError, description = "not_found: no such guest in this session (or removed already)"),
+        (status = 410, body = ApiError, description = "session_ended"),
+    ))]
+async fn remove_guest(
+    State(state): State<AppState>,
+    axum::extract::Path((session_id, guest)): axum::extract::Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, HttpError> {
+    let by = session_participant(&state, &headers, &session_id)?;
+    state
+        .with_hub_durable(|hub, now, fx| hub.remove_guest(now, &session_id, &by, &guest, fx))
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(post, path = "/api/v1/sessions/{session_id}/experts", request_body = BringInRequest,
     params(("session_id" = String, Path, description = "the session")),
     security(("participant" = [])),
@@ -502,7 +529,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, invite_guest, hand_over, bring_in, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, invite_guest, hand_over, bring_in, remove_guest, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]

@@ -142,6 +142,84 @@ async fn guests_join_by_link_and_may_look_or_draw() {
     assert_eq!(error_code(r).await, (401, ErrorCode::Unauthenticated));
     let r = invite(&host, &share.session_id, &expert_token, "  ", true).await;
     assert_eq!(error_code(r).await, (400, ErrorCode::BadRequest));
+
+    // Removing a guest: not by a guest, not the expert, not twice.
+    let r = remove(
+        &host,
+        &share.session_id,
+        &token_of(&drawer),
+        &looker.participant_id,
+    )
+    .await;
+    assert_eq!(error_code(r).await, (403, ErrorCode::Forbidden));
+    let expert_id = snap_of(&host, &expert_token).await.you;
+    let r = remove(
+        &host,
+        &share.session_id,
+        &share.participant_token,
+        &expert_id,
+    )
+    .await;
+    assert_eq!(error_code(r).await, (404, ErrorCode::NotFound));
+    // The requester removes Sam: everyone is told, Sam's socket closes and his link stops
+    // working; Kim's drawing stays; the place is free for someone else.
+    let r = remove(
+        &host,
+        &share.session_id,
+        &share.participant_token,
+        &looker.participant_id,
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let removed = requester
+        .until("removed", |m| matches!(m, ServerMessage::Removed { .. }))
+        .await;
+    assert!(
+        matches!(removed, ServerMessage::Removed { participant_id, by }
+        if participant_id == looker.participant_id && by == requester_id)
+    );
+    while sam.next().await.is_some() {}
+    let mut again = Ws::connect(host.addr).await;
+    again.hello(&token_of(&looker), None).await;
+    again
+        .until("refused", is_error(ErrorCode::Unauthenticated))
+        .await;
+    let r = remove(
+        &host,
+        &share.session_id,
+        &share.participant_token,
+        &looker.participant_id,
+    )
+    .await;
+    assert_eq!(error_code(r).await, (404, ErrorCode::NotFound));
+    let snapshot = snap_of(&host, &share.participant_token).await;
+    let gone = snapshot
+        .participants
+        .iter()
+        .find(|p| p.id == looker.participant_id)
+        .unwrap();
+    assert!(gone.left && !gone.online);
+    assert_eq!(snapshot.board.annotations.len(), 1, "Kim's drawing stays");
+    let r = invite(&host, &share.session_id, &expert_token, "Lou", true).await;
+    assert_eq!(r.status(), 201, "Sam's place is free");
+    drop(kim);
+}
+
+async fn remove(host: &TestHost, session: &str, token: &str, guest: &str) -> reqwest::Response {
+    host.http()
+        .delete(format!(
+            "{}/api/v1/sessions/{session}/guests/{guest}",
+            host.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session as the holder of `token` sees it on joining.
+async fn snap_of(host: &TestHost, token: &str) -> SessionSnapshot {
+    Ws::join(host.addr, token).await.1
 }
 
 #[tokio::test]

@@ -90,7 +90,7 @@ pub struct Participant {
     /// May draw on the board (the requester and the expert always; a guest if invited so).
     #[serde(default)]
     pub may_draw: bool,
-    /// Left the session for good (an expert who handed it over).
+    /// Left the session for good (an expert who handed it over, a guest who was removed).
     #[serde(default)]
     pub left: bool,
     /// The expert in charge (one at a time): brings colleagues in and hands the session over.
@@ -433,6 +433,14 @@ pub enum ServerMessage {
         from: String,
         /// The participant who took over.
         to: String,
+    },
+    /// `by` (the requester or an expert) removed the guest `participant_id`: their link stops
+    /// working and their place is free; what they drew stays.
+    Removed {
+        /// The guest who was removed (now `left`).
+        participant_id: String,
+        /// Who removed them.
+        by: String,
     },
     /// The session is over; the host closes the socket after this.
     Ended {

@@ -234,7 +234,7 @@ media: MediaState,
  */
 may_draw: boolean, 
 /**
- * Left the session for good (an expert who handed it over).
+ * Left the session for good (an expert who handed it over, a guest who was removed).
  */
 left: boolean, 
 /**
@@ -860,7 +860,15 @@ from: string,
 /**
  * The participant who took over.
  */
-to: string, } | { "type": "ended", 
+to: string, } | { "type": "removed", 
+/**
+ * The guest who was removed (now `left`).
+ */
+participant_id: string, 
+/**
+ * Who removed them.
+ */
+by: string, } | { "type": "ended", 
 /**
  * Why.
  */

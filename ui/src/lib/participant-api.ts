@@ -1,6 +1,6 @@
 // What a participant of one session asks the host over HTTP with its token (besides the
-// pictures, lib/board/pictures.svelte.ts): inviting a guest, bringing in a colleague, handing
-// the session over.
+// pictures, lib/board/pictures.svelte.ts): inviting and removing a guest, bringing in a
+// colleague, handing the session over.
 import type { ApiError, GuestInvite } from '../generated/protocol';
 import { hostSentence } from './errors';
 
@@ -10,12 +10,12 @@ export class ParticipantApi {
     private readonly token: string,
   ) {}
 
-  /** POSTs `body` to the session's `path`; the response if its status is `ok`, else the host's refusal as an error. */
-  async #post(path: string, body: unknown, ok: number): Promise<Response> {
+  /** POSTs `body` to the session's `path` (or DELETEs it, with no body); the response if its status is `ok`, else the host's refusal as an error. */
+  async #post(path: string, body: unknown, ok: number, method: 'POST' | 'DELETE' = 'POST'): Promise<Response> {
     const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === null ? {} : { 'content-type': 'application/json' }) },
+      body: body === null ? null : JSON.stringify(body),
     });
     if (r.status === ok) return r;
     const e = (await r.json().catch(() => null)) as ApiError | null;
@@ -25,6 +25,11 @@ export class ParticipantApi {
   /** Invites one more person by link. */
   async invite(name: string, mayDraw: boolean): Promise<GuestInvite> {
     return (await (await this.#post('guests', { display_name: name, may_draw: mayDraw }, 201)).json()) as GuestInvite;
+  }
+
+  /** Removes a guest: their link stops working and their place is free. */
+  async removeGuest(participantId: string): Promise<void> {
+    await this.#post(`guests/${encodeURIComponent(participantId)}`, null, 204, 'DELETE');
   }
 
   /** Brings in another expert beside this one (the expert in charge). */

@@ -71,6 +71,8 @@ export class SessionConnection {
   pointers = $state<Record<string, RemotePointer>>({});
   /** This participant handed the session over to this person (and is out of it). */
   handedOverTo = $state<string | null>(null);
+  /** This participant (a guest) was removed by this person (and is out of it). */
+  removedBy = $state<string | null>(null);
   /** Why the host refused this participant's last board operation, until the next one. */
   boardError = $state<ApiError | null>(null);
 
@@ -275,6 +277,19 @@ export class SessionConnection {
         if (q) q.in_charge = true;
         if (msg.from === s.you) {
           this.handedOverTo = s.participants.find((x) => x.id === msg.to)?.display_name ?? 'another expert';
+          this.#socket.stop();
+        }
+        break;
+      }
+      case 'removed': {
+        const p = s.participants.find((x) => x.id === msg.participant_id);
+        if (p) {
+          p.left = true;
+          p.online = false;
+          p.media = { camera: false, microphone: false, screen: false };
+        }
+        if (msg.participant_id === s.you) {
+          this.removedBy = s.participants.find((x) => x.id === msg.by)?.display_name ?? 'someone in the session';
           this.#socket.stop();
         }
         break;

@@ -105,7 +105,8 @@ impl Hub {
             "only the expert in charge can bring in a colleague",
         )?;
         let (to, name) = self.expert_by_username(username)?;
-        if self.live_session(session_id)?.participants.len() >= MAX_PARTICIPANTS {
+        self.live_session(session_id)?;
+        if self.present(session_id) >= MAX_PARTICIPANTS {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
                 format!("a session has at most {MAX_PARTICIPANTS} people"),
@@ -212,6 +213,78 @@ impl Hub {
         self.to_consoles(expert, joined, fx);
     }
 
+    /// Participant `by` (the requester or an expert) removes the guest `guest`: everyone gets
+    /// `removed`, the guest's token stops working (also after a restart), their sockets close
+    /// and their place is free. What they drew stays on the board.
+    pub fn remove_guest(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        by: &str,
+        guest: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let live = self.live_session(session_id)?;
+        let gone = |id: &str| {
+            live.snapshot
+                .participants
+                .iter()
+                .any(|p| p.id == id && p.left)
+        };
+        let role_of = |id: &str| {
+            live.participants
+                .iter()
+                .find(|p| p.record.id == id)
+                .map(|p| p.record.role)
+        };
+        if role_of(by).is_none_or(|r| r == Role::Guest) || gone(by) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only the requester or an expert can remove a guest",
+            ));
+        }
+        if role_of(guest) != Some(Role::Guest) || gone(guest) {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                "there is no such guest in this session",
+            ));
+        }
+        let target = live
+            .participants
+            .iter()
+            .find(|p| p.record.id == guest)
+            .map(|p| {
+                (
+                    p.record.token_hash,
+                    p.conns.iter().map(|c| c.tx.clone()).collect::<Vec<_>>(),
+                )
+            });
+        self.event(
+            now,
+            session_id,
+            ServerMessage::Removed {
+                participant_id: guest.to_owned(),
+                by: by.to_owned(),
+            },
+            fx,
+        );
+        if let Some((token_hash, conns)) = target {
+            self.tokens.remove(&token_hash);
+            for tx in conns {
+                fx.out.push((tx, Outbound::Close));
+            }
+        }
+        tracing::info!(session = session_id, by, guest, "guest removed");
+        Ok(())
+    }
+
+    /// People in `session_id` now (those who left do not count toward the limit).
+    fn present(&self, session_id: &str) -> usize {
+        self.sessions.get(session_id).map_or(0, |s| {
+            s.snapshot.participants.iter().filter(|p| !p.left).count()
+        })
+    }
+
     /// The participant whose token this is, as (session, participant), if it is valid now.
     pub fn participant_by_token(&self, now: Now, token: &str) -> Option<(String, String)> {
         let (session_id, participant_id) = self.tokens.get(&secrets::hash(token))?.clone();
@@ -259,7 +332,7 @@ impl Hub {
                 "guests can be invited once an expert has joined",
             ));
         }
-        if live.participants.len() >= MAX_PARTICIPANTS {
+        if self.present(&session) >= MAX_PARTICIPANTS {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
                 format!("a session has at most {MAX_PARTICIPANTS} people"),
