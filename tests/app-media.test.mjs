@@ -17,7 +17,7 @@ import { Host } from './lib/host.mjs';
 import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { TauriDriver, tid, visibleAppWindows, appWindowTitles, closeWindow } from './lib/app.mjs';
 import { media } from './lib/media.mjs';
-import { decodePng, regionStats, changedShare } from './lib/png.mjs';
+import { decodePng, encodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { readZip } from './lib/zip.mjs';
 import { appBoardPixels, boardPixels } from './lib/board.mjs';
@@ -479,6 +479,25 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     // The user removes the guest from the app; the guest's page says so.
     await app.click(tid('participant-remove'));
     await guest.locator(css('removed')).waitFor({ timeout: 10_000 });
+
+    // A picture file dropped on the call opens the black-out step with it (the window takes
+    // drops itself: dragDropEnabled is off). The drop is dispatched in the page, as the system
+    // would deliver it; cancelled, nothing is sent.
+    const dropped = encodePng(320, 200, new Uint8Array(320 * 200 * 4).fill(200));
+    await app.execute(
+      `const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+       const data = new DataTransfer();
+       data.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+       const call = document.querySelector('[data-testid="call-view"]');
+       for (const type of ['dragenter', 'dragover', 'drop']) {
+         call.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+       }`,
+      [Buffer.from(dropped).toString('base64')],
+    );
+    await app.waitVisible(tid('redact-canvas'), 10_000);
+    await waitFor('the dropped picture in the black-out step', async () => (await app.attribute(tid('redact-canvas'), 'width')) === '320', { timeout: 10_000 });
+    await app.waitText(tid('redactor'), (t) => t.includes('dropped.png'), 5_000);
+    await app.click(tid('redact-cancel'));
 
     // A still of the app's camera (the synthetic pattern): full size, through the black-out
     // step, stored by the host at that size.
