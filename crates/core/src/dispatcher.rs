@@ -340,17 +340,7 @@ impl Dispatcher {
         if self.requests.contains_key(session) {
             return Err(RoutingError::Duplicate);
         }
-        let e = self
-            .experts
-            .entry(expert.to_owned())
-            .or_insert_with(|| Expert {
-                skills: BTreeSet::new(),
-                available: false,
-                idle_since: now,
-                offer: None,
-                session: None,
-            });
-        e.session = Some(session.to_owned());
+        self.known_expert(now, expert).session = Some(session.to_owned());
         self.next_order += 1;
         self.requests.insert(
             session.to_owned(),
@@ -545,6 +535,32 @@ impl Dispatcher {
         Ok(lead)
     }
 
+    /// An expert brought into `session` leaves it (the session goes on); they are free again
+    /// and may be offered the next request.
+    pub fn release_assistant(
+        &mut self,
+        now: Instant,
+        session: &str,
+        expert: &str,
+    ) -> Result<(), RoutingError> {
+        let Some(Request {
+            state: RequestState::Active { assistants, .. },
+            ..
+        }) = self.requests.get_mut(session)
+        else {
+            return Err(RoutingError::NotLive);
+        };
+        if !assistants.remove(expert) {
+            return Err(RoutingError::UnknownExpert);
+        }
+        if let Some(e) = self.experts.get_mut(expert) {
+            e.session = None;
+            e.idle_since = now;
+        }
+        self.dispatch(now);
+        Ok(())
+    }
+
     /// Puts back an expert who was brought into a live session (after a host restart), like
     /// [`Dispatcher::restore_active`] does for the expert in charge.
     pub fn restore_assistant(
@@ -561,18 +577,20 @@ impl Dispatcher {
             return Err(RoutingError::NotLive);
         };
         assistants.insert(expert.to_owned());
-        let e = self
-            .experts
-            .entry(expert.to_owned())
-            .or_insert_with(|| Expert {
-                skills: BTreeSet::new(),
-                available: false,
-                idle_since: now,
-                offer: None,
-                session: None,
-            });
-        e.session = Some(session.to_owned());
+        self.known_expert(now, expert).session = Some(session.to_owned());
         Ok(())
+    }
+
+    /// The expert `id`, made known (no skills, away) if they were not, until their console
+    /// says more: a restarted host puts back sessions before consoles come back.
+    fn known_expert(&mut self, now: Instant, id: &str) -> &mut Expert {
+        self.experts.entry(id.to_owned()).or_insert_with(|| Expert {
+            skills: BTreeSet::new(),
+            available: false,
+            idle_since: now,
+            offer: None,
+            session: None,
+        })
     }
 
     /// The experts brought into `session` beside the one in charge.

@@ -386,6 +386,23 @@ fn experts_brought_in_beside_the_first_are_busy_until_the_end_and_can_take_over(
     assert_eq!(d.assistants_of("s1"), ["third"]);
     assert_eq!(offered(&drain(&mut d)), [("s2".into(), "first".into())]);
 
+    // An expert brought in may leave again: free, and offered what waits.
+    assert_eq!(
+        d.bring_in(t0 + secs(6), "s1", "fourth"),
+        Ok("second".into())
+    );
+    assert_eq!(
+        d.release_assistant(t0 + secs(6), "s1", "second"),
+        Err(RoutingError::UnknownExpert),
+        "the expert in charge is not one brought in"
+    );
+    drain(&mut d);
+    d.request(t0 + secs(6), "s3", "email").unwrap();
+    assert_eq!(offered(&drain(&mut d)), []);
+    d.release_assistant(t0 + secs(6), "s1", "fourth").unwrap();
+    assert_eq!(d.active_session_of("fourth"), None);
+    assert_eq!(offered(&drain(&mut d)), [("s3".into(), "fourth".into())]);
+
     // The end frees everyone who was in it.
     assert_eq!(
         d.end(t0 + secs(7), "s1", EndReason::EndedByExpert),

@@ -298,6 +298,22 @@ fn handle(
             format!("{what} is not for this socket"),
         ))
     };
+    // Someone who left (handed over, removed, gone) is heard no more, also in the moment before
+    // their socket closes.
+    if let Identity::Participant {
+        session,
+        participant,
+    } = identity
+    {
+        if !matches!(msg, ClientMessage::Ping { .. })
+            && state.with_hub(|hub, _, _| hub.has_left(session, participant))
+        {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "you are no longer in this session",
+            ));
+        }
+    }
     match (identity, msg) {
         (_, ClientMessage::Ping { nonce }) => Ok(Some(ServerMessage::Pong { nonce })),
         (_, ClientMessage::Hello { .. }) => Err(ApiError::new(

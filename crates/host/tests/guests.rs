@@ -464,3 +464,98 @@ async fn a_colleague_is_brought_in_beside_the_expert_and_can_be_handed_the_sessi
         })
         .await;
 }
+
+#[tokio::test]
+async fn a_guest_or_an_expert_brought_in_leaves_and_the_session_goes_on() {
+    let host = TestHost::start(Timers::default()).await;
+    let Live {
+        session_id,
+        mut requester,
+        mut expert,
+        expert_token,
+        ..
+    } = live(&host).await;
+    host.add_expert("bob", &["network"]).await;
+    let mut bob_console = host.available_console("bob").await;
+
+    // Oneself, or someone in already, is not brought in.
+    let r = bring_in(&host, &session_id, &expert_token, "alice").await;
+    assert_eq!(error_code(r).await, (409, ErrorCode::Conflict));
+    let r = bring_in(&host, &session_id, &expert_token, "bob").await;
+    assert_eq!(r.status(), 204);
+    let ServerMessage::Joined {
+        participant_token: bob_token,
+        ..
+    } = bob_console
+        .until("bob joins", |m| matches!(m, ServerMessage::Joined { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    let r = bring_in(&host, &session_id, &expert_token, "bob").await;
+    let error: ApiError = r.json().await.unwrap();
+    assert!(
+        error.message.contains("in the session already"),
+        "{}",
+        error.message
+    );
+    let (mut bob, bob_snap) = Ws::join(host.addr, &bob_token).await;
+    let r = invite(&host, &session_id, &expert_token, "Sam", false).await;
+    let sam_invite: GuestInvite = r.json().await.unwrap();
+    let (mut sam, _) = Ws::join(host.addr, &token_of(&sam_invite)).await;
+
+    // The guest leaves: the others are told, the session goes on, the link stops working.
+    sam.send(&ClientMessage::EndSession).await;
+    let left = requester
+        .until("sam left", |m| matches!(m, ServerMessage::Removed { .. }))
+        .await;
+    assert!(matches!(left, ServerMessage::Removed { participant_id, by }
+        if participant_id == sam_invite.participant_id && by == participant_id));
+    while sam.next().await.is_some() {}
+    let mut again = Ws::connect(host.addr).await;
+    again.hello(&token_of(&sam_invite), None).await;
+    again
+        .until("refused", is_error(ErrorCode::Unauthenticated))
+        .await;
+
+    // Bob leaves: his console is free again (and may be brought in again); the session goes on.
+    bob.send(&ClientMessage::EndSession).await;
+    bob_console
+        .until("bob is free", |m| {
+            matches!(
+                m,
+                ServerMessage::ConsoleWelcome {
+                    active_session: None,
+                    ..
+                }
+            )
+        })
+        .await;
+    let left = requester
+        .until("bob left", |m| matches!(m, ServerMessage::Removed { .. }))
+        .await;
+    assert!(
+        matches!(left, ServerMessage::Removed { participant_id, .. } if participant_id == bob_snap.you)
+    );
+    expert
+        .send(&ClientMessage::Chat {
+            text: "still here".into(),
+            client_msg_id: "c1".into(),
+        })
+        .await;
+    requester
+        .until("the chat goes on", |m| {
+            matches!(m, ServerMessage::Chat { .. })
+        })
+        .await;
+    let r = bring_in(&host, &session_id, &expert_token, "bob").await;
+    assert_eq!(r.status(), 204, "Bob is free to be brought in again");
+
+    // Once the session is over, nobody is brought in.
+    expert.send(&ClientMessage::EndSession).await;
+    requester
+        .until("ended", |m| matches!(m, ServerMessage::Ended { .. }))
+        .await;
+    let r = bring_in(&host, &session_id, &expert_token, "bob").await;
+    assert_eq!(error_code(r).await.0, 410);
+}

@@ -33,6 +33,12 @@ impl Hub {
             "only the expert in charge can hand the session over",
         )?;
         let (to, name) = self.expert_by_username(to_username)?;
+        if to == from {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "you are in charge of the session already",
+            ));
+        }
         let beside = self.participant_of_expert(session_id, &to);
         self.dispatcher
             .hand_over(now.instant, session_id, &to)
@@ -105,13 +111,13 @@ impl Hub {
             "only the expert in charge can bring in a colleague",
         )?;
         let (to, name) = self.expert_by_username(username)?;
-        self.live_session(session_id)?;
-        if self.present(session_id) >= MAX_PARTICIPANTS {
+        if to == lead || self.dispatcher.assistants_of(session_id).contains(&to) {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
-                format!("a session has at most {MAX_PARTICIPANTS} people"),
+                format!("{name} is in the session already"),
             ));
         }
+        self.ensure_room(session_id)?;
         self.dispatcher
             .bring_in(now.instant, session_id, &to)
             .map_err(|e| routing_refusal(e, &name))?;
@@ -138,6 +144,16 @@ impl Hub {
         participant_id: &str,
         refusal: &str,
     ) -> Result<(String, SecretHash), ApiError> {
+        match self.sessions.get(session_id).map(|s| s.record.status) {
+            None => return Err(ApiError::new(ErrorCode::NotFound, "no such session")),
+            Some(SessionStatus::Ended) => {
+                return Err(ApiError::new(
+                    ErrorCode::SessionEnded,
+                    "the session has ended",
+                ))
+            }
+            Some(_) => {}
+        }
         let lead = self
             .dispatcher
             .expert_of(session_id)
@@ -191,13 +207,7 @@ impl Hub {
             .iter()
             .filter(|p| p.record.expert_id.as_deref() == Some(expert))
             .map(|p| p.record.id.clone())
-            .find(|id| {
-                !session
-                    .snapshot
-                    .participants
-                    .iter()
-                    .any(|s| &s.id == id && s.left)
-            })
+            .find(|id| !session.has_left(id))
     }
 
     /// Gives `expert`'s consoles the link into `session_id` (and keeps it for a reload).
@@ -225,34 +235,87 @@ impl Hub {
         fx: &mut Effects,
     ) -> Result<(), ApiError> {
         let live = self.live_session(session_id)?;
-        let gone = |id: &str| {
-            live.snapshot
-                .participants
-                .iter()
-                .any(|p| p.id == id && p.left)
-        };
         let role_of = |id: &str| {
-            live.participants
-                .iter()
-                .find(|p| p.record.id == id)
+            live.participant(id)
+                .filter(|_| !live.has_left(id))
                 .map(|p| p.record.role)
         };
-        if role_of(by).is_none_or(|r| r == Role::Guest) || gone(by) {
+        if role_of(by).is_none_or(|r| r == Role::Guest) {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
                 "only the requester or an expert can remove a guest",
             ));
         }
-        if role_of(guest) != Some(Role::Guest) || gone(guest) {
+        if role_of(guest) != Some(Role::Guest) {
             return Err(ApiError::new(
                 ErrorCode::NotFound,
                 "there is no such guest in this session",
             ));
         }
-        let target = live
-            .participants
-            .iter()
-            .find(|p| p.record.id == guest)
+        self.take_out(now, session_id, guest, by, fx);
+        tracing::info!(session = session_id, by, guest, "guest removed");
+        Ok(())
+    }
+
+    /// A guest, or an expert brought in beside the one in charge, leaves the live session (it
+    /// goes on without them): everyone gets `removed` by themselves, their token stops
+    /// working, and an expert is free for the next request. `None` for anyone else (the
+    /// requester and the expert in charge end the session instead).
+    pub(super) fn leave_for_good(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        fx: &mut Effects,
+    ) -> Option<()> {
+        let session = self.sessions.get(session_id)?;
+        if session.record.status != SessionStatus::Active || session.has_left(participant_id) {
+            return None;
+        }
+        let record = &session.participant(participant_id)?.record;
+        let expert = match (record.role, &record.expert_id) {
+            (Role::Guest, _) => None,
+            (Role::Expert, Some(expert))
+                if self.dispatcher.assistants_of(session_id).contains(expert) =>
+            {
+                Some(expert.clone())
+            }
+            _ => return None,
+        };
+        if let Some(expert) = &expert {
+            self.dispatcher
+                .release_assistant(now.instant, session_id, expert)
+                .ok()?;
+            if let Some(e) = self.experts.get_mut(expert) {
+                e.session_token = None;
+            }
+            self.console_state(now, expert, fx);
+        }
+        self.take_out(now, session_id, participant_id, participant_id, fx);
+        self.process(now, fx);
+        tracing::info!(
+            session = session_id,
+            participant_id,
+            expert,
+            "left the session"
+        );
+        Some(())
+    }
+
+    /// Takes `participant_id` out of the session (`by` them or someone else): the `removed`
+    /// event, their token gone, their sockets closed after it.
+    fn take_out(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        by: &str,
+        fx: &mut Effects,
+    ) {
+        let target = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.participant(participant_id))
             .map(|p| {
                 (
                     p.record.token_hash,
@@ -263,7 +326,7 @@ impl Hub {
             now,
             session_id,
             ServerMessage::Removed {
-                participant_id: guest.to_owned(),
+                participant_id: participant_id.to_owned(),
                 by: by.to_owned(),
             },
             fx,
@@ -274,15 +337,27 @@ impl Hub {
                 fx.out.push((tx, Outbound::Close));
             }
         }
-        tracing::info!(session = session_id, by, guest, "guest removed");
+    }
+
+    /// A conflict when `session_id` has as many people as it may (those who left do not count).
+    fn ensure_room(&self, session_id: &str) -> Result<(), ApiError> {
+        let present = self.sessions.get(session_id).map_or(0, |s| {
+            s.snapshot.participants.iter().filter(|p| !p.left).count()
+        });
+        if present >= MAX_PARTICIPANTS {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("a session has at most {MAX_PARTICIPANTS} people"),
+            ));
+        }
         Ok(())
     }
 
-    /// People in `session_id` now (those who left do not count toward the limit).
-    fn present(&self, session_id: &str) -> usize {
-        self.sessions.get(session_id).map_or(0, |s| {
-            s.snapshot.participants.iter().filter(|p| !p.left).count()
-        })
+    /// Whether `participant_id` has left `session_id` for good (handed over, removed, left).
+    pub fn has_left(&self, session_id: &str, participant_id: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|s| s.has_left(participant_id))
     }
 
     /// The participant whose token this is, as (session, participant), if it is valid now.
@@ -332,12 +407,7 @@ impl Hub {
                 "guests can be invited once an expert has joined",
             ));
         }
-        if self.present(&session) >= MAX_PARTICIPANTS {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("a session has at most {MAX_PARTICIPANTS} people"),
-            ));
-        }
+        self.ensure_room(&session)?;
         let (token, token_expires_at, participant_id) = self.add_participant(
             now,
             &session,

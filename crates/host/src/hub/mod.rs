@@ -130,6 +130,21 @@ struct LiveSession {
     last_queue: (u32, u32),
 }
 
+impl LiveSession {
+    /// Whether participant `id` has left for good (handed over, removed, or left).
+    fn has_left(&self, id: &str) -> bool {
+        self.snapshot
+            .participants
+            .iter()
+            .any(|p| p.id == id && p.left)
+    }
+
+    /// The record of participant `id`.
+    fn participant(&self, id: &str) -> Option<&LiveParticipant> {
+        self.participants.iter().find(|p| p.record.id == id)
+    }
+}
+
 struct ExpertLive {
     profile: ExpertProfile,
     consoles: Vec<Conn>,

@@ -4,11 +4,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use instant_share_core::snapshot;
-use instant_share_protocol::{ServerFrame, ServerMessage, SessionStatus};
+use instant_share_protocol::{Role, ServerFrame, ServerMessage, SessionStatus};
 
 use super::session::{fresh_snapshot, To};
 use super::{Hub, LiveParticipant, LiveSession, Now};
-use crate::store::OpenSession;
+use crate::store::{OpenSession, ParticipantRecord};
 use crate::writer::Effects;
 
 impl Hub {
@@ -57,20 +57,37 @@ impl Hub {
             for p in &mut snap.participants {
                 p.online = false;
             }
-            // Someone who left (an expert who handed over) does not come back with the restart.
-            for p in &o.participants {
-                let left = snap.participants.iter().any(|s| s.id == p.id && s.left);
-                if !left {
-                    self.tokens
-                        .insert(p.token_hash, (r.id.clone(), p.id.clone()));
-                }
-            }
-            let assistants: Vec<String> = o
+            // Someone who left (an expert who handed over, a guest removed) does not come back
+            // with the restart; the experts still in are busy there again.
+            let present: Vec<&ParticipantRecord> = o
                 .participants
                 .iter()
                 .filter(|p| !snap.participants.iter().any(|s| s.id == p.id && s.left))
-                .filter_map(|p| p.expert_id.clone())
                 .collect();
+            for p in &present {
+                self.tokens
+                    .insert(p.token_hash, (r.id.clone(), p.id.clone()));
+            }
+            let assistants: Vec<String> =
+                present.iter().filter_map(|p| p.expert_id.clone()).collect();
+            // Who is in charge, also for sessions whose events predate `in_charge`: the
+            // participant of the record's expert, else the one expert still in.
+            if let Some(lead) = &r.expert_id {
+                let experts: Vec<&&ParticipantRecord> =
+                    present.iter().filter(|p| p.role == Role::Expert).collect();
+                let in_charge = experts
+                    .iter()
+                    .find(|p| p.expert_id.as_deref() == Some(lead.as_str()))
+                    .or(if experts.len() == 1 {
+                        experts.first()
+                    } else {
+                        None
+                    })
+                    .map(|p| p.id.clone());
+                for p in &mut snap.participants {
+                    p.in_charge = in_charge.as_deref() == Some(p.id.as_str());
+                }
+            }
             let last_queue = (snap.queue_position, snap.estimated_wait_secs);
             let mut record = r.clone();
             let offered = record.status == SessionStatus::Offered;

@@ -425,6 +425,14 @@ impl Hub {
             .map(|p| p.record.role)
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such participant"))?;
         let active = session.record.status == SessionStatus::Active;
+        // A guest, or an expert brought in beside the one in charge, leaves; the session goes on.
+        if matches!(role, Role::Guest | Role::Expert)
+            && self
+                .leave_for_good(now, session_id, participant_id, fx)
+                .is_some()
+        {
+            return Ok(());
+        }
         let reason = match role {
             Role::Requester if active => EndReason::EndedByRequester,
             Role::Requester => EndReason::Cancelled,
