@@ -20,7 +20,7 @@ import { media } from './lib/media.mjs';
 import { decodePng, encodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { readZip } from './lib/zip.mjs';
-import { appBoardPixels, boardPixels } from './lib/board.mjs';
+import { appBoardPixels, boardPixels, drawRedArrow } from './lib/board.mjs';
 import { readFile } from 'node:fs/promises';
 
 // One expert per test, so that a session a failed test left open cannot catch the next one.
@@ -441,14 +441,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     await site.locator(`${css('picture-thumb')}[data-image="${imageId}"]`).click(ACTION);
     const expertBoard = site.locator(`${css('picture-stage')} ${css('board')}`);
     await expertBoard.waitFor({ state: 'visible', timeout: 10_000 });
-    await expertBoard.locator(css('board-tool-arrow')).click(ACTION);
-    await expertBoard.locator(css('board-color-red')).click(ACTION);
-    const box = await expertBoard.locator(css('board-canvas')).boundingBox();
-    await site.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.8);
-    await site.mouse.down();
-    await site.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.55, { steps: 8 });
-    await site.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.4, { steps: 8 });
-    await site.mouse.up();
+    await drawRedArrow(site, expertBoard, [[0.75, 0.8], [0.55, 0.55], [0.35, 0.4]]);
     const stage = '[data-testid="picture-stage"]';
     await waitFor('the arrow in the app', async () => (await app.attribute(`${tid('picture-stage')} ${tid('board')}`, 'data-annotations')) === '1', { timeout: 10_000 });
     const red = await waitFor('the arrow drawn on the app canvas', async () => {
@@ -526,14 +519,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     await site.locator(css('picture-close')).click(ACTION);
     const onScreen = site.locator(`${css('remote-screen')} ${css('board')}`);
     await onScreen.waitFor({ state: 'visible', timeout: 20_000 });
-    await onScreen.locator(css('board-tool-arrow')).click(ACTION);
-    await onScreen.locator(css('board-color-red')).click(ACTION);
-    const screenBox = await onScreen.locator(css('board-canvas')).boundingBox();
-    await site.mouse.move(screenBox.x + screenBox.width * 0.7, screenBox.y + screenBox.height * 0.7);
-    await site.mouse.down();
-    await site.mouse.move(screenBox.x + screenBox.width * 0.5, screenBox.y + screenBox.height * 0.5, { steps: 8 });
-    await site.mouse.move(screenBox.x + screenBox.width * 0.3, screenBox.y + screenBox.height * 0.3, { steps: 8 });
-    await site.mouse.up();
+    await drawRedArrow(site, onScreen, [[0.7, 0.7], [0.5, 0.5], [0.3, 0.3]]);
     const ownStage = '[data-testid="own-screen-stage"]';
     await app.waitVisible(ownStage, 15_000);
     await waitFor('the arrow on the app\'s own screen', async () => (await app.attribute(`${ownStage} ${tid('board')}`, 'data-annotations')) === '1', { timeout: 10_000 });

@@ -12,7 +12,7 @@ import { waitFor } from './lib/wait.mjs';
 import { connected } from './lib/media.mjs';
 import { decodePng, encodePng } from './lib/png.mjs';
 import { readZip } from './lib/zip.mjs';
-import { boardPixels } from './lib/board.mjs';
+import { boardPixels, drawRedArrow } from './lib/board.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 const second = { username: 'bo', displayName: 'Bo Expert', password: 'another horse battery staple' };
@@ -83,14 +83,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     assert.equal(await ownBoard.locator(tid('board-toolbar')).count(), 0, 'no tools on the small preview');
 
     // The expert draws a red arrow across the middle of the requester's screen.
-    await expertBoard.locator(tid('board-tool-arrow')).click();
-    await expertBoard.locator(tid('board-color-red')).click();
-    const box = await expertBoard.locator(tid('board-canvas')).boundingBox();
-    await consolePage.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.3);
-    await consolePage.mouse.down();
-    await consolePage.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.45, { steps: 8 });
-    await consolePage.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 8 });
-    await consolePage.mouse.up();
+    const box = await drawRedArrow(consolePage, expertBoard, [[0.25, 0.3], [0.5, 0.45], [0.7, 0.6]]);
     await waitAnnotations(expertBoard, 1, 'the expert');
     await waitAnnotations(ownBoard, 1, 'the requester');
     const onExpert = await boardPixels(expertBoard, RED);

@@ -35,6 +35,21 @@ use crate::controller::Controller;
 use crate::media::sources::{MediaMode, Renderer, RENDERER_ENV};
 use crate::media::{commands as media_commands, Calls};
 
+/// The window never leaves the app's own pages: a file dropped outside the drop zones, or a
+/// link, must not replace the live session with something else.
+fn navigation_guard() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_, url| {
+            let ours = matches!(url.scheme(), "tauri" | "asset" | "about")
+                || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost"));
+            if !ours {
+                tracing::warn!(%url, "navigation away from the app refused");
+            }
+            ours
+        })
+        .build()
+}
+
 /// Runs the app until Quit.
 pub fn run() {
     // Before any thread: frame-sized blocks stay in the heap (see `memory`).
@@ -59,6 +74,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
+        .plugin(navigation_guard())
         .invoke_handler(tauri::generate_handler![
             commands::get_state,
             commands::enrol,

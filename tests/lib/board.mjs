@@ -24,3 +24,19 @@ export async function appBoardPixels(app, scope, rgb) {
     [scope, rgb],
   );
 }
+
+/**
+ * Draws a red arrow on `board` (a Playwright locator on `page`) through the points given as
+ * fractions of its canvas: arrow tool, red, then a drag in steps.
+ */
+export async function drawRedArrow(page, board, points, timeout = 15_000) {
+  await board.locator('[data-testid="board-tool-arrow"]').click({ timeout });
+  await board.locator('[data-testid="board-color-red"]').click({ timeout });
+  const box = await board.locator('[data-testid="board-canvas"]').boundingBox();
+  const at = ([x, y]) => [box.x + box.width * x, box.y + box.height * y];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
+  await page.mouse.up();
+  return box;
+}

@@ -61,28 +61,12 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
         }
         ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
         ServerMessage::HandedOver { from, to } => {
+            mark_left(snapshot, from);
             for p in &mut snapshot.participants {
-                if &p.id == from {
-                    p.left = true;
-                    p.online = false;
-                    p.media = MediaState::default();
-                    p.in_charge = false;
-                } else if &p.id == to {
-                    p.in_charge = true;
-                }
+                p.in_charge = &p.id == to;
             }
         }
-        ServerMessage::Removed { participant_id, .. } => {
-            if let Some(p) = snapshot
-                .participants
-                .iter_mut()
-                .find(|p| &p.id == participant_id)
-            {
-                p.left = true;
-                p.online = false;
-                p.media = MediaState::default();
-            }
-        }
+        ServerMessage::Removed { participant_id, .. } => mark_left(snapshot, participant_id),
         ServerMessage::Board { event, .. } => {
             instant_share_board::apply(&mut snapshot.board, event)
         }
@@ -97,6 +81,15 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
             }
         }
         _ => {}
+    }
+}
+
+/// Participant `id` left for good (handed over, removed, left): gone from the call.
+fn mark_left(snapshot: &mut SessionSnapshot, id: &str) {
+    if let Some(p) = snapshot.participants.iter_mut().find(|p| p.id == id) {
+        p.left = true;
+        p.online = false;
+        p.media = MediaState::default();
     }
 }
 

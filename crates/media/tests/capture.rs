@@ -614,7 +614,10 @@ mod x11_screen {
             .find(|w| w.id == window)
             .expect("the test window is listed");
         assert_eq!(listed.title, TITLE, "the UTF-8 title is preferred");
-        assert_eq!((listed.width, listed.height), (240, 160));
+        assert_eq!(
+            (listed.x, listed.y, listed.width, listed.height),
+            (300, 100, 240, 160)
+        );
 
         let shot = instant_share_media::capture::screenshot_window(window).unwrap();
         assert_eq!((shot.width, shot.height), (240, 160));

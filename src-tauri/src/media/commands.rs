@@ -29,6 +29,10 @@ pub struct WindowChoice {
     pub id: u32,
     /// Its title.
     pub title: String,
+    /// Where it is on the screen (its visible part), in pixels from the left.
+    pub x: u32,
+    /// See `x`: from the top.
+    pub y: u32,
     /// Its size on the screen in pixels.
     pub width: u32,
     /// See `width`.
@@ -40,6 +44,8 @@ impl From<capture::ScreenWindow> for WindowChoice {
         Self {
             id: w.id,
             title: w.title,
+            x: w.x,
+            y: w.y,
             width: w.width,
             height: w.height,
         }

@@ -128,6 +128,14 @@ id: number,
  */
 title: string, 
 /**
+ * Where it is on the screen (its visible part), in pixels from the left.
+ */
+x: number, 
+/**
+ * See `x`: from the top.
+ */
+y: number, 
+/**
  * Its size on the screen in pixels.
  */
 width: number, 

@@ -53,6 +53,22 @@ export async function takeScreenshot(window: WindowChoice | null = null): Promis
   return new Blob([png], { type: 'image/png' });
 }
 
+/** The part of a screenshot of the whole screen that one window covered, as PNG. */
+export async function cropToWindow(screen: Blob, w: WindowChoice): Promise<Blob> {
+  const bitmap = await createImageBitmap(screen, w.x, w.y, w.width, w.height);
+  try {
+    const canvas = document.createElement('canvas');
+    canvas.width = w.width;
+    canvas.height = w.height;
+    canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
+    return await new Promise<Blob>((done, fail) =>
+      canvas.toBlob((b) => (b ? done(b) : fail(new Error('The window could not be cut out of the screenshot.'))), 'image/png'),
+    );
+  } finally {
+    bitmap.close();
+  }
+}
+
 /** A still of this computer's camera as it is now (PNG), taken by the app; nothing is sent. */
 export async function takeCameraStill(): Promise<Blob> {
   const png = await invoke<ArrayBuffer>('camera_still');

@@ -10,8 +10,8 @@ export class ParticipantApi {
     private readonly token: string,
   ) {}
 
-  /** POSTs `body` to the session's `path` (or DELETEs it, with no body); the response if its status is `ok`, else the host's refusal as an error. */
-  async #post(path: string, body: unknown, ok: number, method: 'POST' | 'DELETE' = 'POST'): Promise<Response> {
+  /** POSTs `body` to the session's `path` (or DELETEs it, with `null`); the response if its status is `ok`, else the host's refusal as an error. */
+  async #send(path: string, body: unknown, ok: number, method: 'POST' | 'DELETE' = 'POST'): Promise<Response> {
     const r = await fetch(`/api/v1/sessions/${encodeURIComponent(this.sessionId)}/${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === null ? {} : { 'content-type': 'application/json' }) },
@@ -24,21 +24,21 @@ export class ParticipantApi {
 
   /** Invites one more person by link. */
   async invite(name: string, mayDraw: boolean): Promise<GuestInvite> {
-    return (await (await this.#post('guests', { display_name: name, may_draw: mayDraw }, 201)).json()) as GuestInvite;
+    return (await (await this.#send('guests', { display_name: name, may_draw: mayDraw }, 201)).json()) as GuestInvite;
   }
 
   /** Removes a guest: their link stops working and their place is free. */
   async removeGuest(participantId: string): Promise<void> {
-    await this.#post(`guests/${encodeURIComponent(participantId)}`, null, 204, 'DELETE');
+    await this.#send(`guests/${encodeURIComponent(participantId)}`, null, 204, 'DELETE');
   }
 
   /** Brings in another expert beside this one (the expert in charge). */
   async bringIn(username: string): Promise<void> {
-    await this.#post('experts', { username }, 204);
+    await this.#send('experts', { username }, 204);
   }
 
   /** Hands the session over to another expert. */
   async handOver(username: string): Promise<void> {
-    await this.#post('hand-over', { to_username: username }, 204);
+    await this.#send('hand-over', { to_username: username }, 204);
   }
 }

@@ -6,6 +6,7 @@ import {
   type ApiError,
   type BoardOp,
   type ChatMessage,
+  type Participant,
   type ClientMessage,
   type ConnectionState,
   type ServerFrame,
@@ -53,6 +54,17 @@ const CALL_CODES: ReadonlySet<string> = new Set(['participant_offline']);
 const INVALID_CODES: ReadonlySet<string> = new Set(['unauthenticated', 'not_found', 'forbidden']);
 const FATAL_CODES: ReadonlySet<string> = new Set(['unsupported_version', 'hello_expected']);
 
+/** Participant `id` left for good (handed over, removed, left): gone from the call. */
+function markLeft(s: SessionSnapshot, id: string): Participant | undefined {
+  const p = s.participants.find((x) => x.id === id);
+  if (p) {
+    p.left = true;
+    p.online = false;
+    p.media = { camera: false, microphone: false, screen: false };
+  }
+  return p;
+}
+
 export class SessionConnection {
   /** The session as this participant sees it; `null` until the first welcome. */
   snapshot = $state<SessionSnapshot | null>(null);
@@ -73,6 +85,8 @@ export class SessionConnection {
   handedOverTo = $state<string | null>(null);
   /** This participant (a guest) was removed by this person (and is out of it). */
   removedBy = $state<string | null>(null);
+  /** This participant left the session (a guest or an expert beside the one in charge). */
+  leftSession = $state(false);
   /** Why the host refused this participant's last board operation, until the next one. */
   boardError = $state<ApiError | null>(null);
 
@@ -244,6 +258,10 @@ export class SessionConnection {
         break;
       case 'status':
         s.status = msg.status;
+        if (msg.status !== 'queued') {
+          s.queue_position = 0;
+          s.estimated_wait_secs = 0;
+        }
         break;
       case 'participant_joined': {
         const i = s.participants.findIndex((p) => p.id === msg.participant.id);
@@ -266,15 +284,8 @@ export class SessionConnection {
         break;
       }
       case 'handed_over': {
-        const p = s.participants.find((x) => x.id === msg.from);
-        if (p) {
-          p.left = true;
-          p.online = false;
-          p.media = { camera: false, microphone: false, screen: false };
-          p.in_charge = false;
-        }
-        const q = s.participants.find((x) => x.id === msg.to);
-        if (q) q.in_charge = true;
+        markLeft(s, msg.from);
+        for (const x of s.participants) x.in_charge = x.id === msg.to;
         if (msg.from === s.you) {
           this.handedOverTo = s.participants.find((x) => x.id === msg.to)?.display_name ?? 'another expert';
           this.#socket.stop();
@@ -282,14 +293,10 @@ export class SessionConnection {
         break;
       }
       case 'removed': {
-        const p = s.participants.find((x) => x.id === msg.participant_id);
-        if (p) {
-          p.left = true;
-          p.online = false;
-          p.media = { camera: false, microphone: false, screen: false };
-        }
+        markLeft(s, msg.participant_id);
         if (msg.participant_id === s.you) {
-          this.removedBy = s.participants.find((x) => x.id === msg.by)?.display_name ?? 'someone in the session';
+          if (msg.by === s.you) this.leftSession = true;
+          else this.removedBy = s.participants.find((x) => x.id === msg.by)?.display_name ?? 'someone in the session';
           this.#socket.stop();
         }
         break;
@@ -309,7 +316,11 @@ export class SessionConnection {
         s.status = 'ended';
         s.end_reason = msg.reason;
         s.queue_position = 0;
-        for (const p of s.participants) p.media = { camera: false, microphone: false, screen: false };
+        s.estimated_wait_secs = 0;
+        for (const p of s.participants) {
+          p.online = false;
+          p.media = { camera: false, microphone: false, screen: false };
+        }
         this.#socket.stop();
         break;
       default:
@@ -326,9 +337,9 @@ export class SessionConnection {
     const answer = !this.#answered;
     this.#answered = true;
     if (answer && INVALID_CODES.has(error.code)) {
+      // Refused on joining, or on coming back (removed or handed over while away): out.
       this.#socket.stop();
-      if (this.snapshot === null) this.invalid = true;
-      else this.error = error;
+      this.invalid = true;
       return;
     }
     if (answer && error.code === 'session_ended') {

@@ -342,6 +342,10 @@ pub struct ScreenWindow {
     pub id: u32,
     /// Its title.
     pub title: String,
+    /// Where its visible part starts on the screen, in pixels from the left.
+    pub x: u32,
+    /// See `x`: from the top.
+    pub y: u32,
     /// Its visible size in pixels (the part on the screen).
     pub width: u32,
     /// See `width`.

@@ -255,13 +255,15 @@ mod x11 {
                 let Some(title) = self.title(window) else {
                     continue;
                 };
-                let Some((_, _, width, height)) = self.rect_of(window) else {
+                let Some((x, y, width, height)) = self.rect_of(window) else {
                     continue;
                 };
                 if width >= MIN_WINDOW && height >= MIN_WINDOW {
                     windows.push(ScreenWindow {
                         id: window,
                         title,
+                        x: x.into(),
+                        y: y.into(),
                         width: width.into(),
                         height: height.into(),
                     });
@@ -310,7 +312,9 @@ mod x11 {
                     return Some(title);
                 }
             }
-            read(AtomEnum::WM_NAME.into(), AtomEnum::STRING.into())
+            // `STRING` (Latin-1) or `COMPOUND_TEXT`; either reads well enough as text for a
+            // list of windows (plain ASCII titles are the same in both).
+            read(AtomEnum::WM_NAME.into(), AtomEnum::ANY.into())
         }
 
         /// The part of the screen a mapped window covers, clipped to the screen; `None` when

@@ -115,6 +115,14 @@ export class Calls {
       this.#local.stop();
       return;
     }
+    // Someone who left (removed, handed over, gone) is hung up on; no call starts with them.
+    const present = new Set(this.#others().map((p) => p.id));
+    for (const [id, call] of this.peers) {
+      if (!present.has(id)) {
+        call.close(false);
+        this.peers.delete(id);
+      }
+    }
     for (const p of this.#others()) {
       if (!this.#known.has(p.id)) {
         this.#known.add(p.id);
@@ -228,9 +236,10 @@ export class Calls {
     return [live(this.#local.microphone), live(this.#local.camera), live(this.#local.screen)];
   }
 
+  /** The others still in the session. */
   #others(): Participant[] {
     const s = this.#conn.snapshot;
-    return s ? s.participants.filter((p) => p.id !== s.you) : [];
+    return s ? s.participants.filter((p) => p.id !== s.you && !p.left) : [];
   }
 
   #hangUpAll(): void {
