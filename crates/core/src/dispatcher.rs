@@ -435,10 +435,7 @@ impl Dispatcher {
             } => {
                 let (expert, assistants) = (expert.clone(), Vec::from_iter(assistants.clone()));
                 for id in std::iter::once(&expert).chain(&assistants) {
-                    if let Some(e) = self.experts.get_mut(id) {
-                        e.session = None;
-                        e.idle_since = now;
-                    }
+                    self.free(now, id);
                 }
                 (Some(expert), assistants)
             }
@@ -486,10 +483,7 @@ impl Dispatcher {
             assistants.remove(to);
             *last_activity = now;
         }
-        if let Some(e) = self.experts.get_mut(&from) {
-            e.session = None;
-            e.idle_since = now;
-        }
+        self.free(now, &from);
         if !beside {
             if let Some(e) = self.experts.get_mut(to) {
                 e.session = Some(session.to_owned());
@@ -543,20 +537,10 @@ impl Dispatcher {
         session: &str,
         expert: &str,
     ) -> Result<(), RoutingError> {
-        let Some(Request {
-            state: RequestState::Active { assistants, .. },
-            ..
-        }) = self.requests.get_mut(session)
-        else {
-            return Err(RoutingError::NotLive);
-        };
-        if !assistants.remove(expert) {
+        if !self.assistants_mut(session)?.remove(expert) {
             return Err(RoutingError::UnknownExpert);
         }
-        if let Some(e) = self.experts.get_mut(expert) {
-            e.session = None;
-            e.idle_since = now;
-        }
+        self.free(now, expert);
         self.dispatch(now);
         Ok(())
     }
@@ -569,16 +553,25 @@ impl Dispatcher {
         session: &str,
         expert: &str,
     ) -> Result<(), RoutingError> {
-        let Some(Request {
-            state: RequestState::Active { assistants, .. },
-            ..
-        }) = self.requests.get_mut(session)
-        else {
-            return Err(RoutingError::NotLive);
-        };
-        assistants.insert(expert.to_owned());
+        self.assistants_mut(session)?.insert(expert.to_owned());
         self.known_expert(now, expert).session = Some(session.to_owned());
         Ok(())
+    }
+
+    /// The experts brought into the live `session`.
+    fn assistants_mut(&mut self, session: &str) -> Result<&mut BTreeSet<ExpertId>, RoutingError> {
+        match self.requests.get_mut(session).map(|r| &mut r.state) {
+            Some(RequestState::Active { assistants, .. }) => Ok(assistants),
+            _ => Err(RoutingError::NotLive),
+        }
+    }
+
+    /// Expert `id` is out of their session: free again, idle from `now`.
+    fn free(&mut self, now: Instant, id: &str) {
+        if let Some(e) = self.experts.get_mut(id) {
+            e.session = None;
+            e.idle_since = now;
+        }
     }
 
     /// The expert `id`, made known (no skills, away) if they were not, until their console

@@ -18,6 +18,12 @@ enum Step {
     Decline(usize),
     Cancel(usize),
     EndLive(usize),
+    /// The expert in charge of the first live session brings in expert `e`.
+    BringIn(usize),
+    /// Expert `e`, if brought in somewhere, leaves.
+    Release(usize),
+    /// The first live session is handed to expert `e`.
+    HandOver(usize),
     Wait(u64),
 }
 
@@ -29,6 +35,9 @@ fn step() -> impl Strategy<Value = Step> {
         (0..3usize).prop_map(Step::Decline),
         (0..8usize).prop_map(Step::Cancel),
         (0..3usize).prop_map(Step::EndLive),
+        (0..3usize).prop_map(Step::BringIn),
+        (0..3usize).prop_map(Step::Release),
+        (0..3usize).prop_map(Step::HandOver),
         (1..40u64).prop_map(Step::Wait),
     ]
 }
@@ -38,7 +47,17 @@ fn step() -> impl Strategy<Value = Step> {
 struct Observer {
     ringing: BTreeMap<String, String>,
     live: BTreeMap<String, String>,
+    /// Experts brought in, by session (told by the test, as the host knows what it asked).
+    assistants: BTreeMap<String, BTreeSet<String>>,
     ended: BTreeSet<String>,
+}
+
+impl Observer {
+    /// Whether `expert` is in a live session, in charge or beside.
+    fn busy(&self, expert: &str) -> bool {
+        self.live.values().any(|e| e == expert)
+            || self.assistants.values().any(|a| a.contains(expert))
+    }
 }
 
 impl Observer {
@@ -52,10 +71,7 @@ impl Observer {
                     self.ringing.values().all(|e| e != expert),
                     "{expert} rung twice"
                 );
-                assert!(
-                    self.live.values().all(|e| e != expert),
-                    "{expert} rung while busy"
-                );
+                assert!(!self.busy(expert), "{expert} rung while busy");
                 assert!(self
                     .ringing
                     .insert(session.clone(), expert.clone())
@@ -71,13 +87,26 @@ impl Observer {
                 self.live.insert(session.clone(), expert.clone());
             }
             Output::Ended {
-                session, expert, ..
+                session,
+                expert,
+                assistants,
+                ..
             } => {
                 assert!(
                     !self.ringing.contains_key(session),
                     "ended while still ringing"
                 );
                 assert_eq!(self.live.remove(session), *expert);
+                let beside: Vec<String> = self
+                    .assistants
+                    .remove(session)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                assert_eq!(
+                    &beside, assistants,
+                    "the experts brought in are freed with it"
+                );
                 assert!(self.ended.insert(session.clone()), "ended twice");
             }
             Output::ExpertAway { .. } | Output::QueueChanged { .. } => {}
@@ -148,6 +177,41 @@ proptest! {
                         d.end(now, &s, EndReason::EndedByExpert).unwrap();
                     }
                 }
+                Step::BringIn(e) => {
+                    let to = EXPERTS[e];
+                    if let Some((session, lead)) = obs.live.iter().next().map(|(s, l)| (s.clone(), l.clone())) {
+                        let free = d.is_available(to) && d.offer_of(to).is_none() && !obs.busy(to);
+                        let room = obs.assistants.get(&session).map_or(0, BTreeSet::len) < instant_share_core::MAX_ASSISTANTS;
+                        let r = d.bring_in(now, &session, to);
+                        prop_assert_eq!(r.is_ok(), free && room, "bring_in {} into {}: {:?}", to, session, r);
+                        if r.is_ok() {
+                            prop_assert_eq!(r.unwrap(), lead);
+                            obs.assistants.entry(session).or_default().insert(to.to_owned());
+                        }
+                    }
+                }
+                Step::Release(e) => {
+                    let to = EXPERTS[e];
+                    if let Some(session) = obs.assistants.iter().find(|(_, a)| a.contains(to)).map(|(s, _)| s.clone()) {
+                        d.release_assistant(now, &session, to).unwrap();
+                        obs.assistants.get_mut(&session).unwrap().remove(to);
+                    }
+                }
+                Step::HandOver(e) => {
+                    let to = EXPERTS[e];
+                    if let Some((session, lead)) = obs.live.iter().next().map(|(s, l)| (s.clone(), l.clone())) {
+                        let beside = obs.assistants.get(&session).is_some_and(|a| a.contains(to));
+                        let free = d.is_available(to) && d.offer_of(to).is_none() && !obs.busy(to);
+                        let r = d.hand_over(now, &session, to);
+                        prop_assert_eq!(r.is_ok(), to != lead && (beside || free), "hand_over {} to {}: {:?}", session, to, r);
+                        if r.is_ok() {
+                            obs.live.insert(session.clone(), to.to_owned());
+                            if let Some(a) = obs.assistants.get_mut(&session) {
+                                a.remove(to);
+                            }
+                        }
+                    }
+                }
                 Step::Wait(secs) => {
                     let until = now + Duration::from_secs(secs);
                     while let Some(t) = d.poll_timeout().filter(|t| *t <= until) {
@@ -186,6 +250,16 @@ proptest! {
             }
             for (session, expert) in &obs.live {
                 prop_assert_eq!(d.expert_of(session), Some(expert));
+                let beside: Vec<String> = obs.assistants.get(session).map(|a| a.iter().cloned().collect()).unwrap_or_default();
+                prop_assert_eq!(d.assistants_of(session), beside);
+            }
+            // Each expert is in one live session at most, and the dispatcher says which.
+            for e in EXPERTS {
+                let in_charge = obs.live.iter().filter(|(_, l)| *l == e).map(|(s, _)| s.clone());
+                let beside = obs.assistants.iter().filter(|(_, a)| a.contains(e)).map(|(s, _)| s.clone());
+                let sessions: Vec<String> = in_charge.chain(beside).collect();
+                prop_assert!(sessions.len() <= 1, "{} is in {:?}", e, sessions);
+                prop_assert_eq!(d.active_session_of(e), sessions.first());
             }
             if let Some(t) = d.poll_timeout() {
                 prop_assert!(t > now, "a timer due at {:?} was left unfired", t - t0);
