@@ -111,7 +111,7 @@ fi
 rm -rf tests/output
 mkdir -p tests/output
 export E2E_KEEP_OUTPUT=1
-for suite in console stamp board-state call board media app app-media; do
+for suite in console stamp board-state session-state call board media app app-media; do
   name="e2e: tests/$suite.test.mjs"
   if [ "$has_host" -eq 0 ]; then
     skip "$name" "the host (instant-share-host) is not in the workspace yet"

@@ -59,7 +59,17 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
                 p.media = *media;
             }
         }
-        ServerMessage::Chat { message } => snapshot.chat.push(message.clone()),
+        ServerMessage::Chat { message } => {
+            // A message is once in the chat, however often it comes (the host also drops
+            // repeats before they become events).
+            let seen = snapshot
+                .chat
+                .iter()
+                .any(|c| c.from == message.from && c.client_msg_id == message.client_msg_id);
+            if !seen {
+                snapshot.chat.push(message.clone());
+            }
+        }
         ServerMessage::HandedOver { from, to } => {
             mark_left(snapshot, from);
             for p in &mut snapshot.participants {

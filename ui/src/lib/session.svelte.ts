@@ -6,7 +6,6 @@ import {
   type ApiError,
   type BoardOp,
   type ChatMessage,
-  type Participant,
   type ClientMessage,
   type ConnectionState,
   type ServerFrame,
@@ -14,7 +13,7 @@ import {
   type PointerAt,
   type SessionSnapshot,
 } from '../generated/protocol';
-import { applyBoardEvent } from './board/state';
+import { applySessionEvent } from './session-state';
 import { newMessageId } from './ids';
 import type { IceServer, Signal } from './media/wire';
 import { ResilientSocket } from './socket';
@@ -53,17 +52,6 @@ export type SessionEvent =
 const CALL_CODES: ReadonlySet<string> = new Set(['participant_offline']);
 const INVALID_CODES: ReadonlySet<string> = new Set(['unauthenticated', 'not_found', 'forbidden']);
 const FATAL_CODES: ReadonlySet<string> = new Set(['unsupported_version', 'hello_expected']);
-
-/** Participant `id` left for good (handed over, removed, left): gone from the call. */
-function markLeft(s: SessionSnapshot, id: string): Participant | undefined {
-  const p = s.participants.find((x) => x.id === id);
-  if (p) {
-    p.left = true;
-    p.online = false;
-    p.media = { camera: false, microphone: false, screen: false };
-  }
-  return p;
-}
 
 export class SessionConnection {
   /** The session as this participant sees it; `null` until the first welcome. */
@@ -251,80 +239,32 @@ export class SessionConnection {
   #apply(msg: ServerMessage): void {
     const s = this.snapshot;
     if (!s) return;
+    applySessionEvent(s, msg);
+    // What the page does besides.
     switch (msg.type) {
-      case 'queue':
-        s.queue_position = msg.position;
-        s.estimated_wait_secs = msg.estimated_wait_secs;
-        break;
-      case 'status':
-        s.status = msg.status;
-        if (msg.status !== 'queued') {
-          s.queue_position = 0;
-          s.estimated_wait_secs = 0;
-        }
-        break;
-      case 'participant_joined': {
-        const i = s.participants.findIndex((p) => p.id === msg.participant.id);
-        if (i >= 0) s.participants[i] = msg.participant;
-        else s.participants.push(msg.participant);
-        break;
-      }
-      case 'presence': {
-        const p = s.participants.find((x) => x.id === msg.participant_id);
-        if (p) {
-          p.online = msg.online;
-          // Nothing is sent by someone who is gone (as the host's snapshot says).
-          if (!msg.online) p.media = { camera: false, microphone: false, screen: false };
-        }
-        break;
-      }
-      case 'media': {
-        const p = s.participants.find((x) => x.id === msg.participant_id);
-        if (p) p.media = msg.media;
-        break;
-      }
-      case 'handed_over': {
-        markLeft(s, msg.from);
-        for (const x of s.participants) x.in_charge = x.id === msg.to;
+      case 'handed_over':
         if (msg.from === s.you) {
           this.handedOverTo = s.participants.find((x) => x.id === msg.to)?.display_name ?? 'another expert';
           this.#socket.stop();
         }
         break;
-      }
-      case 'removed': {
-        markLeft(s, msg.participant_id);
+      case 'removed':
         if (msg.participant_id === s.you) {
           if (msg.by === s.you) this.leftSession = true;
           else this.removedBy = s.participants.find((x) => x.id === msg.by)?.display_name ?? 'someone in the session';
           this.#socket.stop();
         }
         break;
-      }
       case 'board':
-        applyBoardEvent(s.board, msg.event);
         if (msg.by === s.you && msg.op_id) this.pendingOps = this.pendingOps.filter((p) => p.op_id !== msg.op_id);
         break;
-      case 'chat': {
-        const m = msg.message;
-        const seen = s.chat.some((c) => c.from === m.from && c.client_msg_id === m.client_msg_id);
-        if (!seen) s.chat.push(m);
-        this.#forgetConfirmed([m]);
+      case 'chat':
+        this.#forgetConfirmed([msg.message]);
         break;
-      }
       case 'ended':
-        s.status = 'ended';
-        s.end_reason = msg.reason;
-        s.queue_position = 0;
-        s.estimated_wait_secs = 0;
-        for (const p of s.participants) {
-          p.online = false;
-          p.media = { camera: false, microphone: false, screen: false };
-        }
         this.#socket.stop();
         break;
       default:
-        // Console messages never arrive on a session socket.
         break;
     }
   }
