@@ -469,9 +469,14 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     assert.ok(guestRed > 100, `the guest sees the arrow (${guestRed} red pixels)`);
     await screenshot(guest, 'app-board-guest');
     await screenshot(site, 'app-board-expert');
-    // The user removes the guest from the app; the guest's page says so.
+    // The guest turns on a camera: the app shows it in a small tile beside the expert.
+    await guest.locator(css('media-start')).click(ACTION);
+    await app.waitVisible(tid('other-camera'), 30_000);
+    await app.screenshot('app-board-guest-camera');
+    // The user removes the guest from the app; the guest's page says so, and the tile goes.
     await app.click(tid('participant-remove'));
     await guest.locator(css('removed')).waitFor({ timeout: 10_000 });
+    await app.waitGone(tid('other-camera'), 10_000);
 
     // A picture file dropped on the call opens the black-out step with it (the window takes
     // drops itself: dragDropEnabled is off). The drop is dispatched in the page, as the system
