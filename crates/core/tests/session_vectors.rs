@@ -43,6 +43,15 @@ fn events() -> Vec<serde_json::Value> {
                 "media": { "camera": true, "microphone": false, "screen": false } }),
         chat("p1", "Riley", "The VPN page looks wrong", "c1", 1_000),
         chat("p1", "Riley", "The VPN page looks wrong", "c1", 1_000),
+        // The same message id from someone else is another message.
+        chat("p2", "Ana", "Let me look", "c1", 1_100),
+        // A participant joining again (a new name) replaces the entry, in place.
+        json!({ "type": "participant_joined", "participant": participant("p1", "requester", "Riley R.", false) }),
+        json!({ "type": "presence", "participant_id": "p1", "online": true }),
+        // Someone unknown changes nothing.
+        json!({ "type": "presence", "participant_id": "p9", "online": true }),
+        json!({ "type": "media", "participant_id": "p9",
+                "media": { "camera": true, "microphone": true, "screen": true } }),
         json!({ "type": "board", "by": "p2", "op_id": "o1", "event": { "kind": "annotated", "annotation": {
             "id": "a1", "by": "p2", "target": { "kind": "screen", "participant_id": "p1" },
             "shape": { "kind": "arrow", "from": [100, 100], "to": [5000, 5000] },
@@ -60,6 +69,8 @@ fn events() -> Vec<serde_json::Value> {
         json!({ "type": "presence", "participant_id": "p1", "online": true }),
         json!({ "type": "participant_joined", "participant": participant("p5", "guest", "Kim", false) }),
         json!({ "type": "removed", "participant_id": "p5", "by": "p5" }),
+        json!({ "type": "handed_over", "from": "p9", "to": "p4" }),
+        json!({ "type": "status", "status": "ended" }),
         json!({ "type": "ended", "reason": "ended_by_expert" }),
     ]
 }
@@ -88,7 +99,13 @@ fn vectors_for_the_typescript_session_are_current() {
     let by_id = |id: &str| last.participants.iter().find(|p| p.id == id).unwrap();
     assert!(by_id("p3").left && by_id("p5").left && by_id("p2").left);
     assert!(by_id("p4").in_charge && !by_id("p2").in_charge);
-    assert_eq!(last.chat.len(), 2, "the repeat is not shown twice");
+    assert_eq!(
+        last.chat.len(),
+        3,
+        "the repeat is not shown twice; another's same id is"
+    );
+    assert_eq!(last.participants.len(), 5, "joining again replaces");
+    assert_eq!(by_id("p1").display_name, "Riley R.");
     assert!(last.participants.iter().all(|p| !p.online));
 
     let fresh = serde_json::to_string_pretty(&json!({

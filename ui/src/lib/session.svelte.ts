@@ -220,10 +220,9 @@ export class SessionConnection {
       this.#lastSeq = seq;
     } else if (snapshot.status === 'ended') {
       // Over while this page was away: the socket stops below, before the missed events
-      // (ending with `ended`) could be applied, so take the ending from the welcome.
-      this.snapshot.status = 'ended';
-      this.snapshot.end_reason = snapshot.end_reason;
-      for (const p of this.snapshot.participants) p.media = { camera: false, microphone: false, screen: false };
+      // (ending with `ended`) could be applied; the welcome's snapshot already holds them all.
+      this.snapshot = snapshot;
+      this.#lastSeq = seq;
     }
     this.error = null;
     this.#forgetConfirmed(snapshot.chat);
