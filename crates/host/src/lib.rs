@@ -69,6 +69,11 @@ impl AppState {
         r
     }
 
+    /// Reads the hub under the lock: no effects, no timers to move.
+    pub fn read_hub<R>(&self, f: impl FnOnce(&Hub) -> R) -> R {
+        f(&self.lock())
+    }
+
     /// Like [`AppState::with_hub`], and waits until the effects are stored.
     pub async fn with_hub_durable<R>(
         &self,

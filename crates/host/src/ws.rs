@@ -306,7 +306,7 @@ fn handle(
     } = identity
     {
         if !matches!(msg, ClientMessage::Ping { .. })
-            && state.with_hub(|hub, _, _| hub.has_left(session, participant))
+            && state.read_hub(|hub| hub.has_left(session, participant))
         {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
