@@ -10,11 +10,11 @@
 //    screen" sends Xvfb's screen. Closing the window (it hides) turns the camera off.
 // 2. No INSTANT_SHARE_MEDIA on a machine without camera: "Turn on camera" says "No camera was
 //    found…" and the session goes on (the expert's video, chat both ways).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Host } from './lib/host.mjs';
-import { launchChromium, tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { browserSuite } from './lib/suite.mjs';
 import { TauriDriver, tid, visibleAppWindows, appWindowTitles, closeWindow } from './lib/app.mjs';
 import { media } from './lib/media.mjs';
 import { decodePng, encodePng, regionStats, changedShare } from './lib/png.mjs';
@@ -34,23 +34,8 @@ const STAGE_BACKGROUND = [15, 20, 32];
 /** Playwright waits forever by default; these tests do not. */
 const ACTION = { timeout: 15_000 };
 
-let host;
-let browser;
-const pageErrors = [];
-
-before(async () => {
-  assert.ok(process.env.DISPLAY, 'the app needs a display: run through scripts/e2e.sh (Xvfb)');
-  host = new Host({ name: 'host-app-media', offerTimeoutSecs: 30 });
-  for (const expert of Object.values(experts)) await host.addExpert(expert);
-  await host.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await host?.stop();
-  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
-});
+before(() => assert.ok(process.env.DISPLAY, 'the app needs a display: run through scripts/e2e.sh (Xvfb)'));
+const suite = browserSuite({ name: 'host-app-media', experts: Object.values(experts) });
 
 /**
  * Starts the app; `media` is INSTANT_SHARE_MEDIA for it (empty: real devices), `renderer`
@@ -60,7 +45,7 @@ async function startApp(name, media, renderer = '') {
   const driver = await TauriDriver.start({
     name,
     env: {
-      INSTANT_SHARE_HOST_URL: host.url,
+      INSTANT_SHARE_HOST_URL: suite.host.url,
       RUST_LOG: 'info,instant_share_app=debug',
       INSTANT_SHARE_MEDIA: media,
       INSTANT_SHARE_RENDERER: renderer,
@@ -76,8 +61,8 @@ async function enrol(app) {
     timeout: 30_000,
   });
   if (await app.findVisible(tid('enrol-host'))) {
-    const code = await host.enrolmentCode('Robin Employee');
-    await app.type(tid('enrol-host'), host.url);
+    const code = await suite.host.enrolmentCode('Robin Employee');
+    await app.type(tid('enrol-host'), suite.host.url);
     await app.type(tid('enrol-code'), code);
     await app.click(tid('enrol-submit'));
   }
@@ -87,8 +72,8 @@ async function enrol(app) {
 /** The expert signs in (fake devices), becomes available; the app shares; the expert accepts. */
 async function intoSession(app, context, expert) {
   const consolePage = await context.newPage();
-  recordPageErrors(consolePage, 'console', pageErrors);
-  await consolePage.goto(`${host.url}/console`);
+  recordPageErrors(consolePage, 'console', suite.pageErrors);
+  await consolePage.goto(`${suite.host.url}/console`);
   await consolePage.locator(css('login-username')).fill(expert.username, ACTION);
   await consolePage.locator(css('login-password')).fill(expert.password, ACTION);
   await consolePage.locator(css('login-submit')).click(ACTION);
@@ -163,7 +148,7 @@ async function forgetEnrolment(app) {
  */
 async function withApp({ name, media: mediaMode, renderer = '' }, body) {
   const { driver, app } = await startApp(`${name}-tauri-driver`, mediaMode, renderer);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     await screenshotsOnFailure(context, `${name}-console`, () => body(app, context));
   } catch (error) {
@@ -388,7 +373,7 @@ function blackShare(image, [x0, y0, x1, y1]) {
 
 test('the board: the app shares a blacked-out screenshot, the expert draws on it, the app and a guest see the arrow', { timeout: 240_000 }, async () => {
   const expert = { username: 'erin', displayName: 'Erin Expert', password: 'a board and a long password' };
-  await host.addExpert(expert);
+  await suite.host.addExpert(expert);
   await withApp({ name: 'app-board', media: 'synthetic' }, async (app, context) => {
     await enrol(app);
     const site = await intoSession(app, context, expert);
@@ -430,7 +415,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     const imageId = await app.attribute(tid('picture-stage'), 'data-image');
 
     // What the host kept: the secret part black, the rest as on the screen.
-    const fetched = await fetch(`${host.url}/api/v1/sessions/${sessionId}/images/${imageId}`, { headers: { authorization: `Bearer ${expertToken}` } });
+    const fetched = await fetch(`${suite.host.url}/api/v1/sessions/${sessionId}/images/${imageId}`, { headers: { authorization: `Bearer ${expertToken}` } });
     assert.equal(fetched.status, 200);
     const kept = decodePng(Buffer.from(await fetched.arrayBuffer()));
     assert.deepEqual([kept.width, kept.height], [before.width, before.height], 'the whole screen, full size');
@@ -460,7 +445,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     const link = await app.value(tid('invite-link'));
     assert.match(link, new RegExp(`/s/${sessionId}#token=`));
     const guest = await context.newPage();
-    recordPageErrors(guest, 'guest', pageErrors);
+    recordPageErrors(guest, 'guest', suite.pageErrors);
     await guest.goto(link);
     const guestBoard = guest.locator(`${css('picture-stage')} ${css('board')}`);
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
@@ -510,7 +495,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
       const id = await app.attribute(tid('picture-stage'), 'data-image');
       return id && id !== imageId ? id : null;
     }, { timeout: 20_000 });
-    const stillFile = await fetch(`${host.url}/api/v1/sessions/${sessionId}/images/${stillId}`, { headers: { authorization: `Bearer ${expertToken}` } });
+    const stillFile = await fetch(`${suite.host.url}/api/v1/sessions/${sessionId}/images/${stillId}`, { headers: { authorization: `Bearer ${expertToken}` } });
     assert.equal(stillFile.status, 200);
     const stillPng = decodePng(Buffer.from(await stillFile.arrayBuffer()));
     assert.deepEqual([stillPng.width, stillPng.height], [640, 480]);

@@ -3,11 +3,11 @@
 // its own screen's preview and a guest invited by link sees it on the shared screen; the
 // expert's pointer reaches the others with its name; undo and redo by keyboard and button.
 // All pages use the synthetic devices (`?media=synthetic`).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
-import { Host } from './lib/host.mjs';
-import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { browserSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { connected } from './lib/media.mjs';
 import { decodePng, encodePng } from './lib/png.mjs';
@@ -17,23 +17,7 @@ import { boardPixels, drawRedArrow } from './lib/board.mjs';
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 const second = { username: 'bo', displayName: 'Bo Expert', password: 'another horse battery staple' };
 
-let host;
-let browser;
-const pageErrors = [];
-
-before(async () => {
-  host = new Host({ name: 'host-board', offerTimeoutSecs: 30 });
-  await host.addExpert(expert);
-  await host.addExpert(second);
-  await host.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await host?.stop();
-  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
-});
+const suite = browserSuite({ name: 'host-board', experts: [expert, second] });
 
 async function annotations(board) {
   return Number(await board.getAttribute('data-annotations'));
@@ -47,24 +31,24 @@ const RED = [0xe1, 0x1d, 0x48];
 
 test('the expert draws on the shared screen; the requester and a guest see it; pointers carry names; undo and redo', { timeout: 180_000 }, async () => {
   const size = { viewport: { width: 1400, height: 860 } };
-  const [expertContext, requesterContext, guestContext] = await Promise.all([browser.newContext(size), browser.newContext(size), browser.newContext(size)]);
+  const [expertContext, requesterContext, guestContext] = await Promise.all([suite.browser.newContext(size), suite.browser.newContext(size), suite.browser.newContext(size)]);
   const consolePage = await expertContext.newPage();
   const requesterPage = await requesterContext.newPage();
   const guestPage = await guestContext.newPage();
-  recordPageErrors(consolePage, 'expert', pageErrors);
-  recordPageErrors(requesterPage, 'requester', pageErrors);
-  recordPageErrors(guestPage, 'guest', pageErrors);
+  recordPageErrors(consolePage, 'expert', suite.pageErrors);
+  recordPageErrors(requesterPage, 'requester', suite.pageErrors);
+  recordPageErrors(guestPage, 'guest', suite.pageErrors);
 
   const body = async () => {
-    await consolePage.goto(`${host.url}/console?media=synthetic`);
+    await consolePage.goto(`${suite.host.url}/console?media=synthetic`);
     await consolePage.locator(tid('login-username')).fill(expert.username);
     await consolePage.locator(tid('login-password')).fill(expert.password);
     await consolePage.locator(tid('login-submit')).click();
     await consolePage.locator(tid('availability-toggle')).click();
 
-    const device = await host.enrolDevice('Riley Requester');
-    const pointer = await host.requestShare(device.credential, { topic: 'network', note: 'The VPN settings page looks wrong' });
-    await requesterPage.goto(`${host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
+    const device = await suite.host.enrolDevice('Riley Requester');
+    const pointer = await suite.host.requestShare(device.credential, { topic: 'network', note: 'The VPN settings page looks wrong' });
+    await requesterPage.goto(`${suite.host.url}/s/${pointer.session_id}?media=synthetic#token=${encodeURIComponent(pointer.participant_token)}`);
     await consolePage.locator(tid('offer-accept')).click({ timeout: 15_000 });
     await consolePage.locator(tid('call-view')).waitFor({ state: 'visible', timeout: 10_000 });
     await connected(requesterPage, 'the requester');
@@ -102,7 +86,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await inviteLink.waitFor({ state: 'visible', timeout: 10_000 });
     const link = new URL(await inviteLink.inputValue());
     assert.equal(link.pathname, `/s/${pointer.session_id}`);
-    await guestPage.goto(`${host.url}${link.pathname}?media=synthetic${link.hash}`);
+    await guestPage.goto(`${suite.host.url}${link.pathname}?media=synthetic${link.hash}`);
     const guestBoard = guestPage.locator(`${tid('remote-screen')} ${tid('board')}`);
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
     await waitAnnotations(guestBoard, 1, 'the guest');
@@ -174,7 +158,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     const imageId = await requesterStage.getAttribute('data-image');
 
     // What the host kept has no trace of the secret: black where it was, the rest as it was.
-    const fetched = await fetch(`${host.url}/api/v1/sessions/${pointer.session_id}/images/${imageId}`, {
+    const fetched = await fetch(`${suite.host.url}/api/v1/sessions/${pointer.session_id}/images/${imageId}`, {
       headers: { authorization: `Bearer ${pointer.participant_token}` },
     });
     assert.equal(fetched.status, 200);
@@ -245,10 +229,10 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
 
     // Ana brings in Bo beside her: his console opens the session with the picture and the
     // arrow; the requester sees both experts. Then she hands the session to him, and leaves.
-    const boContext = await browser.newContext(size);
+    const boContext = await suite.browser.newContext(size);
     const boConsole = await boContext.newPage();
-    recordPageErrors(boConsole, 'second expert', pageErrors);
-    await boConsole.goto(`${host.url}/console?media=synthetic`);
+    recordPageErrors(boConsole, 'second expert', suite.pageErrors);
+    await boConsole.goto(`${suite.host.url}/console?media=synthetic`);
     await boConsole.locator(tid('login-username')).fill(second.username);
     await boConsole.locator(tid('login-password')).fill(second.password);
     await boConsole.locator(tid('login-submit')).click();

@@ -4,11 +4,11 @@
 // test pattern whose frame number is stamped into the pixels, and a tone (440 Hz from the expert,
 // 660 Hz from the requester). The pages' `window.__instantShareMedia` says which stamped frames
 // were shown when, and how loud the remote audio is at a frequency.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Host } from './lib/host.mjs';
-import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { browserSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { media, pageNow, remote, connected, assertVideoFlows, peakEnergy, assertTone } from './lib/media.mjs';
 
@@ -16,22 +16,7 @@ const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct 
 const EXPERT_TONE = 440;
 const REQUESTER_TONE = 660;
 
-let host;
-let browser;
-const pageErrors = [];
-
-before(async () => {
-  host = new Host({ name: 'host-call', offerTimeoutSecs: 30 });
-  await host.addExpert(expert);
-  await host.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await host?.stop();
-  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
-});
+const suite = browserSuite({ name: 'host-call', experts: [expert] });
 
 /** The participant entry of `participantId` (by role) in `page`'s people list. */
 const person = (page, role) => page.locator(`${tid('participant')}[data-role="${role}"]`);
@@ -41,12 +26,12 @@ async function waitAttribute(locator, name, value, what) {
 }
 
 test('expert and requester see and hear each other; mute shows on the other side; the call survives a dropped socket and a reload', { timeout: 240_000 }, async () => {
-  const expertContext = await browser.newContext({ viewport: { width: 1400, height: 860 } });
-  const requesterContext = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const expertContext = await suite.browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const requesterContext = await suite.browser.newContext({ viewport: { width: 1400, height: 860 } });
   const consolePage = await expertContext.newPage();
-  recordPageErrors(consolePage, 'expert', pageErrors);
+  recordPageErrors(consolePage, 'expert', suite.pageErrors);
   const requesterPage = await requesterContext.newPage();
-  recordPageErrors(requesterPage, 'requester', pageErrors);
+  recordPageErrors(requesterPage, 'requester', suite.pageErrors);
 
   // The requester's session socket goes through a route the test can cut.
   const requesterSockets = [];
@@ -58,7 +43,7 @@ test('expert and requester see and hear each other; mute shows on the other side
   const body = async () => {
     // The expert signs in with synthetic devices and becomes available. Starting camera and
     // microphone on joining is the visible default.
-    await consolePage.goto(`${host.url}/console?media=synthetic`);
+    await consolePage.goto(`${suite.host.url}/console?media=synthetic`);
     await consolePage.locator(tid('login-username')).fill(expert.username);
     await consolePage.locator(tid('login-password')).fill(expert.password);
     await consolePage.locator(tid('login-submit')).click();
@@ -68,10 +53,10 @@ test('expert and requester see and hear each other; mute shows on the other side
     assert.equal(await autostart.isChecked(), true, 'auto-start is on by default');
 
     // A requester asks through the API and opens the site with its token.
-    const device = await host.enrolDevice('Riley Requester');
-    const pointer = await host.requestShare(device.credential, { topic: 'network', note: 'VPN drops every few minutes' });
+    const device = await suite.host.enrolDevice('Riley Requester');
+    const pointer = await suite.host.requestShare(device.credential, { topic: 'network', note: 'VPN drops every few minutes' });
     await requesterPage.goto(
-      `${host.url}/s/${pointer.session_id}?media=synthetic&tone=${REQUESTER_TONE}#token=${encodeURIComponent(pointer.participant_token)}`,
+      `${suite.host.url}/s/${pointer.session_id}?media=synthetic&tone=${REQUESTER_TONE}#token=${encodeURIComponent(pointer.participant_token)}`,
     );
     await requesterPage.locator(tid('session-view')).waitFor({ state: 'visible', timeout: 10_000 });
     await requesterPage.locator(tid('media-start')).waitFor({ state: 'visible', timeout: 10_000 });

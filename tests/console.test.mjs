@@ -1,29 +1,15 @@
 // The expert console and the co-browse site in Chromium, against the real host binary. The
 // requester is played by this test through the HTTP API and a session WebSocket.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Host, SessionSocket } from './lib/host.mjs';
-import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { SessionSocket } from './lib/host.mjs';
+import { tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { browserSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 
-let host;
-let browser;
-const pageErrors = [];
-
-before(async () => {
-  host = new Host({ name: 'host-console', offerTimeoutSecs: 30 });
-  await host.addExpert(expert);
-  await host.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await host?.stop();
-  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
-});
+const suite = browserSuite({ name: 'host-console', experts: [expert] });
 
 /** Whether a toggle shows itself as on: a checkbox's `checked`, else aria-pressed/-checked. */
 async function toggleState(locator) {
@@ -50,12 +36,12 @@ async function signIn(page, password) {
 }
 
 test('an expert signs in, takes a request, chats with the requester and ends the session', { timeout: 120_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
   const console_ = await context.newPage();
-  recordPageErrors(console_, 'console', pageErrors);
-  context.on('page', (page) => recordPageErrors(page, 'site', pageErrors));
+  recordPageErrors(console_, 'console', suite.pageErrors);
+  context.on('page', (page) => recordPageErrors(page, 'site', suite.pageErrors));
   await screenshotsOnFailure(context, 'console', async () => {
-    await console_.goto(`${host.url}/console`);
+    await console_.goto(`${suite.host.url}/console`);
 
     // A wrong password is refused, visibly.
     await signIn(console_, 'not the password');
@@ -79,10 +65,10 @@ test('an expert signs in, takes a request, chats with the requester and ends the
     await screenshot(console_, 'console-available');
 
     // A requester asks for help through the API, like the app does.
-    const device = await host.enrolDevice('Riley Requester');
+    const device = await suite.host.enrolDevice('Riley Requester');
     assert.ok(device.credential, 'enrol returns a credential');
     const note = 'Outlook keeps asking for my password';
-    const pointer = await host.requestShare(device.credential, { topic: 'email', note });
+    const pointer = await suite.host.requestShare(device.credential, { topic: 'email', note });
     assert.equal(new URL(pointer.site_url).pathname, `/s/${pointer.session_id}`);
     assert.match(pointer.ws_url, /^ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/ws$/);
     const requester = await SessionSocket.open(pointer.ws_url, pointer.participant_token);
@@ -137,17 +123,17 @@ test('an expert signs in, takes a request, chats with the requester and ends the
 });
 
 test('the co-browse site admits a token from the link once, and nobody without one', { timeout: 60_000 }, async () => {
-  const device = await host.enrolDevice('Sam Requester');
+  const device = await suite.host.enrolDevice('Sam Requester');
   const note = 'The printer on floor 3 is offline';
-  const pointer = await host.requestShare(device.credential, { topic: 'printing', note });
+  const pointer = await suite.host.requestShare(device.credential, { topic: 'printing', note });
 
   // No token: the site says so and shows nothing of the session.
-  const stranger = await browser.newContext();
+  const stranger = await suite.browser.newContext();
   try {
     const page = await stranger.newPage();
-    await page.goto(`${host.url}/s/${pointer.session_id}`);
+    await page.goto(`${suite.host.url}/s/${pointer.session_id}`);
     await page.locator(tid('session-invalid')).waitFor({ state: 'visible', timeout: 10_000 });
-    await page.goto(`${host.url}/s/${pointer.session_id}#token=not-a-valid-token`);
+    await page.goto(`${suite.host.url}/s/${pointer.session_id}#token=not-a-valid-token`);
     await page.locator(tid('session-invalid')).waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal(await page.locator(tid('session-view')).count(), 0);
     assert.doesNotMatch(await page.content(), /floor 3/, 'nothing of the session leaks');
@@ -157,10 +143,10 @@ test('the co-browse site admits a token from the link once, and nobody without o
   }
 
   // The requester's token in the fragment: in, and the token leaves the address bar.
-  const invited = await browser.newContext();
+  const invited = await suite.browser.newContext();
   try {
     const page = await invited.newPage();
-    await page.goto(`${host.url}/s/${pointer.session_id}#token=${encodeURIComponent(pointer.participant_token)}`);
+    await page.goto(`${suite.host.url}/s/${pointer.session_id}#token=${encodeURIComponent(pointer.participant_token)}`);
     await page.locator(tid('session-view')).waitFor({ state: 'visible', timeout: 10_000 });
     await waitFor('the token to leave the address bar', () => !page.url().includes(pointer.participant_token));
     await page.reload();
@@ -171,27 +157,27 @@ test('the co-browse site admits a token from the link once, and nobody without o
 });
 
 test('the API refuses cross-site posts, missing credentials and a reused enrolment code', async () => {
-  const code = await host.enrolmentCode('Kim Requester');
-  const crossSite = await host.api('POST', '/api/v1/enrol', {
+  const code = await suite.host.enrolmentCode('Kim Requester');
+  const crossSite = await suite.host.api('POST', '/api/v1/enrol', {
     body: { code, device_name: 'x' },
     headers: { origin: 'http://evil.example' },
   });
   assert.equal(crossSite.status, 403);
   assert.equal(crossSite.body.code, 'cross_site');
 
-  const first = await host.api('POST', '/api/v1/enrol', { body: { code, device_name: 'Kim laptop' } });
+  const first = await suite.host.api('POST', '/api/v1/enrol', { body: { code, device_name: 'Kim laptop' } });
   assert.equal(first.status, 200, JSON.stringify(first.body));
-  const again = await host.api('POST', '/api/v1/enrol', { body: { code, device_name: 'Kim laptop' } });
+  const again = await suite.host.api('POST', '/api/v1/enrol', { body: { code, device_name: 'Kim laptop' } });
   assert.equal(again.status, 401);
   assert.equal(again.body.code, 'enrolment_code_used');
 
-  const anonymous = await host.api('POST', '/api/v1/shares', {
+  const anonymous = await suite.host.api('POST', '/api/v1/shares', {
     body: { topic: 'other', app_version: 'e2e', os_version: 'node' },
   });
   assert.equal(anonymous.status, 401);
   assert.equal(anonymous.body.code, 'unauthenticated');
 
-  const unknownTopic = await host.api('POST', '/api/v1/shares', {
+  const unknownTopic = await suite.host.api('POST', '/api/v1/shares', {
     token: first.body.credential,
     body: { topic: 'astrology', app_version: 'e2e', os_version: 'node' },
   });

@@ -2,10 +2,10 @@
 // uses) and the expert in the Chromium console, through the real host: video both ways with the
 // stamped frame counter going up in decoded pixels, audio both ways at each side's tone.
 // The native side sends a 440 Hz tone; the console's synthetic microphone plays 660 Hz.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Host } from './lib/host.mjs';
-import { launchChromium, tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { browserSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { media, connected, assertVideoFlows, assertTone, peakEnergy, assertStampsInOrder } from './lib/media.mjs';
 import { Peer } from './lib/peer.mjs';
@@ -16,22 +16,7 @@ const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct 
 const NATIVE_TONE = 440;
 const EXPERT_TONE = 660;
 
-let host;
-let browser;
-const pageErrors = [];
-
-before(async () => {
-  host = new Host({ name: 'host-media', offerTimeoutSecs: 30 });
-  await host.addExpert(expert);
-  await host.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await host?.stop();
-  if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
-});
+const suite = browserSuite({ name: 'host-media', experts: [expert] });
 
 /** Percentiles of a list of numbers. */
 function percentiles(values) {
@@ -41,21 +26,21 @@ function percentiles(values) {
 }
 
 test('the native peer and the Chromium console see and hear each other', { timeout: 180_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1400, height: 860 } });
   const page = await context.newPage();
-  recordPageErrors(page, 'expert', pageErrors);
+  recordPageErrors(page, 'expert', suite.pageErrors);
   let peer;
   const body = async () => {
-    await page.goto(`${host.url}/console?media=synthetic&tone=${EXPERT_TONE}`);
+    await page.goto(`${suite.host.url}/console?media=synthetic&tone=${EXPERT_TONE}`);
     await page.locator(tid('login-username')).fill(expert.username);
     await page.locator(tid('login-password')).fill(expert.password);
     await page.locator(tid('login-submit')).click();
     await page.locator(tid('availability-toggle')).click();
 
-    const code = await host.enrolmentCode('Nia Native');
+    const code = await suite.host.enrolmentCode('Nia Native');
     // 720p: the size a real camera is asked for, where the engine sends VP8 profile 1 (the
     // bilinear filter): Chromium must decode it.
-    peer = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--size', '1280x720', '--duration-secs', '6']);
+    peer = await Peer.start('requester', ['--host', suite.host.url, '--enrolment-code', code, '--size', '1280x720', '--duration-secs', '6']);
     await peer.event('shared');
     await page.locator(tid('offer-accept')).click({ timeout: 15_000 });
     await page.locator(tid('call-view')).waitFor({ state: 'visible', timeout: 10_000 });

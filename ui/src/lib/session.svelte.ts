@@ -75,6 +75,10 @@ export class SessionConnection {
   removedBy = $state<string | null>(null);
   /** This participant left the session (a guest or an expert beside the one in charge). */
   leftSession = $state(false);
+  /** This page is no longer in the session: removed, left, handed over, or refused. */
+  get out(): boolean {
+    return this.invalid || this.leftSession || this.removedBy !== null || this.handedOverTo !== null;
+  }
   /** Why the host refused this participant's last board operation, until the next one. */
   boardError = $state<ApiError | null>(null);
 
@@ -277,8 +281,8 @@ export class SessionConnection {
     this.#answered = true;
     if (answer && INVALID_CODES.has(error.code)) {
       // Refused on joining, or on coming back (removed or handed over while away): out.
-      this.#socket.stop();
       this.invalid = true;
+      this.#socket.stop();
       return;
     }
     if (answer && error.code === 'session_ended') {

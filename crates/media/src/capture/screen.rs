@@ -249,10 +249,12 @@ mod x11 {
                         .children
                 }
             };
+            // `_NET_WM_NAME` in UTF-8, asked for once for the whole list.
+            let utf8_name = self.atom(b"_NET_WM_NAME").zip(self.atom(b"UTF8_STRING"));
             let mut windows = Vec::new();
             // Stacking order is bottom to top.
             for window in candidates.into_iter().rev() {
-                let Some(title) = self.title(window) else {
+                let Some(title) = self.title(window, utf8_name) else {
                     continue;
                 };
                 let Some((x, y, width, height)) = self.rect_of(window) else {
@@ -294,7 +296,7 @@ mod x11 {
         }
 
         /// A window's title: `_NET_WM_NAME` (UTF-8), else `WM_NAME`; `None` without one.
-        fn title(&self, window: Window) -> Option<String> {
+        fn title(&self, window: Window, utf8_name: Option<(u32, u32)>) -> Option<String> {
             let read = |property: u32, kind: u32| -> Option<String> {
                 let reply = self
                     .conn
@@ -305,12 +307,8 @@ mod x11 {
                 let text = String::from_utf8_lossy(&reply.value).trim().to_owned();
                 (!text.is_empty()).then_some(text)
             };
-            let utf8 = self.atom(b"UTF8_STRING");
-            let net = self.atom(b"_NET_WM_NAME");
-            if let (Some(net), Some(utf8)) = (net, utf8) {
-                if let Some(title) = read(net, utf8) {
-                    return Some(title);
-                }
+            if let Some(title) = utf8_name.and_then(|(net, utf8)| read(net, utf8)) {
+                return Some(title);
             }
             // `STRING` (Latin-1) or `COMPOUND_TEXT`; either reads well enough as text for a
             // list of windows (plain ASCII titles are the same in both).

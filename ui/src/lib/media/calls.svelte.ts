@@ -79,6 +79,13 @@ export class Calls {
 
   #onSession(e: SessionEvent): void {
     if (this.#stopped) return;
+    if (this.#conn.out) {
+      // Out of the session (removed, left, handed over, refused): every call and the camera
+      // and microphone stop at once.
+      this.stop();
+      this.#local.stop();
+      return;
+    }
     switch (e.kind) {
       case 'welcome':
         // A (re)connected socket: every call this page offers starts anew, and the host's view

@@ -1,0 +1,26 @@
+// What every browser suite sets up the same way: a host of its own with the suite's experts
+// (offers ring for 30 s), one Chromium, and the page errors seen, printed at the end. The hooks
+// are node:test's; `host` and `browser` are there once the suite's `before` has run.
+import { before, after } from 'node:test';
+import { Host } from './host.mjs';
+import { launchChromium } from './browser.mjs';
+
+/**
+ * Registers the set-up and the tear-down; returns `{ host, browser, pageErrors }` (the first two
+ * filled in `before`). Give `recordPageErrors` the `pageErrors` list.
+ */
+export function browserSuite({ name, experts = [] }) {
+  const suite = { host: null, browser: null, pageErrors: [] };
+  before(async () => {
+    suite.host = new Host({ name, offerTimeoutSecs: 30 });
+    for (const expert of experts) await suite.host.addExpert(expert);
+    await suite.host.start();
+    suite.browser = await launchChromium();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.host?.stop();
+    if (suite.pageErrors.length) console.log(`page errors seen:\n${suite.pageErrors.join('\n')}`);
+  });
+  return suite;
+}
