@@ -2,12 +2,13 @@
 # Media figures for BENCHMARKS.md, ours and Chromium's side by side. Release host and peer;
 # headless Chromium; loopback.
 #
-#   RUNS=30 CPU_SECS=10 scripts/bench-media.sh           (tests/bench/media.mjs)
+#   RUNS=30 CPU_SECS=10 CPU_WINDOWS=3 scripts/bench-media.sh   (tests/bench/media.mjs)
 #       press → first expert frame (native vs Chromium requester, RUNS runs each),
-#       glass-to-glass on the four paths, CPU of a 720p30 call (CPU_SECS seconds) with each
-#       side's test pattern and with one camera picture for both (Chromium's fake camera,
-#       recorded to tests/output/chromium-camera-720p.y4m); ONLY=press,glass,pattern,camera
-#       runs some of them
+#       glass-to-glass on the four paths, CPU of a 720p30 call (the median of CPU_WINDOWS
+#       consecutive windows of CPU_SECS seconds) with each side's test pattern and with one
+#       camera picture for both (Chromium's fake camera, recorded to
+#       tests/output/chromium-camera-720p.y4m), and that call at 50 ms round trip and at 5 % loss;
+#       ONLY=press,glass,pattern,camera,impaired runs some of them
 #   RUNS=15 scripts/bench-media.sh network               (tests/bench/network.mjs)
 #       the same on a poor network — 50 ms round trip, 5 % loss each way — emulated in the
 #       endpoints (this kernel has no netem): press → first frame, glass to glass, received fps

@@ -13,6 +13,15 @@ export function pct(values) {
   const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
   return { n: s.length, p50: at(0.5), p95: at(0.95), min: s[0], max: s.at(-1) };
 }
+/**
+ * The poor networks, emulated in the endpoints (this kernel has no netem): `peer` are
+ * instant-share-peer's arguments for both sides, `trial` WebRTC's `WebRTC-FakeNetworkSendConfig`
+ * field trial for Chromium.
+ */
+export const poorNetworks = [
+  { name: '50 ms round trip', peer: ['--net-delay-ms', '25'], trial: 'queue_delay_ms:25' },
+  { name: '5 % loss each way', peer: ['--net-loss-percent', '5'], trial: 'loss_percent:5' },
+];
 export const fmt = (v) => (v === undefined || v === null ? '–' : v.toFixed(1));
 export const row = (label, p) => `| ${label} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.min)} | ${fmt(p.max)} |`;
 

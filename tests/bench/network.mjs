@@ -18,14 +18,10 @@ import path from 'node:path';
 import { Host } from '../lib/host.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { outputDir } from '../lib/paths.mjs';
-import { pct, fmt, row, pressNativeNative, pressChromiumChromium, glassNativeNative, glassChromiumChromium } from './common.mjs';
+import { pct, fmt, row, pressNativeNative, pressChromiumChromium, glassNativeNative, glassChromiumChromium, poorNetworks as conditions } from './common.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 15);
 const expert = { username: 'bench', displayName: 'Bench Expert', password: 'bench password 1' };
-const conditions = [
-  { name: '50 ms round trip', peer: ['--net-delay-ms', '25'], trial: 'queue_delay_ms:25' },
-  { name: '5 % loss each way', peer: ['--net-loss-percent', '5'], trial: 'loss_percent:5' },
-];
 const out = [];
 const say = (line) => {
   console.log(line);

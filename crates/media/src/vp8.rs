@@ -51,9 +51,10 @@ pub struct EncoderConfig {
     pub bitrate_kbps: u32,
     /// Frames a second (the time base).
     pub fps: u32,
-    /// libvpx's `cpu-used`, −16…−1. Negative in realtime mode means "adapt": libvpx raises its
-    /// speed until a frame takes at most (16 + cpu_used)/16 of the frame interval, so −6 lets
-    /// an encode take 62 % of it and −12 a quarter. See [`speed_for`].
+    /// libvpx's `cpu-used`, −16…−1. In realtime mode a negative value fixes the encoder's speed
+    /// level at its magnitude (12 skips quarter-pixel motion search, 15 and up half-pixel too);
+    /// a positive one would let libvpx pick the level from the time frames take, which ties the
+    /// picture to how busy the machine is. See [`speed_for`].
     pub speed: i32,
     /// The VP8 bitstream version (RFC 6386 §9.1), 0–3: 0 has the six-tap motion filter and the
     /// normal loop filter; 1 the bilinear filter and the simple loop filter, which cost both
@@ -79,9 +80,8 @@ impl EncoderConfig {
 /// Pixels from which a picture counts as large (720p).
 const LARGE: u64 = 1280 * 720;
 
-/// The `cpu-used` for `width`×`height` pictures. An encoder that may take most of the frame
-/// interval leaves nothing for decoding the other side and the rest of the call: from 720p up
-/// the encode gets a quarter of the interval, from 640×480 up 3/8, below that 5/8
+/// The `cpu-used` for `width`×`height` pictures: speed level 12 from 720p up, 10 from 640×480
+/// up, 6 below (WebRTC's own default), trading search effort for the CPU a large picture costs
 /// (`cargo run --release -p instant-share-media --example vp8_speed`, BENCHMARKS.md).
 pub fn speed_for(width: u32, height: u32) -> i32 {
     let pixels = u64::from(width) * u64::from(height);
