@@ -10,12 +10,25 @@
 #       tests/output/chromium-camera-720p.y4m), and that call at 50 ms round trip and at 5 % loss;
 #       ONLY=press,glass,pattern,camera,impaired runs some of them
 #   RUNS=15 scripts/bench-media.sh network               (tests/bench/network.mjs)
-#       the same on a poor network — 50 ms round trip, 5 % loss each way — emulated in the
-#       endpoints (this kernel has no netem): press → first frame, glass to glass, received fps
+#       the same on a poor network: 50 ms round trip (emulated in the endpoints: this kernel has
+#       no netem) and 5 % loss each way (dropped by the kernel, iptables; needs root): press →
+#       first frame, glass to glass, received fps
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=common.sh
+. "$INSTANT_SHARE_ROOT/scripts/common.sh"
 cd "$INSTANT_SHARE_ROOT"
+
+# The loss of the poor networks is dropped by the kernel (iptables, tests/bench/common.mjs).
+mode="${1:-calls}"
+if [ "$mode" = network ] || { [ "$mode" = calls ] && { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *,impaired,* ]]; }; }; then
+  [ "$(id -u)" -eq 0 ] || die "the poor-network figures drop packets with iptables: run as root"
+  if ! command -v iptables >/dev/null 2>&1; then
+    say "installing: iptables (Debian), to drop packets for the poor-network figures"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iptables
+  fi
+fi
 
 echo "building the release host and peer, and the UI"
 cargo build --release -q -p instant-share-host -p instant-share-peer

@@ -1,6 +1,7 @@
 // What the media benchmarks share (tests/bench/media.mjs, tests/bench/network.mjs): percentiles
 // and table rows, an expert console that accepts the next offer, and the two measurements made
 // on every path — Instant share press → first expert frame, and glass to glass from the stamps.
+import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tid } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
@@ -14,14 +15,50 @@ export function pct(values) {
   return { n: s.length, p50: at(0.5), p95: at(0.95), min: s[0], max: s.at(-1) };
 }
 /**
- * The poor networks, emulated in the endpoints (this kernel has no netem): `peer` are
- * instant-share-peer's arguments for both sides, `trial` WebRTC's `WebRTC-FakeNetworkSendConfig`
- * field trial for Chromium.
+ * The poor networks. Delay is emulated in the endpoints (this kernel has neither netem nor fq,
+ * so nothing in it can hold packets back): `peer` are instant-share-peer's arguments for both
+ * sides, `trial` WebRTC's `WebRTC-FakeNetworkSendConfig` field trial for Chromium (which this
+ * Chromium build ignores). Loss is real: `udpLossPercent` of all UDP on loopback is dropped by
+ * the kernel ({@link withUdpLoss}), for ours and Chromium alike.
  */
 export const poorNetworks = [
   { name: '50 ms round trip', peer: ['--net-delay-ms', '25'], trial: 'queue_delay_ms:25' },
-  { name: '5 % loss each way', peer: ['--net-loss-percent', '5'], trial: 'loss_percent:5' },
+  { name: '5 % loss each way', peer: [], udpLossPercent: 5 },
 ];
+
+const LOSS_TAG = 'instant-share-bench-loss';
+const lossRule = (percent) => ['OUTPUT', '-o', 'lo', '-p', 'udp', '-m', 'comment', '--comment', LOSS_TAG, '-m', 'statistic', '--mode', 'random', '--probability', String(percent / 100), '-j', 'DROP'];
+const iptables = (tool, args) =>
+  new Promise((resolve, reject) => {
+    execFile(tool, args, (error, _stdout, stderr) => (error ? reject(new Error(`${tool} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve()));
+  });
+
+/** Removes loss rules a benchmark that died left behind (any percentage). */
+export async function clearUdpLoss() {
+  for (const tool of ['iptables', 'ip6tables']) {
+    const listed = await new Promise((resolve) => execFile(tool, ['-S', 'OUTPUT'], (e, stdout) => resolve(e ? '' : stdout)));
+    for (const line of listed.split('\n').filter((l) => l.includes(LOSS_TAG))) {
+      await iptables(tool, ['-D', ...line.trim().split(/\s+/).slice(1)]).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Runs `fn` while the kernel drops `percent` % of the UDP packets sent on loopback, IPv4 and
+ * IPv6 (iptables' `statistic` match): each packet crosses loopback once, so that is `percent` %
+ * each way, for every peer, ours and Chromium's. Needs root and iptables.
+ */
+export async function withUdpLoss(percent, fn) {
+  if (!percent) return fn();
+  await clearUdpLoss();
+  for (const tool of ['iptables', 'ip6tables']) await iptables(tool, ['-I', ...lossRule(percent)]);
+  try {
+    return await fn();
+  } finally {
+    await clearUdpLoss();
+  }
+}
+
 export const fmt = (v) => (v === undefined || v === null ? '–' : v.toFixed(1));
 export const row = (label, p) => `| ${label} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.min)} | ${fmt(p.max)} |`;
 
@@ -52,13 +89,17 @@ export async function endFromExpert(page) {
 export async function pressNativeNative(host, expert, runs, flags = []) {
   const times = [];
   for (let i = 0; i < runs; i++) {
-    const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '1', ...flags], { stdin: `${expert.password}\n` });
+    // Both stay until the first frame is in, then stop (SIGTERM ends the session): a fixed
+    // short duration would end calls whose DTLS handshake waits for a retransmission.
+    const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '30', ...flags], { stdin: `${expert.password}\n` });
     await e.event('ready');
     const code = await host.enrolmentCode(`Native pair ${i}`);
-    const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--video', 'none', '--audio', 'none', '--duration-secs', '1', ...flags]);
+    const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--video', 'none', '--audio', 'none', '--duration-secs', '30', ...flags]);
     const first = await r.event('first_frame', () => true, 30_000);
     times.push(first.since_press_ms);
-    await Promise.all([r.finished(), e.finished()]);
+    r.stop();
+    e.stop();
+    await Promise.all([r.finished(15_000), e.finished(15_000)]);
   }
   return times;
 }

@@ -33,6 +33,7 @@ import {
   glassNativeNative,
   glassChromiumChromium,
   poorNetworks,
+  withUdpLoss,
 } from './common.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -298,18 +299,20 @@ if (want('camera')) {
     chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`],
   });
 }
-// The camera picture on a poor network, emulated in the endpoints as in bench/network.mjs (this
-// kernel has no netem): ours with the engine's fault layer on both sides, Chromium with WebRTC's
-// field trial, which this Chromium build ignores (see BENCHMARKS.md) — its rows are then an
-// unimpaired network.
+// The camera picture on a poor network, as in bench/network.mjs: the delay emulated in the
+// endpoints (ours with the engine's fault layer on both sides; Chromium with WebRTC's field
+// trial, which this Chromium build ignores — its rows there are an undelayed network), the loss
+// real, in the kernel, for both.
 if (want('impaired')) {
   for (const c of poorNetworks) {
-    await cpuCall(`camera ${c.name}`, `The camera picture at ${c.name}`, {
-      nativeVideo: `file:${cameraFile}`,
-      nativeArgs: c.peer,
-      chromiumQuery: '',
-      chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`, `--force-fieldtrials=WebRTC-FakeNetworkSendConfig/${c.trial}/`],
-    });
+    await withUdpLoss(c.udpLossPercent, () =>
+      cpuCall(`camera ${c.name}`, `The camera picture at ${c.name}`, {
+        nativeVideo: `file:${cameraFile}`,
+        nativeArgs: c.peer,
+        chromiumQuery: '',
+        chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`, ...(c.trial ? [`--force-fieldtrials=WebRTC-FakeNetworkSendConfig/${c.trial}/`] : [])],
+      }),
+    );
   }
 }
 
