@@ -73,6 +73,10 @@ export class Host {
     });
     this.child = child;
     this.exited = once(child, 'exit');
+    // A script that dies of an uncaught error must not leave its host running.
+    const orphan = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
+    process.on('exit', orphan);
+    this.exited.then(() => process.off('exit', orphan));
     child.stderr.pipe(log, { end: false });
     const lines = readline.createInterface({ input: child.stdout });
     let listening;
