@@ -24,10 +24,8 @@ cd "$INSTANT_SHARE_ROOT"
 mode="${1:-calls}"
 if [ "$mode" = network ] || { [ "$mode" = calls ] && { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *,impaired,* ]]; }; }; then
   [ "$(id -u)" -eq 0 ] || die "the poor-network figures drop packets with iptables: run as root"
-  if ! command -v iptables >/dev/null 2>&1; then
-    say "installing: iptables (Debian), to drop packets for the poor-network figures"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iptables
-  fi
+  mapfile -t missing < <(missing_pkgs iptables)
+  apt_install "${missing[@]}"
 fi
 
 echo "building the release host and peer, and the UI"

@@ -33,27 +33,6 @@ for group in "$@"; do
   esac
 done
 
-apt_updated=0
-apt_install() {
-  [ $# -gt 0 ] || return 0
-  say "installing: $*"
-  export DEBIAN_FRONTEND=noninteractive
-  if [ "$apt_updated" -eq 0 ]; then
-    as_root apt-get update -q
-    apt_updated=1
-  fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
-}
-
-# missing_pkgs PKG...: prints those not installed.
-missing_pkgs() {
-  local pkg status
-  for pkg in "$@"; do
-    status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-    [ "$status" = installed ] || printf '%s\n' "$pkg"
-  done
-}
-
 wanted=()
 [ "$want_build" -eq 0 ] || wanted+=("${build_pkgs[@]}")
 [ "$want_run" -eq 0 ] || wanted+=("${run_pkgs[@]}")

@@ -17,26 +17,27 @@ export function pct(values) {
 /**
  * The poor networks. Delay is emulated in the endpoints (this kernel has neither netem nor fq,
  * so nothing in it can hold packets back): `peer` are instant-share-peer's arguments for both
- * sides, `trial` WebRTC's `WebRTC-FakeNetworkSendConfig` field trial for Chromium (which this
+ * sides, `chromium` Chromium's (WebRTC's `WebRTC-FakeNetworkSendConfig` field trial, which this
  * Chromium build ignores). Loss is real: `udpLossPercent` of all UDP on loopback is dropped by
  * the kernel ({@link withUdpLoss}), for ours and Chromium alike.
  */
 export const poorNetworks = [
-  { name: '50 ms round trip', peer: ['--net-delay-ms', '25'], trial: 'queue_delay_ms:25' },
-  { name: '5 % loss each way', peer: [], udpLossPercent: 5 },
+  { name: '50 ms round trip', peer: ['--net-delay-ms', '25'], chromium: ['--force-fieldtrials=WebRTC-FakeNetworkSendConfig/queue_delay_ms:25/'] },
+  { name: '5 % loss each way', peer: [], chromium: [], udpLossPercent: 5 },
 ];
 
 const LOSS_TAG = 'instant-share-bench-loss';
 const lossRule = (percent) => ['OUTPUT', '-o', 'lo', '-p', 'udp', '-m', 'comment', '--comment', LOSS_TAG, '-m', 'statistic', '--mode', 'random', '--probability', String(percent / 100), '-j', 'DROP'];
+/** Runs iptables or ip6tables; resolves with what it printed. */
 const iptables = (tool, args) =>
   new Promise((resolve, reject) => {
-    execFile(tool, args, (error, _stdout, stderr) => (error ? reject(new Error(`${tool} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve()));
+    execFile(tool, args, (error, stdout, stderr) => (error ? reject(new Error(`${tool} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve(stdout)));
   });
 
 /** Removes loss rules a benchmark that died left behind (any percentage). */
 export async function clearUdpLoss() {
   for (const tool of ['iptables', 'ip6tables']) {
-    const listed = await new Promise((resolve) => execFile(tool, ['-S', 'OUTPUT'], (e, stdout) => resolve(e ? '' : stdout)));
+    const listed = await iptables(tool, ['-S', 'OUTPUT']).catch(() => '');
     for (const line of listed.split('\n').filter((l) => l.includes(LOSS_TAG))) {
       await iptables(tool, ['-D', ...line.trim().split(/\s+/).slice(1)]).catch(() => {});
     }

@@ -182,26 +182,28 @@ async function newChromiumRoot(known) {
   if (found.length !== 1) throw new Error(`expected one new Chromium, found ${found}`);
   return found[0];
 }
-async function cpuPercent(pids, secs) {
-  const before = await Promise.all(pids.map(treeCpuTicks));
-  await delay(secs * 1000);
-  const after = await Promise.all(pids.map(treeCpuTicks));
-  return after.map((a, i) => (100 * (a - before[i])) / CLK_TCK / secs);
-}
-/** CPU_WINDOWS consecutive windows of `cpuPercent`: per pid, the figure of each window. */
+/**
+ * CPU of each pid's process tree, % of one core, in CPU_WINDOWS consecutive windows of `secs`:
+ * per pid, the figure of each window (one reading of the ticks ends a window and starts the next).
+ */
 async function cpuWindows(pids, secs) {
   const per = pids.map(() => []);
+  let before = await Promise.all(pids.map(treeCpuTicks));
   for (let w = 0; w < CPU_WINDOWS; w++) {
-    (await cpuPercent(pids, secs)).forEach((v, i) => per[i].push(v));
+    await delay(secs * 1000);
+    const after = await Promise.all(pids.map(treeCpuTicks));
+    after.forEach((a, i) => per[i].push((100 * (a - before[i])) / CLK_TCK / secs));
+    before = after;
   }
   return per;
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+/** The median, as `pct` takes it (of an even count, the upper of the middle two). */
+const median = (xs) => pct(xs).p50;
 /** "22.4 (21.0–23.9)": the median of the windows and their range. */
-const spread = (xs) => (xs.length > 1 ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : fmt(xs[0]));
+const spread = (xs) => {
+  const p = pct(xs);
+  return p.n > 1 ? `${fmt(p.p50)} (${fmt(p.min)}–${fmt(p.max)})` : fmt(p.p50);
+};
 /**
  * CPU of one 720p30 call per pair: two native peers sending `nativeVideo`, then two Chromium
  * browsers (each side its own) with `chromiumArgs` whose pages open with `chromiumQuery`.
@@ -310,7 +312,7 @@ if (want('impaired')) {
         nativeVideo: `file:${cameraFile}`,
         nativeArgs: c.peer,
         chromiumQuery: '',
-        chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`, ...(c.trial ? [`--force-fieldtrials=WebRTC-FakeNetworkSendConfig/${c.trial}/`] : [])],
+        chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`, ...c.chromium],
       }),
     );
   }

@@ -36,7 +36,7 @@ await host.start();
 const results = [];
 for (const c of conditions) {
   console.log(`== ${c.name}`);
-  const browser = await launchChromium(c.trial ? [`--force-fieldtrials=WebRTC-FakeNetworkSendConfig/${c.trial}/`] : []);
+  const browser = await launchChromium(c.chromium);
   try {
     await withUdpLoss(c.udpLossPercent, async () => {
       const pressNN = pct(await pressNativeNative(host, expert, RUNS, c.peer));

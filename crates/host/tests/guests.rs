@@ -270,16 +270,7 @@ async fn the_expert_hands_the_session_over_with_the_board_and_the_chat() {
             to_username: "bob".into(),
         })
         .await;
-    let joined = bob_console
-        .until("bob joins", |m| matches!(m, ServerMessage::Joined { .. }))
-        .await;
-    let ServerMessage::Joined {
-        participant_token: bob_token,
-        ..
-    } = joined
-    else {
-        unreachable!()
-    };
+    let bob_token = bob_console.joined().await;
     let handed = requester
         .until("the hand-over", |m| {
             matches!(m, ServerMessage::HandedOver { .. })
@@ -376,15 +367,7 @@ async fn a_colleague_is_brought_in_beside_the_expert_and_can_be_handed_the_sessi
 
     let r = bring_in(&host, &session_id, &expert_token, "bob").await;
     assert_eq!(r.status(), 204);
-    let ServerMessage::Joined {
-        participant_token: bob_token,
-        ..
-    } = bob_console
-        .until("bob joins", |m| matches!(m, ServerMessage::Joined { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let bob_token = bob_console.joined().await;
     // Bob is in beside the first expert, with the board; he draws too.
     let (mut bob, snapshot) = Ws::join(host.addr, &bob_token).await;
     let bob_id = snapshot.you.clone();
@@ -483,15 +466,7 @@ async fn a_guest_or_an_expert_brought_in_leaves_and_the_session_goes_on() {
     assert_eq!(error_code(r).await, (409, ErrorCode::Conflict));
     let r = bring_in(&host, &session_id, &expert_token, "bob").await;
     assert_eq!(r.status(), 204);
-    let ServerMessage::Joined {
-        participant_token: bob_token,
-        ..
-    } = bob_console
-        .until("bob joins", |m| matches!(m, ServerMessage::Joined { .. }))
-        .await
-    else {
-        unreachable!()
-    };
+    let bob_token = bob_console.joined().await;
     let r = bring_in(&host, &session_id, &expert_token, "bob").await;
     let error: ApiError = r.json().await.unwrap();
     assert!(

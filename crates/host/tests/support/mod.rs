@@ -372,6 +372,12 @@ impl Ws {
             session_id: session.to_owned(),
         })
         .await;
+        self.joined().await
+    }
+
+    /// On a console: waits until its expert is joined to a session (accepted, handed over or
+    /// brought in), returns the expert's token.
+    pub async fn joined(&mut self) -> String {
         match self
             .until("joined", |m| matches!(m, ServerMessage::Joined { .. }))
             .await
