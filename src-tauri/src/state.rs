@@ -157,6 +157,8 @@ impl AppModel {
             end_reason: None,
             queue_position: pointer.queue_position,
             estimated_wait_secs: pointer.estimated_wait_secs,
+            experts_on_duty: pointer.experts_on_duty,
+            call_back_until: None,
             participants: Vec::new(),
             chat: Vec::new(),
             board: Default::default(),
@@ -216,7 +218,7 @@ impl AppModel {
                         AppPhase::Ended
                     }
                 };
-                self.state.session = Some(snapshot);
+                self.state.session = Some(*snapshot);
             }
             SessionEvent::Connection(connection) => self.state.connection = connection,
             SessionEvent::Ended(reason) => {
@@ -275,6 +277,7 @@ mod tests {
             token_expires_at: 10,
             queue_position: position,
             estimated_wait_secs: 60,
+            experts_on_duty: 1,
         }
     }
 
@@ -287,6 +290,8 @@ mod tests {
             end_reason: None,
             queue_position: 1,
             estimated_wait_secs: 30,
+            experts_on_duty: 1,
+            call_back_until: None,
             participants: vec![Participant {
                 id: "me".into(),
                 role: Role::Requester,
@@ -319,9 +324,15 @@ mod tests {
         assert_eq!((s.queue_position, s.estimated_wait_secs), (2, 60));
         assert_eq!(s.note.as_deref(), Some("VPN"));
         assert!(m.on_session_event(g, SessionEvent::Connection(ConnectionState::Connected)));
-        assert!(m.on_session_event(g, SessionEvent::Snapshot(snapshot(SessionStatus::Queued))));
+        assert!(m.on_session_event(
+            g,
+            SessionEvent::Snapshot(Box::new(snapshot(SessionStatus::Queued)))
+        ));
         assert_eq!(m.state().phase, AppPhase::Waiting);
-        assert!(m.on_session_event(g, SessionEvent::Snapshot(snapshot(SessionStatus::Active))));
+        assert!(m.on_session_event(
+            g,
+            SessionEvent::Snapshot(Box::new(snapshot(SessionStatus::Active)))
+        ));
         assert_eq!(m.state().phase, AppPhase::InSession);
         assert_eq!(m.request_end(), Ok(EndAction::SendEnd));
         assert!(m.on_session_event(g, SessionEvent::Ended(EndReason::EndedByRequester)));
@@ -368,7 +379,10 @@ mod tests {
         m.dismiss();
         let new = m.begin_share().unwrap();
         m.share_created(new, &pointer(3), "email", None, 0);
-        assert!(!m.on_session_event(old, SessionEvent::Snapshot(snapshot(SessionStatus::Active))));
+        assert!(!m.on_session_event(
+            old,
+            SessionEvent::Snapshot(Box::new(snapshot(SessionStatus::Active)))
+        ));
         assert!(!m.on_session_event(old, SessionEvent::Ended(EndReason::IdleTimeout)));
         assert_eq!(m.state().phase, AppPhase::Waiting);
         assert_eq!(m.state().session.as_ref().unwrap().topic, "email");
@@ -423,7 +437,7 @@ mod tests {
         m.share_created(g, &pointer(1), "other", None, 0);
         let mut ended = snapshot(SessionStatus::Ended);
         ended.end_reason = Some(EndReason::NoExpertAvailable);
-        m.on_session_event(g, SessionEvent::Snapshot(ended));
+        m.on_session_event(g, SessionEvent::Snapshot(Box::new(ended)));
         assert_eq!(m.state().phase, AppPhase::Ended);
         assert_eq!(m.state().end_reason, Some(EndReason::NoExpertAvailable));
     }

@@ -86,7 +86,7 @@ async fn snapshot_where(
             .expect("no such snapshot in time")
             .expect("the task stopped")
         {
-            SessionEvent::Snapshot(s) if want(&s) => return s,
+            SessionEvent::Snapshot(s) if want(&s) => return *s,
             SessionEvent::Fatal(e) => panic!("fatal: {e}"),
             _ => {}
         }

@@ -25,6 +25,8 @@ fn snapshot() -> SessionSnapshot {
         end_reason: None,
         queue_position: 2,
         estimated_wait_secs: 60,
+        experts_on_duty: 1,
+        call_back_until: None,
         participants: vec![Participant {
             id: "me".into(),
             role: Role::Requester,
@@ -109,6 +111,7 @@ async fn resumes_after_a_drop_and_resends_unechoed_chat() {
         ServerMessage::Queue {
             position: 1,
             estimated_wait_secs: 20,
+            experts_on_duty: 1,
         },
     )
     .await;
@@ -188,6 +191,7 @@ async fn resumes_after_a_drop_and_resends_unechoed_chat() {
         ServerMessage::Queue {
             position: 9,
             estimated_wait_secs: 900,
+            experts_on_duty: 1,
         },
     )
     .await;
@@ -222,7 +226,7 @@ async fn resumes_after_a_drop_and_resends_unechoed_chat() {
     let snapshots: Vec<&SessionSnapshot> = rest
         .iter()
         .filter_map(|e| match e {
-            SessionEvent::Snapshot(s) => Some(s),
+            SessionEvent::Snapshot(s) => Some(&**s),
             _ => None,
         })
         .collect();

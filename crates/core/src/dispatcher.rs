@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use instant_share_protocol::{EndReason, WithdrawReason};
 
-use crate::WaitEstimator;
+use crate::wait::{DeskFigures, ExpertLoad};
 
 /// A session's identifier, as the host names it.
 pub type SessionKey = String;
@@ -21,12 +21,22 @@ pub struct RoutingConfig {
     /// How long a request may wait for an expert before it ends with
     /// [`EndReason::NoExpertAvailable`].
     pub queue_timeout: Duration,
+    /// How long a request waits for a call back (see [`Dispatcher::call_back`]).
+    pub call_back_timeout: Duration,
+    /// How long an expert who let a request pass (declined, or let it ring out) is not offered
+    /// it again. Others who can take it are offered it first in any case.
+    pub reoffer_pause: Duration,
+    /// How often the estimated waits are worked out again while requests wait: busy experts
+    /// come nearer to the end of their sessions as time goes on.
+    pub estimate_refresh: Duration,
     /// How long a live session may go without activity.
     pub idle_timeout: Duration,
     /// How long a live session may last.
     pub max_duration: Duration,
-    /// Estimated wait per queue position before any request has been accepted.
-    pub initial_wait_estimate: Duration,
+    /// How long a session is taken to last until the desk's own figures say otherwise.
+    pub initial_handling: Duration,
+    /// How long an expert is taken to answer a ring until the desk's own figures say otherwise.
+    pub initial_answer: Duration,
 }
 
 impl Default for RoutingConfig {
@@ -34,9 +44,13 @@ impl Default for RoutingConfig {
         Self {
             offer_timeout: Duration::from_secs(20),
             queue_timeout: Duration::from_secs(600),
+            call_back_timeout: Duration::from_secs(8 * 60 * 60),
+            reoffer_pause: Duration::from_secs(10),
+            estimate_refresh: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30 * 60),
             max_duration: Duration::from_secs(4 * 60 * 60),
-            initial_wait_estimate: Duration::from_secs(60),
+            initial_handling: Duration::from_secs(10 * 60),
+            initial_answer: Duration::from_secs(15),
         }
     }
 }
@@ -62,12 +76,14 @@ pub enum Output {
         /// Why.
         reason: WithdrawReason,
     },
-    /// `expert` accepted; the session is live.
+    /// `expert` accepted, or took the request from the queue; the session is live.
     Activated {
         /// The session.
         session: SessionKey,
         /// The expert who joins it.
         expert: ExpertId,
+        /// How the expert came to it.
+        via: Pickup,
     },
     /// The session is over and forgotten by the dispatcher.
     Ended {
@@ -85,11 +101,28 @@ pub enum Output {
         /// The expert.
         expert: ExpertId,
     },
-    /// Queue positions or estimated waits changed for the waiting requests from arrival order
-    /// `from` on (see [`QueuedRequest::order`]); the ones before it are as they were.
+    /// Queue positions, estimated waits or the experts on duty changed for the waiting requests
+    /// from arrival order `from` on (see [`QueuedRequest::order`]); the ones before it are as
+    /// they were. Experts' consoles list the queue anew.
     QueueChanged {
         /// The first arrival order that may have changed.
         from: u64,
+    },
+    /// Time went by: the estimated waits of waiting requests may have changed (positions and
+    /// the queue as consoles list it have not).
+    EstimatesChanged,
+}
+
+/// How an expert came to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pickup {
+    /// They accepted the offer that rang on their console.
+    Offer,
+    /// They took it from the queue themselves.
+    Queue {
+        /// The request's topic is not one of the expert's skills: they took it anyway, and the
+        /// host records that.
+        skill_override: bool,
     },
 }
 
@@ -114,6 +147,12 @@ pub enum RoutingError {
     /// The session is not live (no expert in it yet, or over).
     #[error("the session is not live")]
     NotLive,
+    /// The request does not wait any more: an expert has it already.
+    #[error("an expert has taken this request already")]
+    NotWaiting,
+    /// The request's topic is not one of the expert's skills (and no override was asked for).
+    #[error("this request is about a topic outside the expert's skills")]
+    SkillMismatch,
     /// The session key is already in use.
     #[error("a session with this key exists already")]
     Duplicate,
@@ -130,8 +169,11 @@ pub struct QueuedRequest {
     pub created_at: Instant,
     /// 1 = next to be offered; 0 = ringing on an expert's console now.
     pub position: u32,
-    /// Estimated time until an expert accepts.
-    pub estimated_wait: Duration,
+    /// Estimated time until an expert accepts; `None` while nobody who could take it is on
+    /// duty (available), since any figure would be made up.
+    pub estimated_wait: Option<Duration>,
+    /// Experts available now with the skill for it (in a session or not).
+    pub experts_on_duty: u32,
     /// The expert being offered it, if any.
     pub offered_to: Option<ExpertId>,
     /// Arrival order: increases with every request.
@@ -158,6 +200,8 @@ enum RequestState {
     Queued,
     Offered {
         expert: ExpertId,
+        /// When it started ringing.
+        since: Instant,
         expires_at: Instant,
     },
     Active {
@@ -176,9 +220,21 @@ pub const MAX_ASSISTANTS: usize = 2;
 struct Request {
     topic: String,
     created_at: Instant,
+    /// When it ends with [`EndReason::NoExpertAvailable`] unless an expert takes it.
+    deadline: Instant,
     order: u64,
     state: RequestState,
-    passed_by: BTreeSet<ExpertId>,
+    /// Experts who let it pass, and until when they are not offered it again.
+    paused: BTreeMap<ExpertId, Instant>,
+    /// Experts who ever let it pass: offered it only when nobody else can take it.
+    passed: BTreeSet<ExpertId>,
+}
+
+impl Request {
+    /// Whether `expert` let this request pass less than the re-offer pause ago.
+    fn pausing(&self, expert: &str, now: Instant) -> bool {
+        self.paused.get(expert).is_some_and(|until| now < *until)
+    }
 }
 
 /// The queue, the experts and every timer of routing. See the crate docs for how to drive it.
@@ -195,13 +251,20 @@ pub struct Dispatcher {
     outputs: VecDeque<Output>,
     /// The lowest arrival order whose queue position or estimate may have changed.
     queue_changed: Option<u64>,
-    wait: WaitEstimator,
+    /// The latest time an input brought.
+    now: Option<Instant>,
+    /// The time the estimates are worked out for. It moves only when the host is told that
+    /// every estimate may have changed, so that none changes unheard.
+    estimated_at: Option<Instant>,
+    /// When the estimates are worked out again, while requests wait.
+    next_refresh: Option<Instant>,
+    figures: DeskFigures,
 }
 
 impl Dispatcher {
     /// A dispatcher with no experts and no requests.
     pub fn new(config: RoutingConfig) -> Self {
-        let wait = WaitEstimator::new(config.initial_wait_estimate);
+        let figures = DeskFigures::new(config.initial_handling, config.initial_answer);
         Self {
             config,
             experts: BTreeMap::new(),
@@ -211,13 +274,30 @@ impl Dispatcher {
             next_order: 0,
             outputs: VecDeque::new(),
             queue_changed: None,
-            wait,
+            now: None,
+            estimated_at: None,
+            next_refresh: None,
+            figures,
         }
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &RoutingConfig {
         &self.config
+    }
+
+    /// The desk's figures, to seed them from the records at start.
+    pub fn figures_mut(&mut self) -> &mut DeskFigures {
+        &mut self.figures
+    }
+
+    /// The desk's figures as they are now.
+    pub fn figures(&self) -> &DeskFigures {
+        &self.figures
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.now = Some(self.now.map_or(now, |t| t.max(now)));
     }
 
     /// Makes an expert known, or updates their skills. A new expert starts away.
@@ -227,9 +307,15 @@ impl Dispatcher {
         expert: &str,
         skills: impl IntoIterator<Item = String>,
     ) {
+        self.tick(now);
         let skills: BTreeSet<String> = skills.into_iter().collect();
         match self.experts.get_mut(expert) {
-            Some(e) => e.skills = skills,
+            Some(e) => {
+                if e.skills != skills {
+                    e.skills = skills;
+                    self.mark_all();
+                }
+            }
             None => {
                 self.experts.insert(
                     expert.to_owned(),
@@ -253,6 +339,7 @@ impl Dispatcher {
         expert: &str,
         available: bool,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         let e = self
             .experts
             .get_mut(expert)
@@ -264,7 +351,7 @@ impl Dispatcher {
         if available {
             e.idle_since = now;
         } else if let Some(session) = e.offer.clone() {
-            self.withdraw(&session, WithdrawReason::ExpertUnavailable, false);
+            self.withdraw(now, &session, WithdrawReason::ExpertUnavailable, false);
         }
         self.mark_all();
         self.dispatch(now);
@@ -290,6 +377,13 @@ impl Dispatcher {
         }
     }
 
+    /// Whether the expert has `topic` among their skills.
+    pub fn has_skill(&self, expert: &str, topic: &str) -> bool {
+        self.experts
+            .get(expert)
+            .is_some_and(|e| e.skills.contains(topic))
+    }
+
     /// A new request for `topic`, queued behind those before it.
     pub fn request(
         &mut self,
@@ -308,6 +402,7 @@ impl Dispatcher {
         topic: &str,
         created_at: Instant,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         if self.requests.contains_key(session) {
             return Err(RoutingError::Duplicate);
         }
@@ -318,14 +413,42 @@ impl Dispatcher {
             Request {
                 topic: topic.to_owned(),
                 created_at,
+                deadline: created_at + self.config.queue_timeout,
                 order: self.next_order,
                 state: RequestState::Queued,
-                passed_by: BTreeSet::new(),
+                paused: BTreeMap::new(),
+                passed: BTreeSet::new(),
             },
         );
         self.mark(self.next_order);
         self.dispatch(now);
         Ok(())
+    }
+
+    /// The requester would rather be called back than wait now: the request stays in the queue
+    /// until [`RoutingConfig::call_back_timeout`] from now (never shorter than it was), and is
+    /// offered like any other. Returns until when it waits.
+    pub fn call_back(&mut self, now: Instant, session: &str) -> Result<Instant, RoutingError> {
+        self.tick(now);
+        let until = now + self.config.call_back_timeout;
+        self.restore_call_back(session, until)
+    }
+
+    /// Puts back a request's call-back deadline (after a host restart).
+    pub fn restore_call_back(
+        &mut self,
+        session: &str,
+        until: Instant,
+    ) -> Result<Instant, RoutingError> {
+        let r = self
+            .requests
+            .get_mut(session)
+            .ok_or(RoutingError::UnknownSession)?;
+        if matches!(r.state, RequestState::Active { .. }) {
+            return Err(RoutingError::NotWaiting);
+        }
+        r.deadline = r.deadline.max(until);
+        Ok(r.deadline)
     }
 
     /// Puts back a live session (after a host restart). The expert becomes known if they
@@ -337,6 +460,7 @@ impl Dispatcher {
         topic: &str,
         expert: &str,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         if self.requests.contains_key(session) {
             return Err(RoutingError::Duplicate);
         }
@@ -347,6 +471,7 @@ impl Dispatcher {
             Request {
                 topic: topic.to_owned(),
                 created_at: now,
+                deadline: now + self.config.queue_timeout,
                 order: self.next_order,
                 state: RequestState::Active {
                     expert: expert.to_owned(),
@@ -354,7 +479,8 @@ impl Dispatcher {
                     started_at: now,
                     last_activity: now,
                 },
-                passed_by: BTreeSet::new(),
+                paused: BTreeMap::new(),
+                passed: BTreeSet::new(),
             },
         );
         Ok(())
@@ -367,45 +493,105 @@ impl Dispatcher {
         expert: &str,
         session: &str,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         self.check_offer(expert, session)?;
-        let request = self
+        if let Some(RequestState::Offered { since, .. }) =
+            self.requests.get(session).map(|r| &r.state)
+        {
+            let answered = now.saturating_duration_since(*since);
+            self.figures.observe_answer(answered);
+        }
+        self.activate(now, expert, session, Pickup::Offer);
+        self.schedule_refresh(now);
+        Ok(())
+    }
+
+    /// The expert takes a waiting request from the queue themselves, whether it rings on
+    /// another console, on theirs, or nowhere. The expert must not be in a session; a request
+    /// ringing on their own console for something else goes back to the queue. A topic outside
+    /// their skills needs `skill_override`, and is then reported as such in
+    /// [`Output::Activated`].
+    pub fn take(
+        &mut self,
+        now: Instant,
+        expert: &str,
+        session: &str,
+        skill_override: bool,
+    ) -> Result<Pickup, RoutingError> {
+        self.tick(now);
+        let e = self
+            .experts
+            .get(expert)
+            .ok_or(RoutingError::UnknownExpert)?;
+        let r = self
             .requests
-            .get_mut(session)
+            .get(session)
             .ok_or(RoutingError::UnknownSession)?;
+        if matches!(r.state, RequestState::Active { .. }) {
+            return Err(RoutingError::NotWaiting);
+        }
+        if e.session.is_some() {
+            return Err(RoutingError::ExpertBusy);
+        }
+        let matched = e.skills.contains(&r.topic);
+        if !matched && !skill_override {
+            return Err(RoutingError::SkillMismatch);
+        }
+        if e.offer.as_deref() == Some(session) {
+            self.accept(now, expert, session)?;
+            return Ok(Pickup::Offer);
+        }
+        if let Some(other) = e.offer.clone() {
+            self.withdraw(now, &other, WithdrawReason::ExpertUnavailable, false);
+        }
+        // Ringing on someone else's console: it stops ringing there.
+        self.withdraw(now, session, WithdrawReason::Taken, false);
+        let via = Pickup::Queue {
+            skill_override: !matched,
+        };
+        self.activate(now, expert, session, via);
+        // A request that rang on this expert's console may go to someone else.
+        self.dispatch(now);
+        Ok(via)
+    }
+
+    /// Makes a waiting request live with `expert`.
+    fn activate(&mut self, now: Instant, expert: &str, session: &str, via: Pickup) {
+        let Some(request) = self.requests.get_mut(session) else {
+            return;
+        };
         request.state = RequestState::Active {
             expert: expert.to_owned(),
             assistants: BTreeSet::new(),
             started_at: now,
             last_activity: now,
         };
-        let waited = now.saturating_duration_since(request.created_at);
         self.waiting.remove(&request.order);
         self.ringing.remove(&request.order);
-        let e = self
-            .experts
-            .get_mut(expert)
-            .ok_or(RoutingError::UnknownExpert)?;
-        e.offer = None;
-        e.session = Some(session.to_owned());
-        self.wait.observe(waited);
+        if let Some(e) = self.experts.get_mut(expert) {
+            e.offer = None;
+            e.session = Some(session.to_owned());
+        }
         self.outputs.push_back(Output::Activated {
             session: session.to_owned(),
             expert: expert.to_owned(),
+            via,
         });
-        // The estimate per position moved, so every estimate may have.
+        // An expert fewer is free and the queue moved up: every estimate may have changed.
         self.mark_all();
-        Ok(())
     }
 
-    /// The expert passes the offer on; it goes to the next expert and never back to them.
+    /// The expert passes the offer on. It goes to another expert who can take it; back to
+    /// this one only after [`RoutingConfig::reoffer_pause`], and only when nobody else can.
     pub fn decline(
         &mut self,
         now: Instant,
         expert: &str,
         session: &str,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         self.check_offer(expert, session)?;
-        self.withdraw(session, WithdrawReason::Declined, true);
+        self.withdraw(now, session, WithdrawReason::Declined, true);
         self.dispatch(now);
         Ok(())
     }
@@ -418,6 +604,7 @@ impl Dispatcher {
         session: &str,
         reason: EndReason,
     ) -> Result<Option<ExpertId>, RoutingError> {
+        self.tick(now);
         let request = self
             .requests
             .get(session)
@@ -427,16 +614,29 @@ impl Dispatcher {
             RequestState::Queued => (None, Vec::new()),
             RequestState::Offered { .. } => {
                 // The expert was only rung; they were not in the session.
-                self.withdraw(session, WithdrawReason::RequestEnded, false);
+                self.withdraw(now, session, WithdrawReason::RequestEnded, false);
                 (None, Vec::new())
             }
             RequestState::Active {
-                expert, assistants, ..
+                expert,
+                assistants,
+                started_at,
+                ..
             } => {
+                // A session that ran out is not what a session usually takes.
+                if matches!(
+                    reason,
+                    EndReason::EndedByExpert | EndReason::EndedByRequester
+                ) {
+                    let lasted = now.saturating_duration_since(*started_at);
+                    self.figures.observe_handling(lasted);
+                }
                 let (expert, assistants) = (expert.clone(), Vec::from_iter(assistants.clone()));
                 for id in std::iter::once(&expert).chain(&assistants) {
                     self.free(now, id);
                 }
+                // The experts are free again: the estimates of those waiting for them drop.
+                self.mark_all();
                 (Some(expert), assistants)
             }
         };
@@ -467,6 +667,7 @@ impl Dispatcher {
         session: &str,
         to: &str,
     ) -> Result<ExpertId, RoutingError> {
+        self.tick(now);
         let (from, beside) = self.lead_and_check(session, to)?;
         if let Some(Request {
             state:
@@ -489,6 +690,7 @@ impl Dispatcher {
                 e.session = Some(session.to_owned());
             }
         }
+        self.mark_all();
         // The first expert may take the next request.
         self.dispatch(now);
         Ok(from)
@@ -503,6 +705,7 @@ impl Dispatcher {
         session: &str,
         to: &str,
     ) -> Result<ExpertId, RoutingError> {
+        self.tick(now);
         let (lead, beside) = self.lead_and_check(session, to)?;
         if beside {
             return Err(RoutingError::ExpertBusy);
@@ -526,6 +729,8 @@ impl Dispatcher {
         if let Some(e) = self.experts.get_mut(to) {
             e.session = Some(session.to_owned());
         }
+        // One free expert fewer for those waiting.
+        self.mark_all();
         Ok(lead)
     }
 
@@ -537,10 +742,12 @@ impl Dispatcher {
         session: &str,
         expert: &str,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         if !self.assistants_mut(session)?.remove(expert) {
             return Err(RoutingError::UnknownExpert);
         }
         self.free(now, expert);
+        self.mark_all();
         self.dispatch(now);
         Ok(())
     }
@@ -553,6 +760,7 @@ impl Dispatcher {
         session: &str,
         expert: &str,
     ) -> Result<(), RoutingError> {
+        self.tick(now);
         self.assistants_mut(session)?.insert(expert.to_owned());
         self.known_expert(now, expert).session = Some(session.to_owned());
         Ok(())
@@ -617,6 +825,7 @@ impl Dispatcher {
 
     /// Something happened in a live session (a message): restarts its idle timer.
     pub fn activity(&mut self, now: Instant, session: &str) {
+        self.tick(now);
         if let Some(Request {
             state: RequestState::Active { last_activity, .. },
             ..
@@ -628,39 +837,47 @@ impl Dispatcher {
 
     /// The next instant at which [`Dispatcher::handle_timeout`] has work, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.requests
-            .values()
-            .flat_map(|r| match &r.state {
-                RequestState::Queued => [Some(r.created_at + self.config.queue_timeout), None],
-                RequestState::Offered { expires_at, .. } => [
-                    Some(*expires_at),
-                    Some(r.created_at + self.config.queue_timeout),
-                ],
+        let now = self.now;
+        let requests = self.requests.values().flat_map(|r| {
+            let (a, b) = match &r.state {
+                // The end of a pause matters while the request waits in the queue.
+                RequestState::Queued => (
+                    Some(r.deadline),
+                    r.paused
+                        .values()
+                        .copied()
+                        .filter(|t| now.is_none_or(|now| *t > now))
+                        .min(),
+                ),
+                RequestState::Offered { expires_at, .. } => (Some(*expires_at), Some(r.deadline)),
                 RequestState::Active {
                     started_at,
                     last_activity,
                     ..
-                } => [
+                } => (
                     Some(*last_activity + self.config.idle_timeout),
                     Some(*started_at + self.config.max_duration),
-                ],
-            })
-            .flatten()
-            .min()
+                ),
+            };
+            [a, b]
+        });
+        requests.chain([self.next_refresh]).flatten().min()
     }
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.tick(now);
         let mut ended = Vec::new();
         let mut missed = Vec::new();
-        for (key, r) in &self.requests {
+        for (key, r) in &mut self.requests {
+            r.paused.retain(|_, until| *until > now);
             match &r.state {
-                RequestState::Queued | RequestState::Offered { .. }
-                    if now >= r.created_at + self.config.queue_timeout =>
-                {
+                RequestState::Queued | RequestState::Offered { .. } if now >= r.deadline => {
                     ended.push((key.clone(), EndReason::NoExpertAvailable));
                 }
-                RequestState::Offered { expert, expires_at } if now >= *expires_at => {
+                RequestState::Offered {
+                    expert, expires_at, ..
+                } if now >= *expires_at => {
                     missed.push((key.clone(), expert.clone()));
                 }
                 RequestState::Active { started_at, .. }
@@ -677,7 +894,7 @@ impl Dispatcher {
             }
         }
         for (session, expert) in missed {
-            self.withdraw(&session, WithdrawReason::Timeout, true);
+            self.withdraw(now, &session, WithdrawReason::Timeout, true);
             if let Some(e) = self.experts.get_mut(&expert) {
                 e.available = false;
                 self.outputs.push_back(Output::ExpertAway { expert });
@@ -687,6 +904,11 @@ impl Dispatcher {
         for (session, reason) in ended {
             // Cannot fail: the key was just read from the map.
             let _ = self.end(now, &session, reason);
+        }
+        if self.next_refresh.is_some_and(|t| now >= t) {
+            self.next_refresh = Some(now + self.config.estimate_refresh);
+            self.estimated_at = Some(now);
+            self.outputs.push_back(Output::EstimatesChanged);
         }
         self.dispatch(now);
     }
@@ -708,42 +930,52 @@ impl Dispatcher {
     }
 
     /// The waiting requests from arrival order `from` on, with their positions in the whole
-    /// queue. Only the ones returned are cloned.
+    /// queue and their estimates.
     pub fn waiting_from(&self, from: u64) -> impl Iterator<Item = QueuedRequest> + '_ {
-        // Queued requests before `from` count towards the positions of later ones.
-        // Counted from the end, so that the usual case (a new request at the end) costs little.
-        let at_or_after = self.waiting.range(from..).count();
-        let ringing_before = self.ringing.range(..from).count();
-        let before = (self.waiting.len() - at_or_after - ringing_before) as u32;
-        let mut position = before;
-        let mut experts_for: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut desk = Desk::new(self, self.estimated_at.or(self.now));
+        let mut position = 0u32;
         self.waiting
-            .range(from..)
-            .filter_map(|(_, key)| Some((key, self.requests.get(key)?)))
-            .map(move |(key, r)| {
+            .values()
+            .filter_map(|key| Some((key, self.requests.get(key)?)))
+            .filter_map(move |(key, r)| {
                 let offered_to = match &r.state {
                     RequestState::Offered { expert, .. } => Some(expert.clone()),
                     _ => None,
                 };
-                let (pos, estimated_wait) = if offered_to.is_some() {
-                    (0, Duration::ZERO)
+                let ringing = offered_to.is_some();
+                let (pos, estimated_wait) = if ringing {
+                    (0, Some(Duration::ZERO))
                 } else {
                     position += 1;
-                    let experts = *experts_for
-                        .entry(r.topic.as_str())
-                        .or_insert_with(|| self.experts_for(&r.topic));
-                    (position, self.wait.estimate(position, experts))
+                    (position, desk.estimate(&r.topic))
                 };
-                QueuedRequest {
+                let experts_on_duty = desk.on_duty(&r.topic);
+                if !ringing {
+                    desk.queued(&r.topic);
+                }
+                (r.order >= from).then(|| QueuedRequest {
                     session: key.clone(),
                     topic: r.topic.clone(),
                     created_at: r.created_at,
                     position: pos,
                     estimated_wait,
+                    experts_on_duty,
                     offered_to,
                     order: r.order,
-                }
+                })
             })
+    }
+
+    /// What a new request about `topic` would meet at `now`: the experts on duty for it, and
+    /// its estimated wait behind every request queued (`None`: nobody on duty).
+    pub fn outlook(&self, now: Instant, topic: &str) -> (u32, Option<Duration>) {
+        let mut desk = Desk::new(self, Some(now));
+        for r in self.waiting.values().filter_map(|k| self.requests.get(k)) {
+            if matches!(r.state, RequestState::Queued) {
+                desk.queued(&r.topic);
+            }
+        }
+        (desk.on_duty(topic), desk.estimate(topic))
     }
 
     /// Every waiting request (queued or ringing), oldest first.
@@ -780,11 +1012,23 @@ impl Dispatcher {
         self.queue_changed = Some(0);
     }
 
-    fn experts_for(&self, topic: &str) -> usize {
-        self.experts
+    /// Works the estimates out again after [`RoutingConfig::estimate_refresh`] while any
+    /// request waits in the queue; no timer otherwise.
+    fn schedule_refresh(&mut self, now: Instant) {
+        let queued = self
+            .requests
             .values()
-            .filter(|e| e.available && e.skills.contains(topic))
-            .count()
+            .any(|r| matches!(r.state, RequestState::Queued));
+        if !queued {
+            self.next_refresh = None;
+        } else if self.next_refresh.is_none() {
+            // Requests wait again after a time when none did: their estimates start from now.
+            self.next_refresh = Some(now + self.config.estimate_refresh);
+            if self.estimated_at != Some(now) {
+                self.estimated_at = Some(now);
+                self.mark_all();
+            }
+        }
     }
 
     fn check_offer(&self, expert: &str, session: &str) -> Result<(), RoutingError> {
@@ -799,22 +1043,26 @@ impl Dispatcher {
         }
     }
 
-    /// Takes back the ringing offer of `session`. With `pass`, its expert is never offered
-    /// this request again.
-    fn withdraw(&mut self, session: &str, reason: WithdrawReason, pass: bool) {
+    /// Takes back the ringing offer of `session`, if it rings. With `pass`, its expert let it
+    /// pass: they are offered it again only after the re-offer pause, and after everyone else.
+    fn withdraw(&mut self, now: Instant, session: &str, reason: WithdrawReason, pass: bool) {
+        let until = now + self.config.reoffer_pause;
         let Some(request) = self.requests.get_mut(session) else {
             return;
         };
+        if !matches!(request.state, RequestState::Offered { .. }) {
+            return;
+        }
         let RequestState::Offered { expert, .. } =
             std::mem::replace(&mut request.state, RequestState::Queued)
         else {
             return;
         };
         if pass {
-            request.passed_by.insert(expert.clone());
+            request.passed.insert(expert.clone());
+            request.paused.insert(expert.clone(), until);
         }
-        let order = request.order;
-        self.ringing.remove(&order);
+        self.ringing.remove(&request.order);
         if let Some(e) = self.experts.get_mut(&expert) {
             e.offer = None;
         }
@@ -823,14 +1071,22 @@ impl Dispatcher {
             expert,
             reason,
         });
-        self.mark(order);
+        // The expert is free again: every estimate that counted them as busy may change.
+        self.mark_all();
     }
 
-    /// Offers queued requests, oldest first, each to the longest-idle free expert with the skill.
+    /// Offers queued requests, oldest first, each to the expert with the skill who has not
+    /// let it pass (else the one who let it pass longest ago, once their pause is over), the
+    /// longest idle first.
     fn dispatch(&mut self, now: Instant) {
-        if !self.experts.values().any(Expert::free) {
-            return;
+        self.tick(now);
+        if self.experts.values().any(Expert::free) {
+            self.offer_queued(now);
         }
+        self.schedule_refresh(now);
+    }
+
+    fn offer_queued(&mut self, now: Instant) {
         let queued: Vec<SessionKey> = self
             .waiting
             .values()
@@ -843,16 +1099,13 @@ impl Dispatcher {
             .collect();
         for session in queued {
             let request = &self.requests[&session];
-            let order = request.order;
             let best = self
                 .experts
                 .iter()
                 .filter(|(id, e)| {
-                    e.free()
-                        && e.skills.contains(&request.topic)
-                        && !request.passed_by.contains(*id)
+                    e.free() && e.skills.contains(&request.topic) && !request.pausing(id, now)
                 })
-                .min_by_key(|(id, e)| (e.idle_since, (*id).clone()))
+                .min_by_key(|(id, e)| (request.passed.contains(*id), e.idle_since, (*id).clone()))
                 .map(|(id, _)| id.clone());
             let Some(expert) = best else { continue };
             let expires_at = now + self.config.offer_timeout;
@@ -860,6 +1113,7 @@ impl Dispatcher {
                 self.ringing.insert(r.order);
                 r.state = RequestState::Offered {
                     expert: expert.clone(),
+                    since: now,
                     expires_at,
                 };
             }
@@ -871,10 +1125,97 @@ impl Dispatcher {
                 expert,
                 expires_at,
             });
-            self.mark(order);
+            // The expert rings now: every estimate that counted them as free may change.
+            self.mark_all();
             if !self.experts.values().any(Expert::free) {
                 return;
             }
+        }
+    }
+}
+
+/// The desk as the estimates see it, built once per reading of the queue: who is on duty for
+/// each topic and how loaded, and the requests counted so far in queue order.
+struct Desk<'a> {
+    dispatcher: &'a Dispatcher,
+    /// The time the estimates are for (none before the first input).
+    now: Option<Instant>,
+    /// Per topic: the available experts with the skill, and when each is free.
+    pools: BTreeMap<String, Vec<(&'a str, ExpertLoad)>>,
+    /// Queued requests counted so far, by topic.
+    ahead: BTreeMap<String, usize>,
+}
+
+impl<'a> Desk<'a> {
+    fn new(dispatcher: &'a Dispatcher, now: Option<Instant>) -> Self {
+        Self {
+            dispatcher,
+            now,
+            pools: BTreeMap::new(),
+            ahead: BTreeMap::new(),
+        }
+    }
+
+    fn pool(&mut self, topic: &str) -> &[(&'a str, ExpertLoad)] {
+        let d = self.dispatcher;
+        self.pools.entry(topic.to_owned()).or_insert_with(|| {
+            d.experts
+                .iter()
+                .filter(|(_, e)| e.available && e.skills.contains(topic))
+                .map(|(id, e)| (id.as_str(), d.load(e)))
+                .collect()
+        })
+    }
+
+    fn on_duty(&mut self, topic: &str) -> u32 {
+        self.pool(topic).len() as u32
+    }
+
+    /// One more queued request about `topic`, ahead of those read after it.
+    fn queued(&mut self, topic: &str) {
+        *self.ahead.entry(topic.to_owned()).or_default() += 1;
+    }
+
+    /// The estimate for the next request about `topic`: the queued requests ahead of it that
+    /// the same experts could take come first.
+    fn estimate(&mut self, topic: &str) -> Option<Duration> {
+        let now = self.now?;
+        let pool = self.pool(topic).to_vec();
+        if pool.is_empty() {
+            return None;
+        }
+        let counted: Vec<(String, usize)> =
+            self.ahead.iter().map(|(t, n)| (t.clone(), *n)).collect();
+        let mut ahead = 0;
+        for (other, n) in counted {
+            let shares = other == topic
+                || self
+                    .pool(&other)
+                    .iter()
+                    .any(|(id, _)| pool.iter().any(|(p, _)| p == id));
+            if shares {
+                ahead += n;
+            }
+        }
+        let loads = pool.iter().map(|(_, load)| *load);
+        self.dispatcher.figures.estimate(now, ahead, loads)
+    }
+}
+
+impl Dispatcher {
+    /// When an available expert is free for the next request.
+    fn load(&self, e: &Expert) -> ExpertLoad {
+        if let Some(session) = &e.session {
+            if let Some(RequestState::Active { started_at, .. }) =
+                self.requests.get(session).map(|r| &r.state)
+            {
+                return ExpertLoad::InSessionSince(*started_at);
+            }
+        }
+        if e.offer.is_some() {
+            ExpertLoad::Ringing
+        } else {
+            ExpertLoad::Free
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod snapshot;
 mod wait;
 
 pub use dispatcher::{
-    Dispatcher, ExpertId, Output, QueuedRequest, RoutingConfig, RoutingError, SessionKey,
+    Dispatcher, ExpertId, Output, Pickup, QueuedRequest, RoutingConfig, RoutingError, SessionKey,
     MAX_ASSISTANTS,
 };
-pub use wait::WaitEstimator;
+pub use wait::{DeskFigures, ExpertLoad};

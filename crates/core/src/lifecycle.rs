@@ -1,7 +1,7 @@
 //! The session lifecycle: `requested → queued → offered → active → ended(reason)`.
 //!
-//! An offer that is declined or times out sends the session back to `queued`; any status but
-//! `ended` may end.
+//! An offer that is declined or times out sends the session back to `queued`; an expert may
+//! take a queued request themselves (`queued → active`); any status but `ended` may end.
 
 use instant_share_protocol::SessionStatus;
 
@@ -24,6 +24,7 @@ pub fn check(from: SessionStatus, to: SessionStatus) -> Result<(), InvalidTransi
             | (Queued, Offered)
             | (Offered, Queued)
             | (Offered, Active)
+            | (Queued, Active)
             | (Requested | Queued | Offered | Active, Ended)
     );
     if allowed {
@@ -51,11 +52,17 @@ mod tests {
     }
 
     #[test]
-    fn ended_is_final_and_nothing_skips_the_offer() {
+    fn ended_is_final_and_a_live_session_never_waits_again() {
         for to in [Requested, Queued, Offered, Active, Ended] {
             assert!(check(Ended, to).is_err());
         }
-        assert!(check(Queued, Active).is_err());
+        assert!(check(Requested, Active).is_err());
         assert!(check(Active, Queued).is_err());
+        assert!(check(Active, Offered).is_err());
+    }
+
+    #[test]
+    fn an_expert_may_take_a_queued_request() {
+        assert_eq!(check(Queued, Active), Ok(()));
     }
 }

@@ -10,15 +10,19 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
         ServerMessage::Queue {
             position,
             estimated_wait_secs,
+            experts_on_duty,
         } => {
             snapshot.queue_position = *position;
             snapshot.estimated_wait_secs = *estimated_wait_secs;
+            snapshot.experts_on_duty = *experts_on_duty;
         }
+        ServerMessage::CallBack { until } => snapshot.call_back_until = Some(*until),
         ServerMessage::Status { status } => {
             snapshot.status = *status;
             if *status != SessionStatus::Queued {
                 snapshot.queue_position = 0;
                 snapshot.estimated_wait_secs = 0;
+                snapshot.experts_on_duty = 0;
             }
         }
         ServerMessage::ParticipantJoined { participant } => {
@@ -85,6 +89,7 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
             snapshot.end_reason = Some(*reason);
             snapshot.queue_position = 0;
             snapshot.estimated_wait_secs = 0;
+            snapshot.experts_on_duty = 0;
             for p in &mut snapshot.participants {
                 p.online = false;
                 p.media = MediaState::default();
@@ -108,6 +113,7 @@ pub fn is_session_event(msg: &ServerMessage) -> bool {
     matches!(
         msg,
         ServerMessage::Queue { .. }
+            | ServerMessage::CallBack { .. }
             | ServerMessage::Status { .. }
             | ServerMessage::ParticipantJoined { .. }
             | ServerMessage::Presence { .. }
@@ -134,6 +140,8 @@ mod tests {
             end_reason: None,
             queue_position: 2,
             estimated_wait_secs: 120,
+            experts_on_duty: 1,
+            call_back_until: None,
             participants: vec![],
             chat: vec![],
             board: Default::default(),
@@ -175,16 +183,25 @@ mod tests {
             &ServerMessage::Queue {
                 position: 1,
                 estimated_wait_secs: 60,
+                experts_on_duty: 2,
             },
         );
-        assert_eq!((s.queue_position, s.estimated_wait_secs), (1, 60));
+        assert_eq!(
+            (s.queue_position, s.estimated_wait_secs, s.experts_on_duty),
+            (1, 60, 2)
+        );
+        apply(&mut s, &ServerMessage::CallBack { until: 99 });
+        assert_eq!(s.call_back_until, Some(99));
         apply(
             &mut s,
             &ServerMessage::Status {
                 status: SessionStatus::Active,
             },
         );
-        assert_eq!((s.status, s.queue_position), (SessionStatus::Active, 0));
+        assert_eq!(
+            (s.status, s.queue_position, s.experts_on_duty),
+            (SessionStatus::Active, 0, 0)
+        );
         let chat = ChatMessage {
             from: "p1".into(),
             from_name: "Ana".into(),

@@ -1,59 +1,192 @@
-//! Estimated wait for a queued request.
+//! The desk's recent figures, and the wait they predict for a request.
+//!
+//! An estimate is what a person would work out from the desk board: each expert on duty who
+//! could take the request is free now, or will be once their session has run its usual length
+//! (never sooner than a fifth of it, however long it has already run); the requests ahead take
+//! the first experts to be free, one usual session each; then the expert takes a usual time to
+//! answer the ring. Nobody on duty: no estimate at all, rather than a made-up one.
 
-use std::time::Duration;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::{Duration, Instant};
 
-/// Estimates how long a request at a given queue position waits, from how long recent
-/// requests waited until an expert accepted (an exponentially weighted moving average).
-#[derive(Debug, Clone)]
-pub struct WaitEstimator {
-    average: Duration,
+/// A moving average that weighs recent observations most.
+#[derive(Debug, Clone, Copy)]
+struct Average {
+    value: Duration,
 }
 
-impl WaitEstimator {
+impl Average {
     /// Weight of the newest observation.
     const ALPHA: f64 = 0.2;
 
-    /// An estimator that assumes `initial` per request until it has observed any.
-    pub fn new(initial: Duration) -> Self {
-        Self { average: initial }
+    fn observe(&mut self, d: Duration) {
+        let v = self.value.as_secs_f64();
+        let next = v + Self::ALPHA * (d.as_secs_f64() - v);
+        self.value = Duration::from_secs_f64(next.max(0.0));
+    }
+}
+
+/// The desk's recent figures: how long a session lasts and how long an expert takes to answer
+/// a ring. Seeded from the records at start, then kept up to date as sessions go.
+#[derive(Debug, Clone)]
+pub struct DeskFigures {
+    handling: Average,
+    answer: Average,
+}
+
+/// When one expert on duty is free for the next request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpertLoad {
+    /// Free now.
+    Free,
+    /// Ringing with another request: counted as a session that starts now.
+    Ringing,
+    /// In a session since this instant.
+    InSessionSince(Instant),
+}
+
+impl DeskFigures {
+    /// Figures that assume `handling` per session and `answer` per ring until real ones come.
+    pub fn new(handling: Duration, answer: Duration) -> Self {
+        Self {
+            handling: Average { value: handling },
+            answer: Average { value: answer },
+        }
     }
 
-    /// Records how long a request waited until an expert accepted it.
-    pub fn observe(&mut self, waited: Duration) {
-        let avg = self.average.as_secs_f64();
-        let next = avg + Self::ALPHA * (waited.as_secs_f64() - avg);
-        self.average = Duration::from_secs_f64(next.max(0.0));
+    /// A session lasted `d` from the expert's arrival to its end.
+    pub fn observe_handling(&mut self, d: Duration) {
+        self.handling.observe(d);
     }
 
-    /// The estimated wait at `position` (1 = next) with `experts` able to take the request.
-    /// With no expert able to take it, the estimate assumes one will come.
-    pub fn estimate(&self, position: u32, experts: usize) -> Duration {
-        let per = self.average.as_secs_f64();
-        let experts = experts.max(1) as f64;
-        Duration::from_secs_f64(per * f64::from(position.max(1)) / experts)
+    /// An expert answered a ring (or took a request) `d` after it started ringing.
+    pub fn observe_answer(&mut self, d: Duration) {
+        self.answer.observe(d);
     }
+
+    /// How long a session usually lasts.
+    pub fn handling(&self) -> Duration {
+        self.handling.value
+    }
+
+    /// How long an expert usually takes to answer.
+    pub fn answer(&self) -> Duration {
+        self.answer.value
+    }
+
+    /// The wait at `now` of a request with `ahead` requests before it that the same experts
+    /// would take first, given the load of every expert on duty who could take it; `None`
+    /// when nobody is on duty.
+    pub fn estimate(
+        &self,
+        now: Instant,
+        ahead: usize,
+        experts: impl IntoIterator<Item = ExpertLoad>,
+    ) -> Option<Duration> {
+        let handling = self.handling.value;
+        let floor = handling / 5;
+        let mut free_at: BinaryHeap<Reverse<Duration>> = experts
+            .into_iter()
+            .map(|load| match load {
+                ExpertLoad::Free => Duration::ZERO,
+                ExpertLoad::Ringing => handling,
+                ExpertLoad::InSessionSince(since) => handling
+                    .saturating_sub(now.saturating_duration_since(since))
+                    .max(floor),
+            })
+            .map(Reverse)
+            .collect();
+        if free_at.is_empty() {
+            return None;
+        }
+        // The requests ahead take the first experts to be free, one usual session each.
+        for _ in 0..ahead {
+            let Reverse(t) = free_at.pop()?;
+            free_at.push(Reverse(t + handling));
+        }
+        let Reverse(t) = free_at.pop()?;
+        Some(round(t + self.answer.value))
+    }
+}
+
+/// Rounds an estimate up, coarser as it grows, so that a waiting person's figure changes only
+/// when the change means something: 10 s steps up to two minutes, 30 s up to ten, then minutes.
+pub fn round(d: Duration) -> Duration {
+    let s = d.as_secs_f64().ceil() as u64;
+    let step = match s {
+        0..=120 => 10,
+        121..=600 => 30,
+        _ => 60,
+    };
+    Duration::from_secs(s.div_ceil(step) * step)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn estimate_grows_with_position_and_shrinks_with_experts() {
-        let w = WaitEstimator::new(Duration::from_secs(60));
-        assert_eq!(w.estimate(1, 1), Duration::from_secs(60));
-        assert_eq!(w.estimate(3, 1), Duration::from_secs(180));
-        assert_eq!(w.estimate(4, 2), Duration::from_secs(120));
-        assert_eq!(w.estimate(2, 0), Duration::from_secs(120));
+    fn figures() -> DeskFigures {
+        DeskFigures::new(Duration::from_secs(600), Duration::from_secs(10))
     }
 
     #[test]
-    fn observations_pull_the_average() {
-        let mut w = WaitEstimator::new(Duration::from_secs(60));
-        for _ in 0..50 {
-            w.observe(Duration::from_secs(10));
+    fn nobody_on_duty_gives_no_estimate() {
+        assert_eq!(figures().estimate(Instant::now(), 0, []), None);
+    }
+
+    #[test]
+    fn a_free_expert_answers_in_the_usual_time() {
+        let now = Instant::now();
+        let e = figures().estimate(now, 0, [ExpertLoad::Free]);
+        assert_eq!(e, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_busy_expert_is_free_once_their_session_has_run_its_usual_length() {
+        let now = Instant::now() + Duration::from_secs(1000);
+        let since = now - Duration::from_secs(240);
+        let e = figures().estimate(now, 0, [ExpertLoad::InSessionSince(since)]);
+        // 600 - 240 = 360 s, plus 10 s to answer.
+        assert_eq!(e, Some(Duration::from_secs(390)));
+        // Past the usual length, the expert is never counted as free at once: 120 + 10 s,
+        // rounded to 30 s.
+        let long_ago = now - Duration::from_secs(900);
+        let e = figures().estimate(now, 0, [ExpertLoad::InSessionSince(long_ago)]);
+        assert_eq!(e, Some(Duration::from_secs(150)));
+    }
+
+    #[test]
+    fn requests_ahead_take_the_first_experts_to_be_free() {
+        let now = Instant::now() + Duration::from_secs(1000);
+        let f = figures();
+        let busy = ExpertLoad::InSessionSince(now - Duration::from_secs(300));
+        // Two ahead, one free expert and one free in 300 s: the free one takes the first, the
+        // other the second, then the free one comes back after 600 s: 610 s, in minutes.
+        let e = f.estimate(now, 2, [ExpertLoad::Free, busy]);
+        assert_eq!(e, Some(Duration::from_secs(660)));
+        // More experts, shorter waits: 310 s, in half minutes.
+        let e2 = f.estimate(now, 2, [ExpertLoad::Free, busy, ExpertLoad::Free]);
+        assert_eq!(e2, Some(Duration::from_secs(330)));
+    }
+
+    #[test]
+    fn the_figures_follow_what_happens() {
+        let mut f = figures();
+        for _ in 0..40 {
+            f.observe_handling(Duration::from_secs(120));
+            f.observe_answer(Duration::from_secs(4));
         }
-        let e = w.estimate(1, 1).as_secs_f64();
-        assert!((e - 10.0).abs() < 0.1, "{e}");
+        assert!(f.handling().abs_diff(Duration::from_secs(120)) < Duration::from_secs(1));
+        assert!(f.answer().abs_diff(Duration::from_secs(4)) < Duration::from_millis(100));
+    }
+
+    #[test]
+    fn rounding_is_coarser_for_longer_waits() {
+        assert_eq!(round(Duration::from_millis(1)), Duration::from_secs(10));
+        assert_eq!(round(Duration::from_secs(61)), Duration::from_secs(70));
+        assert_eq!(round(Duration::from_secs(121)), Duration::from_secs(150));
+        assert_eq!(round(Duration::from_secs(601)), Duration::from_secs(660));
+        assert_eq!(round(Duration::ZERO), Duration::ZERO);
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use instant_share_core::{Dispatcher, Output, RoutingConfig};
-use instant_share_protocol::EndReason;
+use instant_share_core::{Dispatcher, Output, Pickup, RoutingConfig};
+use instant_share_protocol::{EndReason, WithdrawReason};
 use proptest::prelude::*;
 
 const EXPERTS: [&str; 3] = ["e0", "e1", "e2"];
@@ -24,7 +24,22 @@ enum Step {
     Release(usize),
     /// The first live session is handed to expert `e`.
     HandOver(usize),
+    /// Expert `e` takes request `k` from the queue, with or without a skill override.
+    Take(usize, usize, bool),
+    /// Request `k` asks to be called back.
+    CallBack(usize),
     Wait(u64),
+}
+
+const PAUSE: Duration = Duration::from_secs(7);
+
+/// Skills: e0 knows email, e1 network, e2 both.
+fn skills(e: usize) -> &'static [&'static str] {
+    match e {
+        0 => &["email"],
+        1 => &["network"],
+        _ => &TOPICS,
+    }
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -38,6 +53,8 @@ fn step() -> impl Strategy<Value = Step> {
         (0..3usize).prop_map(Step::BringIn),
         (0..3usize).prop_map(Step::Release),
         (0..3usize).prop_map(Step::HandOver),
+        (0..3usize, 0..8usize, any::<bool>()).prop_map(|(e, k, o)| Step::Take(e, k, o)),
+        (0..8usize).prop_map(Step::CallBack),
         (1..40u64).prop_map(Step::Wait),
     ]
 }
@@ -50,6 +67,10 @@ struct Observer {
     /// Experts brought in, by session (told by the test, as the host knows what it asked).
     assistants: BTreeMap<String, BTreeSet<String>>,
     ended: BTreeSet<String>,
+    /// (session, expert) → until when the expert, who let it pass, is not offered it again.
+    paused: BTreeMap<(String, String), Instant>,
+    /// Experts set away by a missed ring (the test knows its own `Available` steps).
+    away: BTreeSet<String>,
 }
 
 impl Observer {
@@ -61,7 +82,7 @@ impl Observer {
 }
 
 impl Observer {
-    fn apply(&mut self, o: &Output) {
+    fn apply(&mut self, o: &Output, now: Instant) {
         match o {
             Output::Offered {
                 session, expert, ..
@@ -78,12 +99,29 @@ impl Observer {
                     .is_none());
             }
             Output::OfferWithdrawn {
-                session, expert, ..
+                session,
+                expert,
+                reason,
             } => {
                 assert_eq!(self.ringing.remove(session).as_ref(), Some(expert));
+                if matches!(reason, WithdrawReason::Declined | WithdrawReason::Timeout) {
+                    self.paused
+                        .insert((session.clone(), expert.clone()), now + PAUSE);
+                }
             }
-            Output::Activated { session, expert } => {
-                assert_eq!(self.ringing.remove(session).as_ref(), Some(expert));
+            Output::Activated {
+                session,
+                expert,
+                via,
+            } => {
+                match via {
+                    Pickup::Offer => {
+                        assert_eq!(self.ringing.remove(session).as_ref(), Some(expert))
+                    }
+                    // Taken from the queue: any ring was withdrawn just before.
+                    Pickup::Queue { .. } => assert!(!self.ringing.contains_key(session)),
+                }
+                assert!(!self.busy(expert), "{expert} is in two sessions");
                 self.live.insert(session.clone(), expert.clone());
             }
             Output::Ended {
@@ -109,23 +147,39 @@ impl Observer {
                 );
                 assert!(self.ended.insert(session.clone()), "ended twice");
             }
-            Output::ExpertAway { .. } | Output::QueueChanged { .. } => {}
+            Output::ExpertAway { expert } => {
+                self.away.insert(expert.clone());
+            }
+            Output::QueueChanged { .. } | Output::EstimatesChanged => {}
         }
     }
 }
 
 /// Drains the outputs as a host would: the observer sees every one, and `known` is updated
 /// only from the part of the queue each `QueueChanged` names.
-fn drain(d: &mut Dispatcher, obs: &mut Observer, known: &mut BTreeMap<String, (u32, Duration)>) {
+fn drain(
+    d: &mut Dispatcher,
+    obs: &mut Observer,
+    known: &mut BTreeMap<String, Known>,
+    now: Instant,
+) {
     while let Some(o) = d.poll_output() {
-        if let Output::QueueChanged { from } = o {
+        let from = match o {
+            Output::QueueChanged { from } => Some(from),
+            Output::EstimatesChanged => Some(0),
+            _ => None,
+        };
+        if let Some(from) = from {
             for q in d.waiting_from(from) {
-                known.insert(q.session, (q.position, q.estimated_wait));
+                known.insert(q.session, (q.position, q.estimated_wait, q.experts_on_duty));
             }
         }
-        obs.apply(&o);
+        obs.apply(&o, now);
     }
 }
+
+/// What a host tells a waiting requester: position, estimate, experts on duty.
+type Known = (u32, Option<Duration>, u32);
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
@@ -135,21 +189,25 @@ proptest! {
         let cfg = RoutingConfig {
             offer_timeout: Duration::from_secs(20),
             queue_timeout: Duration::from_secs(120),
+            call_back_timeout: Duration::from_secs(400),
+            reoffer_pause: PAUSE,
+            estimate_refresh: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(300),
             max_duration: Duration::from_secs(600),
-            initial_wait_estimate: Duration::from_secs(60),
+            initial_handling: Duration::from_secs(90),
+            initial_answer: Duration::from_secs(5),
         };
         let t0 = Instant::now();
         let mut now = t0;
         let mut d = Dispatcher::new(cfg.clone());
         let mut obs = Observer::default();
         // What a host knows of positions and estimates if it reads only what changed.
-        let mut known: BTreeMap<String, (u32, Duration)> = BTreeMap::new();
-        let mut created: BTreeMap<String, Instant> = BTreeMap::new();
+        let mut known: BTreeMap<String, Known> = BTreeMap::new();
+        // When each request ends unless taken.
+        let mut deadline: BTreeMap<String, Instant> = BTreeMap::new();
+        let mut topic_of: BTreeMap<String, &str> = BTreeMap::new();
         for (i, e) in EXPERTS.iter().enumerate() {
-            // e0 knows email, e1 network, e2 both.
-            let skills: Vec<String> = match i { 0 => vec!["email".into()], 1 => vec!["network".into()], _ => TOPICS.iter().map(|t| t.to_string()).collect() };
-            d.upsert_expert(now, e, skills);
+            d.upsert_expert(now, e, skills(i).iter().map(|t| t.to_string()));
         }
         let mut n = 0;
         for s in steps {
@@ -158,9 +216,13 @@ proptest! {
                     n += 1;
                     let key = format!("s{n}");
                     d.request(now, &key, TOPICS[t]).unwrap();
-                    created.insert(key, now);
+                    deadline.insert(key.clone(), now + cfg.queue_timeout);
+                    topic_of.insert(key, TOPICS[t]);
                 }
-                Step::Available(e, a) => d.set_available(now, EXPERTS[e], a).unwrap(),
+                Step::Available(e, a) => {
+                    d.set_available(now, EXPERTS[e], a).unwrap();
+                    obs.away.remove(EXPERTS[e]);
+                }
                 Step::Accept(e) => {
                     if let Some((s, _)) = d.offer_of(EXPERTS[e]).map(|(s, t)| (s.clone(), t)) {
                         d.accept(now, EXPERTS[e], &s).unwrap();
@@ -212,27 +274,63 @@ proptest! {
                         }
                     }
                 }
+                Step::Take(e, k, skill_override) => {
+                    let key = format!("s{}", k + 1);
+                    let taker = EXPERTS[e];
+                    let waiting = d.queue().iter().any(|q| q.session == key);
+                    let matched = topic_of.get(&key).is_some_and(|t| skills(e).contains(t));
+                    let r = d.take(now, taker, &key, skill_override);
+                    let expect_ok = waiting && !obs.busy(taker) && (matched || skill_override);
+                    prop_assert_eq!(r.is_ok(), expect_ok, "take {} by {}: {:?}", key, taker, r);
+                    if let Ok(Pickup::Queue { skill_override: flagged }) = r {
+                        prop_assert_eq!(flagged, !matched, "an override is reported exactly when it was needed");
+                    }
+                }
+                Step::CallBack(k) => {
+                    let key = format!("s{}", k + 1);
+                    let waiting = d.queue().iter().any(|q| q.session == key);
+                    let r = d.call_back(now, &key);
+                    prop_assert_eq!(r.is_ok(), waiting, "call back {}: {:?}", key, r);
+                    if let Ok(until) = r {
+                        let d = deadline.get_mut(&key).unwrap();
+                        *d = (*d).max(until);
+                    }
+                }
                 Step::Wait(secs) => {
                     let until = now + Duration::from_secs(secs);
                     while let Some(t) = d.poll_timeout().filter(|t| *t <= until) {
                         now = t.max(now);
                         d.handle_timeout(now);
-                        drain(&mut d, &mut obs, &mut known);
+                        drain(&mut d, &mut obs, &mut known, now);
                     }
                     now = until;
                 }
             }
-            drain(&mut d, &mut obs, &mut known);
+            drain(&mut d, &mut obs, &mut known, now);
 
             // Invariants after every step.
             let q = d.queue();
             for r in &q {
-                prop_assert_eq!(known.get(&r.session), Some(&(r.position, r.estimated_wait)), "reading only the changed part of the queue missed a change");
+                prop_assert_eq!(known.get(&r.session), Some(&(r.position, r.estimated_wait, r.experts_on_duty)), "reading only the changed part of the queue missed a change");
+                let on_duty = (0..EXPERTS.len()).filter(|e| skills(*e).contains(&r.topic.as_str()) && d.is_available(EXPERTS[*e])).count() as u32;
+                prop_assert_eq!(r.experts_on_duty, on_duty);
+                prop_assert_eq!(r.estimated_wait.is_none(), on_duty == 0, "an estimate exactly when someone is on duty");
             }
             let mut expected_pos = 0;
             for r in &q {
                 prop_assert!(!obs.ended.contains(&r.session));
-                prop_assert!(now < created[&r.session] + cfg.queue_timeout, "a request outlived the queue timeout");
+                prop_assert!(now < deadline[&r.session], "a request outlived its deadline");
+                // Nobody free who could take it is left idle, but for the short pause of one
+                // who just let it pass: no request is stranded.
+                if r.offered_to.is_none() {
+                    for (e, id) in EXPERTS.iter().enumerate() {
+                        let free = d.is_available(id) && d.offer_of(id).is_none() && !obs.busy(id);
+                        if free && skills(e).contains(&r.topic.as_str()) {
+                            let pause = obs.paused.get(&(r.session.clone(), id.to_string()));
+                            prop_assert!(pause.is_some_and(|until| now < *until), "{} waits while {} is free", r.session, id);
+                        }
+                    }
+                }
                 match &r.offered_to {
                     Some(e) => {
                         prop_assert_eq!(r.position, 0);

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use instant_share_core::{Dispatcher, Output, RoutingConfig, RoutingError};
+use instant_share_core::{Dispatcher, Output, Pickup, RoutingConfig, RoutingError};
 use instant_share_protocol::{EndReason, WithdrawReason};
 
 fn secs(s: u64) -> Duration {
@@ -11,7 +11,7 @@ fn secs(s: u64) -> Duration {
 
 fn drain(d: &mut Dispatcher) -> Vec<Output> {
     std::iter::from_fn(|| d.poll_output())
-        .filter(|o| !matches!(o, Output::QueueChanged { .. }))
+        .filter(|o| !matches!(o, Output::QueueChanged { .. } | Output::EstimatesChanged))
         .collect()
 }
 
@@ -60,7 +60,8 @@ fn accept_makes_the_session_live_and_the_expert_busy() {
         drain(&mut d),
         [Output::Activated {
             session: "s1".into(),
-            expert: "a".into()
+            expert: "a".into(),
+            via: Pickup::Offer,
         }]
     );
     assert_eq!(d.expert_of("s1").map(String::as_str), Some("a"));
@@ -86,7 +87,7 @@ fn accept_makes_the_session_live_and_the_expert_busy() {
 }
 
 #[test]
-fn decline_offers_the_next_expert_and_never_the_same_again() {
+fn decline_offers_another_expert_first_and_the_same_one_after_a_pause() {
     let t0 = Instant::now();
     let mut d = Dispatcher::new(RoutingConfig::default());
     expert(&mut d, t0, "a", &["email"]);
@@ -107,12 +108,199 @@ fn decline_offers_the_next_expert_and_never_the_same_again() {
     d.decline(t0 + secs(4), "b", "s1").unwrap();
     assert!(
         offered(&drain(&mut d)).is_empty(),
-        "nobody left who has not passed"
+        "both let it pass a moment ago"
     );
     assert_eq!(d.queue()[0].position, 1);
     assert_eq!(
         d.accept(t0 + secs(5), "a", "s1"),
         Err(RoutingError::NoSuchOffer)
+    );
+    // The pause of the first to pass ends first: the request rings for them again.
+    let pause = RoutingConfig::default().reoffer_pause;
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(3) + pause));
+    d.handle_timeout(t0 + secs(3) + pause);
+    assert_eq!(offered(&drain(&mut d)), [("s1".into(), "a".into())]);
+}
+
+#[test]
+fn the_only_expert_who_missed_a_ring_is_offered_it_again_when_back() {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        offer_timeout: secs(20),
+        reoffer_pause: secs(10),
+        ..RoutingConfig::default()
+    };
+    let mut d = Dispatcher::new(cfg);
+    expert(&mut d, t0, "only", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    d.handle_timeout(t0 + secs(20));
+    let out = drain(&mut d);
+    assert!(out.contains(&Output::ExpertAway {
+        expert: "only".into()
+    }));
+    // Back at once: within the pause, nothing rings; at its end, the request does.
+    d.set_available(t0 + secs(22), "only", true).unwrap();
+    assert_eq!(offered(&drain(&mut d)), []);
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(30)));
+    d.handle_timeout(t0 + secs(30));
+    assert_eq!(offered(&drain(&mut d)), [("s1".into(), "only".into())]);
+    // Back after the pause: it rings at once.
+    d.handle_timeout(t0 + secs(50));
+    drain(&mut d);
+    assert!(!d.is_available("only"));
+    d.set_available(t0 + secs(90), "only", true).unwrap();
+    assert_eq!(offered(&drain(&mut d)), [("s1".into(), "only".into())]);
+}
+
+#[test]
+fn someone_who_never_passed_is_offered_before_someone_who_did() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "a", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    d.decline(t0 + secs(1), "a", "s1").unwrap();
+    drain(&mut d);
+    // Long after a's pause, a newcomer who has been idle for less time is still asked first.
+    expert(&mut d, t0 + secs(100), "newcomer", &["email"]);
+    d.handle_timeout(t0 + secs(100));
+    let out = drain(&mut d);
+    assert_eq!(
+        offered(&out),
+        [("s1".into(), "a".into())],
+        "a's pause ended at 11 s"
+    );
+    d.decline(t0 + secs(101), "a", "s1").unwrap();
+    let out = drain(&mut d);
+    assert_eq!(offered(&out), [("s1".into(), "newcomer".into())]);
+}
+
+#[test]
+fn an_expert_takes_any_waiting_request_from_the_queue() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "ringing", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    d.request(t0 + secs(1), "s2", "network").unwrap();
+    d.request(t0 + secs(2), "s3", "email").unwrap();
+    drain(&mut d);
+    // An away expert, who knows email only.
+    d.upsert_expert(t0, "taker", ["email".to_string()]);
+    // The request ringing on another console stops ringing there and is theirs.
+    assert_eq!(
+        d.take(t0 + secs(5), "taker", "s1", false),
+        Ok(Pickup::Queue {
+            skill_override: false
+        })
+    );
+    let out = drain(&mut d);
+    assert_eq!(
+        out[..2],
+        [
+            Output::OfferWithdrawn {
+                session: "s1".into(),
+                expert: "ringing".into(),
+                reason: WithdrawReason::Taken
+            },
+            Output::Activated {
+                session: "s1".into(),
+                expert: "taker".into(),
+                via: Pickup::Queue {
+                    skill_override: false
+                }
+            }
+        ]
+    );
+    // The expert who rang is free again and gets the next email request.
+    assert_eq!(offered(&out), [("s3".into(), "ringing".into())]);
+    assert_eq!(d.expert_of("s1").map(String::as_str), Some("taker"));
+    // Busy now, and another topic needs an override.
+    assert_eq!(
+        d.take(t0 + secs(6), "taker", "s2", true),
+        Err(RoutingError::ExpertBusy)
+    );
+    d.end(t0 + secs(60), "s1", EndReason::EndedByExpert)
+        .unwrap();
+    drain(&mut d);
+    assert_eq!(
+        d.take(t0 + secs(61), "taker", "s2", false),
+        Err(RoutingError::SkillMismatch)
+    );
+    assert_eq!(
+        d.take(t0 + secs(61), "taker", "s2", true),
+        Ok(Pickup::Queue {
+            skill_override: true
+        })
+    );
+    assert_eq!(
+        d.take(t0 + secs(62), "ringing", "s2", true),
+        Err(RoutingError::NotWaiting),
+        "taken already"
+    );
+    assert_eq!(
+        d.take(t0 + secs(62), "ringing", "nope", true),
+        Err(RoutingError::UnknownSession)
+    );
+}
+
+#[test]
+fn taking_another_request_sends_the_own_ringing_one_back_to_the_queue() {
+    let t0 = Instant::now();
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    d.request(t0, "older", "email").unwrap();
+    expert(&mut d, t0 + secs(1), "a", &["email"]);
+    d.request(t0 + secs(2), "newer", "email").unwrap();
+    assert_eq!(offered(&drain(&mut d)), [("older".into(), "a".into())]);
+    d.take(t0 + secs(3), "a", "newer", false).unwrap();
+    let out = drain(&mut d);
+    assert_eq!(
+        out[0],
+        Output::OfferWithdrawn {
+            session: "older".into(),
+            expert: "a".into(),
+            reason: WithdrawReason::ExpertUnavailable
+        }
+    );
+    let q = d.queue();
+    assert_eq!(
+        (q.len(), q[0].session.as_str(), q[0].position),
+        (1, "older", 1)
+    );
+    // Taking the one that rings on the own console is accepting it.
+    let mut d = Dispatcher::new(RoutingConfig::default());
+    expert(&mut d, t0, "a", &["email"]);
+    d.request(t0, "s1", "email").unwrap();
+    drain(&mut d);
+    assert_eq!(d.take(t0 + secs(1), "a", "s1", false), Ok(Pickup::Offer));
+}
+
+#[test]
+fn a_call_back_keeps_the_request_waiting_for_hours() {
+    let t0 = Instant::now();
+    let cfg = RoutingConfig {
+        queue_timeout: secs(600),
+        call_back_timeout: secs(8 * 3600),
+        estimate_refresh: secs(10_000_000),
+        ..RoutingConfig::default()
+    };
+    let mut d = Dispatcher::new(cfg);
+    d.request(t0, "s1", "email").unwrap();
+    assert_eq!(
+        d.call_back(t0 + secs(60), "s1"),
+        Ok(t0 + secs(60 + 8 * 3600))
+    );
+    drain(&mut d);
+    d.handle_timeout(t0 + secs(600));
+    assert_eq!(drain(&mut d), [], "still waiting past the queue timeout");
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(60 + 8 * 3600)));
+    // An expert who comes back is offered it as any other.
+    expert(&mut d, t0 + secs(3600), "a", &["email"]);
+    assert_eq!(offered(&drain(&mut d)), [("s1".into(), "a".into())]);
+    d.accept(t0 + secs(3601), "a", "s1").unwrap();
+    assert_eq!(
+        d.call_back(t0 + secs(3602), "s1"),
+        Err(RoutingError::NotWaiting)
     );
 }
 
@@ -151,6 +339,7 @@ fn the_queue_timeout_ends_a_request_nobody_took() {
     let t0 = Instant::now();
     let cfg = RoutingConfig {
         queue_timeout: secs(30),
+        estimate_refresh: secs(3600),
         ..RoutingConfig::default()
     };
     let mut d = Dispatcher::new(cfg);
@@ -259,7 +448,11 @@ fn going_away_withdraws_the_ringing_offer() {
 fn positions_and_estimates_follow_the_queue() {
     let t0 = Instant::now();
     let cfg = RoutingConfig {
-        initial_wait_estimate: secs(60),
+        initial_handling: secs(600),
+        initial_answer: secs(10),
+        estimate_refresh: secs(15),
+        queue_timeout: secs(100_000),
+        idle_timeout: secs(100_000),
         ..RoutingConfig::default()
     };
     let mut d = Dispatcher::new(cfg);
@@ -268,14 +461,41 @@ fn positions_and_estimates_follow_the_queue() {
     }
     let q = d.queue();
     assert_eq!(q.iter().map(|r| r.position).collect::<Vec<_>>(), [1, 2, 3]);
-    assert_eq!(q[2].estimated_wait, secs(180));
+    // Nobody on duty: no estimate rather than a made-up one.
+    assert!(q
+        .iter()
+        .all(|r| r.estimated_wait.is_none() && r.experts_on_duty == 0));
+    // The first request to wait starts the estimates (and their refresh) afresh.
     assert!(d
         .poll_output()
-        .is_some_and(|o| o == Output::QueueChanged { from: 1 }));
+        .is_some_and(|o| o == Output::QueueChanged { from: 0 }));
     expert(&mut d, t0 + secs(5), "a", &["email"]);
     let q = d.queue();
     assert_eq!((q[0].position, q[0].offered_to.as_deref()), (0, Some("a")));
+    // The ringing expert counts as one whose session starts now: s2 waits for a session's
+    // usual length and the ring (610 s, shown as 11 min), s3 for two.
     assert_eq!(q[1].position, 1);
+    assert_eq!(q[1].estimated_wait, Some(secs(660)));
+    assert_eq!(q[2].estimated_wait, Some(secs(1260)));
+    assert_eq!(q[1].experts_on_duty, 1);
+    d.accept(t0 + secs(6), "a", "s1").unwrap();
+    drain(&mut d);
+    // As the session goes on, the refresh brings the estimates down.
+    assert_eq!(d.poll_timeout(), Some(t0 + secs(15)));
+    d.handle_timeout(t0 + secs(15));
+    assert!(std::iter::from_fn(|| d.poll_output()).any(|o| o == Output::EstimatesChanged));
+    d.handle_timeout(t0 + secs(306));
+    assert_eq!(d.queue()[0].estimated_wait, Some(secs(330)));
+    // Nobody else can take it: the figure never drops below a fifth of a session (130 s).
+    d.handle_timeout(t0 + secs(3000));
+    assert_eq!(d.queue()[0].estimated_wait, Some(secs(150)));
+    // A second expert on duty shortens it.
+    expert(&mut d, t0 + secs(3000), "b", &["email"]);
+    drain(&mut d);
+    let q = d.queue();
+    assert_eq!((q[0].offered_to.as_deref(), q[1].position), (Some("b"), 1));
+    assert_eq!(d.outlook(t0 + secs(3000), "email").0, 2);
+    assert_eq!(d.outlook(t0 + secs(3000), "network"), (0, None));
 }
 
 #[test]

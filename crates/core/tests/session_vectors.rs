@@ -30,9 +30,15 @@ fn events() -> Vec<serde_json::Value> {
     vec![
         json!({ "type": "participant_joined", "participant": participant("p1", "requester", "Riley", false) }),
         json!({ "type": "presence", "participant_id": "p1", "online": true }),
-        json!({ "type": "queue", "position": 2, "estimated_wait_secs": 90 }),
+        json!({ "type": "queue", "position": 2, "estimated_wait_secs": 0, "experts_on_duty": 0 }),
         json!({ "type": "status", "status": "queued" }),
-        json!({ "type": "queue", "position": 1, "estimated_wait_secs": 40 }),
+        // An event stored before `experts_on_duty` existed reads as nobody on duty.
+        json!({ "type": "queue", "position": 2, "estimated_wait_secs": 90 }),
+        json!({ "type": "call_back", "until": 28_800_000 }),
+        json!({ "type": "queue", "position": 1, "estimated_wait_secs": 40, "experts_on_duty": 2 }),
+        json!({ "type": "status", "status": "offered" }),
+        json!({ "type": "status", "status": "queued" }),
+        json!({ "type": "queue", "position": 1, "estimated_wait_secs": 20, "experts_on_duty": 1 }),
         json!({ "type": "status", "status": "offered" }),
         json!({ "type": "participant_joined", "participant": participant("p2", "expert", "Ana", true) }),
         json!({ "type": "status", "status": "active" }),

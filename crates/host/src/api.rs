@@ -36,9 +36,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/topics", get(topics))
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/shares", post(create_share))
+        .route("/api/v1/desk", get(desk))
         .route("/api/v1/sessions/{session_id}/guests", post(invite_guest))
         .route("/api/v1/sessions/{session_id}/hand-over", post(hand_over))
         .route("/api/v1/sessions/{session_id}/experts", post(bring_in))
+        .route("/api/v1/sessions/{session_id}/feedback", post(feedback))
+        .route("/api/v1/sessions/{session_id}/wrap-up", post(wrap_up))
         .route(
             "/api/v1/sessions/{session_id}/guests/{participant_id}",
             axum::routing::delete(remove_guest),
@@ -275,6 +278,129 @@ async fn create_share(
         "share requested"
     );
     Ok((StatusCode::CREATED, Json(pointer)))
+}
+
+#[utoipa::path(get, path = "/api/v1/desk",
+    security(("device" = [])),
+    responses(
+        (status = 200, body = DeskOutlook),
+        (status = 401, body = ApiError, description = "unauthenticated or device_revoked"),
+    ))]
+async fn desk(State(state): State<AppState>, _device: Device) -> Json<DeskOutlook> {
+    Json(state.with_hub(|hub, now, _| hub.outlook(now)))
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/feedback", request_body = Feedback,
+    params(("session_id" = String, Path, description = "the session")),
+    security(("participant" = [])),
+    responses(
+        (status = 204, description = "kept"),
+        (status = 400, body = ApiError, description = "bad_request: a rating outside 1 to 5, a comment too long"),
+        (status = 401, body = ApiError, description = "unauthenticated"),
+        (status = 403, body = ApiError, description = "forbidden: only the requester gives feedback"),
+        (status = 409, body = ApiError, description = "conflict: the session has not ended"),
+    ))]
+async fn feedback(
+    State(state): State<AppState>,
+    axum::extract::Path(session_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Body(mut req): Body<Feedback>,
+) -> Result<StatusCode, HttpError> {
+    let p = ended_session_participant(&state, &headers, &session_id, Role::Requester).await?;
+    if req.rating.is_some_and(|r| !(1..=5).contains(&r)) {
+        return Err(HttpError::new(ErrorCode::BadRequest, "a rating is 1 to 5"));
+    }
+    req.comment = people_text(req.comment.as_deref(), "the comment")?;
+    state
+        .store()
+        .save_feedback(&session_id, &req, Now::get().millis)
+        .await?;
+    tracing::info!(session = session_id, participant = p.id, solved = req.solved, rating = ?req.rating, "feedback");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/wrap-up", request_body = WrapUp,
+    params(("session_id" = String, Path, description = "the session")),
+    security(("participant" = [])),
+    responses(
+        (status = 204, description = "kept"),
+        (status = 400, body = ApiError, description = "bad_request: a note too long"),
+        (status = 401, body = ApiError, description = "unauthenticated"),
+        (status = 403, body = ApiError, description = "forbidden: only an expert of the session wraps it up"),
+        (status = 409, body = ApiError, description = "conflict: the session has not ended"),
+    ))]
+async fn wrap_up(
+    State(state): State<AppState>,
+    axum::extract::Path(session_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Body(mut req): Body<WrapUp>,
+) -> Result<StatusCode, HttpError> {
+    let p = ended_session_participant(&state, &headers, &session_id, Role::Expert).await?;
+    req.note = people_text(req.note.as_deref(), "the note")?;
+    let expert = p.expert_id.unwrap_or_default();
+    state
+        .store()
+        .save_wrap_up(&session_id, &expert, &req, Now::get().millis)
+        .await?;
+    tracing::info!(session = session_id, expert, outcome = ?req.outcome, "wrap-up");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The participant of an ended session whose token is in the request, if they have `role`.
+/// Read from the records, so that it works after a restart too.
+async fn ended_session_participant(
+    state: &AppState,
+    headers: &HeaderMap,
+    session_id: &str,
+    role: Role,
+) -> Result<crate::store::ParticipantRecord, HttpError> {
+    let token = bearer(headers).unwrap_or_default();
+    let found = state
+        .store()
+        .participant_by_token(session_id, &secrets::hash(token.trim()), Now::get().millis)
+        .await?;
+    let Some((p, status)) = found else {
+        state.metrics().auth_failures.inc();
+        return Err(HttpError::new(
+            ErrorCode::Unauthenticated,
+            "this session token is not valid for this session",
+        ));
+    };
+    if p.role != role {
+        return Err(HttpError::new(
+            ErrorCode::Forbidden,
+            match role {
+                Role::Requester => "only the person who asked for help gives feedback",
+                _ => "only an expert of the session wraps it up",
+            },
+        ));
+    }
+    if status != SessionStatus::Ended {
+        return Err(HttpError::new(
+            ErrorCode::Conflict,
+            "the session has not ended yet",
+        ));
+    }
+    Ok(p)
+}
+
+/// Text people typed, for the records: trimmed, without control characters, `None` when
+/// empty; an error beyond [`MAX_FEEDBACK_CHARS`].
+fn people_text(text: Option<&str>, what: &str) -> Result<Option<String>, HttpError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_FEEDBACK_CHARS {
+        return Err(HttpError::new(
+            ErrorCode::BadRequest,
+            format!("{what} has at most {MAX_FEEDBACK_CHARS} characters"),
+        ));
+    }
+    Ok(Some(
+        text.chars()
+            .filter(|c| !c.is_control() || *c == '\n')
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{session_id}/guests", request_body = GuestInviteRequest,
@@ -529,7 +655,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, invite_guest, hand_over, bring_in, remove_guest, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, desk, invite_guest, hand_over, bring_in, feedback, wrap_up, remove_guest, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]

@@ -37,6 +37,14 @@ pub struct ServeArgs {
     /// Seconds a live session may go without activity.
     #[arg(long, env = "INSTANT_SHARE_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
+    /// Seconds a request waits for a call back, when the requester asks for one (8 hours
+    /// unless set).
+    #[arg(long, env = "INSTANT_SHARE_CALL_BACK_TIMEOUT_SECS")]
+    pub call_back_timeout_secs: Option<u64>,
+    /// Seconds before a request an expert let pass (declined, or let ring out) may be offered
+    /// to that expert again, when nobody else can take it (10 unless set; 0 = at once).
+    #[arg(long, env = "INSTANT_SHARE_REOFFER_PAUSE_SECS")]
+    pub reoffer_pause_secs: Option<u64>,
     /// Seconds a participant token works (12 hours unless set).
     #[arg(long, env = "INSTANT_SHARE_TOKEN_LIFETIME_SECS")]
     pub token_lifetime_secs: Option<u64>,
@@ -76,6 +84,8 @@ struct FileConfig {
     offer_timeout_secs: Option<u64>,
     queue_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
+    call_back_timeout_secs: Option<u64>,
+    reoffer_pause_secs: Option<u64>,
     token_lifetime_secs: Option<u64>,
     demo: Option<bool>,
     stun_urls: Option<Vec<String>>,
@@ -212,6 +222,12 @@ impl Config {
         }
         if let Some(s) = args.idle_timeout_secs.or(file.idle_timeout_secs) {
             routing.idle_timeout = Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = args.call_back_timeout_secs.or(file.call_back_timeout_secs) {
+            routing.call_back_timeout = Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = args.reoffer_pause_secs.or(file.reoffer_pause_secs) {
+            routing.reoffer_pause = Duration::from_secs(s);
         }
         let public_url = args
             .public_url

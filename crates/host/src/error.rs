@@ -44,7 +44,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         Forbidden | CrossSite => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         SessionEnded => StatusCode::GONE,
-        Conflict | ParticipantOffline => StatusCode::CONFLICT,
+        Conflict | ParticipantOffline | SkillMismatch => StatusCode::CONFLICT,
         MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Internal | HostUnreachable | Keychain => StatusCode::INTERNAL_SERVER_ERROR,

@@ -16,6 +16,7 @@ mod image_api;
 pub mod images;
 pub mod metrics;
 pub mod openapi;
+pub mod report;
 pub mod secrets;
 pub mod store;
 pub mod writer;
@@ -24,6 +25,7 @@ mod ws;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -140,6 +142,33 @@ impl AppState {
     }
 }
 
+/// How many recent sessions the desk's figures are seeded from at start.
+const FIGURES_FROM: u32 = 50;
+
+/// How long recent sessions lasted (those that ended normally) and how long experts took to
+/// answer their ring, oldest first.
+fn desk_figures(recent: &[store::RecentSession]) -> (Vec<Duration>, Vec<Duration>) {
+    use instant_share_protocol::EndReason;
+    let handling = recent
+        .iter()
+        .filter_map(|r| match r.ended {
+            Some((at, EndReason::EndedByExpert | EndReason::EndedByRequester)) => {
+                Some(Duration::from_millis(at.saturating_sub(r.active_at)))
+            }
+            _ => None,
+        })
+        .collect();
+    let answers = recent
+        .iter()
+        .filter_map(|r| {
+            Some(Duration::from_millis(
+                r.active_at.saturating_sub(r.offered_at?),
+            ))
+        })
+        .collect();
+    (handling, answers)
+}
+
 /// A started host: state, and the tasks behind it.
 pub struct Host {
     state: AppState,
@@ -172,6 +201,8 @@ impl Host {
             },
             metrics.clone(),
         );
+        let (handling, answers) = desk_figures(&store.recent_sessions(FIGURES_FROM).await?);
+        hub.seed_figures(&handling, &answers);
         let open = store.open_sessions().await?;
         let restored = open.len();
         let mut fx = Effects::default();

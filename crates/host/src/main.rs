@@ -37,7 +37,7 @@ struct DbArg {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API, the WebSocket, the console and the co-browse site.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create an expert account.
     ExpertAdd {
         #[command(flatten)]
@@ -73,6 +73,18 @@ enum Command {
         /// The device id (from the host's log of the enrolment).
         device_id: String,
     },
+    /// Print the operator's report: per topic and per expert, time to expert (p50/p95),
+    /// handling time, the employees' feedback and rating, the experts' outcomes, overrides.
+    Report {
+        #[command(flatten)]
+        db: DbArg,
+        /// Sessions requested in the last this many days.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+        /// JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -81,7 +93,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::ExpertAdd {
             db,
             username,
@@ -122,6 +134,18 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("no enrolled, unrevoked device has the id {device_id}")
             }
+        }
+        Command::Report { db, days, json } => {
+            let store = SqliteStore::open(&db.database).await?;
+            let since = Now::get().millis.saturating_sub(days * 24 * 3_600_000);
+            let report = instant_share_host::report::summarise(&store.report(since).await?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("Sessions requested in the last {days} days\n");
+                print!("{}", instant_share_host::report::render(&report));
+            }
+            Ok(())
         }
         Command::Openapi => {
             print!("{}", instant_share_host::openapi::document());

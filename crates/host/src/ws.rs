@@ -374,6 +374,15 @@ fn handle(
                 session,
                 participant,
             },
+            ClientMessage::CallBack,
+        ) => state
+            .with_hub(|hub, now, fx| hub.call_back(now, session, participant, fx))
+            .map(|()| None),
+        (
+            Identity::Participant {
+                session,
+                participant,
+            },
             ClientMessage::Signal { to, signal },
         ) => state
             .with_hub(|hub, _, fx| hub.signal(session, participant, &to, signal, fx))
@@ -397,12 +406,30 @@ fn handle(
             .with_hub(|hub, now, fx| hub.decline(now, expert, &session_id, fx))
             .map(|()| None),
         (
+            Identity::Console { expert },
+            ClientMessage::Take {
+                session_id,
+                skill_override,
+            },
+        ) => state
+            .with_hub(|hub, now, fx| {
+                hub.take(
+                    now,
+                    expert,
+                    &session_id,
+                    skill_override.unwrap_or(false),
+                    fx,
+                )
+            })
+            .map(|()| None),
+        (
             Identity::Console { .. },
             ClientMessage::Chat { .. }
             | ClientMessage::Board { .. }
             | ClientMessage::Pointer { .. }
             | ClientMessage::HandOver { .. }
             | ClientMessage::EndSession
+            | ClientMessage::CallBack
             | ClientMessage::Signal { .. }
             | ClientMessage::SetMedia { .. },
         ) => wrong("a session message"),

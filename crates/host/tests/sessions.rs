@@ -242,7 +242,11 @@ async fn nobody_available_ends_the_request_at_the_queue_timeout() {
     let credential = host.enrol("Ana").await;
     let pointer = host.share(&credential, "printing").await;
     assert_eq!(pointer.queue_position, 1);
-    assert!(pointer.estimated_wait_secs > 0);
+    // Nobody on duty: said so, with no made-up estimate.
+    assert_eq!(
+        (pointer.experts_on_duty, pointer.estimated_wait_secs),
+        (0, 0)
+    );
     let (mut requester, _) = Ws::join(host.addr, &pointer.participant_token).await;
     let ended = requester
         .until("ended", |m| matches!(m, ServerMessage::Ended { .. }))

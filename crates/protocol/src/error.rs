@@ -40,6 +40,8 @@ pub enum ErrorCode {
     UnsupportedVersion,
     /// The topic is not one the host routes.
     UnknownTopic,
+    /// An expert tried to take a request outside their skills without saying they override.
+    SkillMismatch,
     /// A request came from another site (CSRF protection).
     CrossSite,
     /// Something failed inside the host; the operator's log has the details.

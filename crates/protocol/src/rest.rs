@@ -78,8 +78,82 @@ pub struct SharePointer {
     pub token_expires_at: UnixMillis,
     /// 1 = next to be offered. 0 once an expert has been offered the request.
     pub queue_position: u32,
-    /// Estimated seconds until an expert joins.
+    /// Estimated seconds until an expert joins; 0 while nobody is on duty.
     pub estimated_wait_secs: u32,
+    /// Experts on duty who could take the request; 0: nobody is, for now.
+    #[serde(default)]
+    pub experts_on_duty: u32,
+}
+
+/// What a new request about one topic would meet now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct TopicOutlook {
+    /// The topic id.
+    pub topic: String,
+    /// Experts on duty (available) who take this topic, in a session or not.
+    pub experts_on_duty: u32,
+    /// Estimated seconds until an expert would join a request made now, from the desk's recent
+    /// figures; absent while nobody is on duty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub estimated_wait_secs: Option<u32>,
+}
+
+/// `GET /api/v1/desk` (device credential): the help desk now, per topic, so that the app can
+/// say honestly what to expect before anyone asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct DeskOutlook {
+    /// One entry per routed topic, in the host's order.
+    pub topics: Vec<TopicOutlook>,
+}
+
+/// Longest comment on [`Feedback`] or note on a [`WrapUp`], in characters.
+pub const MAX_FEEDBACK_CHARS: usize = 1_000;
+
+/// `POST /api/v1/sessions/{session_id}/feedback`, by the requester (their participant token as
+/// `Authorization: Bearer`) once the session has ended: how it went. A second answer replaces
+/// the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Feedback {
+    /// Did the session solve the problem?
+    pub solved: bool,
+    /// 1 (poor) to 5 (excellent), if the employee gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub rating: Option<u8>,
+    /// In their words, at most [`MAX_FEEDBACK_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub comment: Option<String>,
+}
+
+/// How a session ended, in the expert's judgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The problem is fixed.
+    Solved,
+    /// It works around the problem for now.
+    Workaround,
+    /// Not fixed.
+    NotSolved,
+    /// Passed on to another team.
+    Escalated,
+    /// Someone follows up later.
+    FollowUp,
+}
+
+/// `POST /api/v1/sessions/{session_id}/wrap-up`, by an expert of the session (their
+/// participant token as `Authorization: Bearer`) once it has ended. A second one replaces the
+/// first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct WrapUp {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// A note for the record, at most [`MAX_FEEDBACK_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub note: Option<String>,
 }
 
 /// `POST /api/v1/sessions/{session_id}/guests`, by the requester or the expert (their

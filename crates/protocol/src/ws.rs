@@ -71,6 +71,8 @@ pub enum WithdrawReason {
     RequestEnded,
     /// The expert went away or offline.
     ExpertUnavailable,
+    /// An expert took the request from the queue themselves.
+    Taken,
 }
 
 /// Someone in a session.
@@ -215,8 +217,16 @@ pub struct SessionSnapshot {
     pub end_reason: Option<EndReason>,
     /// Place in the queue while waiting (1 = next), 0 otherwise.
     pub queue_position: u32,
-    /// Estimated seconds until an expert joins, while waiting.
+    /// Estimated seconds until an expert joins, while waiting; 0 while nobody is on duty.
     pub estimated_wait_secs: u32,
+    /// While waiting: how many experts who could take the request are on duty (available, in
+    /// a session or not). 0: nobody is, and the wait cannot be estimated.
+    #[serde(default)]
+    pub experts_on_duty: u32,
+    /// While waiting: the requester asked to be called back, and the request waits until then.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub call_back_until: Option<UnixMillis>,
     /// Everyone who has joined, in order of joining.
     pub participants: Vec<Participant>,
     /// The chat so far, oldest first.
@@ -247,8 +257,16 @@ pub struct QueueEntry {
     /// When the request was made.
     #[ts(type = "number")]
     pub waiting_since: UnixMillis,
-    /// 1 = next to be offered.
+    /// 1 = next to be offered; 0 = ringing on an expert's console now.
     pub position: u32,
+    /// The topic is one of this expert's skills. Others are listed too: an expert may take
+    /// one anyway, which is recorded as an override.
+    #[serde(default = "yes")]
+    pub skill_match: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A request ringing on one expert's console.
@@ -305,6 +323,10 @@ pub enum ClientMessage {
     },
     /// End the session (before an expert joined: cancel the request).
     EndSession,
+    /// Requester, while waiting: rather than wait now, be called back. The request stays in
+    /// the queue for hours instead of minutes; the app comes forward when an expert joins.
+    /// Answered with the session event [`ServerMessage::CallBack`].
+    CallBack,
     /// Keep-alive; answered with [`ServerMessage::Pong`].
     Ping {
         /// Echoed back.
@@ -338,6 +360,16 @@ pub enum ClientMessage {
         /// The offered session.
         session_id: SessionId,
     },
+    /// Console: take a waiting request from the queue, whether it rings somewhere or not.
+    /// Answered like an accepted offer ([`ServerMessage::Joined`]).
+    Take {
+        /// The waiting session.
+        session_id: SessionId,
+        /// Take it although its topic is not one of the expert's skills (recorded).
+        #[serde(default)]
+        #[ts(optional)]
+        skill_override: Option<bool>,
+    },
 }
 
 /// What the host sends, inside a [`ServerFrame`].
@@ -358,12 +390,24 @@ pub enum ServerMessage {
         #[serde(default)]
         ice_servers: Vec<IceServer>,
     },
-    /// The requester's place in the queue changed.
+    /// The requester's place in the queue, the estimated wait or the experts on duty changed.
     Queue {
         /// 1 = next to be offered.
         position: u32,
-        /// Estimated seconds until an expert joins.
+        /// Estimated seconds until an expert joins; 0 while nobody is on duty.
         estimated_wait_secs: u32,
+        /// Experts on duty who could take the request (see
+        /// [`SessionSnapshot::experts_on_duty`]). Absent in events stored before it was sent:
+        /// read as 0.
+        #[serde(default)]
+        #[ts(type = "number | undefined")]
+        experts_on_duty: u32,
+    },
+    /// The requester asked to be called back: the request waits until `until`.
+    CallBack {
+        /// When the request ends unless an expert takes it.
+        #[ts(type = "number")]
+        until: UnixMillis,
     },
     /// The session moved to another status (other than ended).
     Status {

@@ -5,6 +5,7 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_WS_MESSAGE_BYTES = 16384;
 export const MAX_CHAT_CHARS = 2000;
 export const MAX_NOTE_CHARS = 500;
+export const MAX_FEEDBACK_CHARS = 1000;
 export const MAX_PARTICIPANTS = 4;
 export const BOARD_UNITS = 10000;
 export const MAX_STROKE_POINTS = 1000;
@@ -14,7 +15,7 @@ export const MAX_BOARD_IMAGES = 24;
 export const MAX_TEXT_CHARS = 500;
 export const MAX_UNDO = 50;
 
-export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "cross_site" | "internal" | "host_unreachable" | "keychain";
+export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "skill_mismatch" | "cross_site" | "internal" | "host_unreachable" | "keychain";
 
 export type ApiError = { 
 /**
@@ -111,9 +112,60 @@ token_expires_at: number,
  */
 queue_position: number, 
 /**
- * Estimated seconds until an expert joins.
+ * Estimated seconds until an expert joins; 0 while nobody is on duty.
  */
-estimated_wait_secs: number, };
+estimated_wait_secs: number, 
+/**
+ * Experts on duty who could take the request; 0: nobody is, for now.
+ */
+experts_on_duty: number, };
+
+export type TopicOutlook = { 
+/**
+ * The topic id.
+ */
+topic: string, 
+/**
+ * Experts on duty (available) who take this topic, in a session or not.
+ */
+experts_on_duty: number, 
+/**
+ * Estimated seconds until an expert would join a request made now, from the desk's recent
+ * figures; absent while nobody is on duty.
+ */
+estimated_wait_secs?: number, };
+
+export type DeskOutlook = { 
+/**
+ * One entry per routed topic, in the host's order.
+ */
+topics: Array<TopicOutlook>, };
+
+export type Feedback = { 
+/**
+ * Did the session solve the problem?
+ */
+solved: boolean, 
+/**
+ * 1 (poor) to 5 (excellent), if the employee gave one.
+ */
+rating?: number, 
+/**
+ * In their words, at most [`MAX_FEEDBACK_CHARS`] characters.
+ */
+comment?: string, };
+
+export type Outcome = "solved" | "workaround" | "not_solved" | "escalated" | "follow_up";
+
+export type WrapUp = { 
+/**
+ * The outcome.
+ */
+outcome: Outcome, 
+/**
+ * A note for the record, at most [`MAX_FEEDBACK_CHARS`] characters.
+ */
+note?: string, };
 
 export type GuestInviteRequest = { 
 /**
@@ -206,7 +258,7 @@ export type SessionStatus = "requested" | "queued" | "offered" | "active" | "end
 
 export type EndReason = "cancelled" | "ended_by_requester" | "ended_by_expert" | "no_expert_available" | "idle_timeout" | "max_duration";
 
-export type WithdrawReason = "timeout" | "declined" | "request_ended" | "expert_unavailable";
+export type WithdrawReason = "timeout" | "declined" | "request_ended" | "expert_unavailable" | "taken";
 
 export type Participant = { 
 /**
@@ -633,9 +685,18 @@ end_reason: EndReason | null,
  */
 queue_position: number, 
 /**
- * Estimated seconds until an expert joins, while waiting.
+ * Estimated seconds until an expert joins, while waiting; 0 while nobody is on duty.
  */
 estimated_wait_secs: number, 
+/**
+ * While waiting: how many experts who could take the request are on duty (available, in
+ * a session or not). 0: nobody is, and the wait cannot be estimated.
+ */
+experts_on_duty: number, 
+/**
+ * While waiting: the requester asked to be called back, and the request waits until then.
+ */
+call_back_until: number | null, 
 /**
  * Everyone who has joined, in order of joining.
  */
@@ -683,9 +744,14 @@ client: string,
  */
 waiting_since: number, 
 /**
- * 1 = next to be offered.
+ * 1 = next to be offered; 0 = ringing on an expert's console now.
  */
-position: number, };
+position: number, 
+/**
+ * The topic is one of this expert's skills. Others are listed too: an expert may take
+ * one anyway, which is recorded as an override.
+ */
+skill_match: boolean, };
 
 export type Offer = { 
 /**
@@ -733,7 +799,7 @@ pointer: PointerAt | null, } | { "type": "hand_over",
 /**
  * The other expert's user name.
  */
-to_username: string, } | { "type": "end_session" } | { "type": "ping", 
+to_username: string, } | { "type": "end_session" } | { "type": "call_back" } | { "type": "ping", 
 /**
  * Echoed back.
  */
@@ -761,7 +827,15 @@ session_id: string, } | { "type": "decline",
 /**
  * The offered session.
  */
-session_id: string, };
+session_id: string, } | { "type": "take", 
+/**
+ * The waiting session.
+ */
+session_id: string, 
+/**
+ * Take it although its topic is not one of the expert's skills (recorded).
+ */
+skill_override?: boolean, };
 
 export type ServerMessage = { "type": "welcome", 
 /**
@@ -786,9 +860,19 @@ ice_servers: Array<IceServer>, } | { "type": "queue",
  */
 position: number, 
 /**
- * Estimated seconds until an expert joins.
+ * Estimated seconds until an expert joins; 0 while nobody is on duty.
  */
-estimated_wait_secs: number, } | { "type": "status", 
+estimated_wait_secs: number, 
+/**
+ * Experts on duty who could take the request (see
+ * [`SessionSnapshot::experts_on_duty`]). Absent in events stored before it was sent:
+ * read as 0.
+ */
+experts_on_duty: number | undefined, } | { "type": "call_back", 
+/**
+ * When the request ends unless an expert takes it.
+ */
+until: number, } | { "type": "status", 
 /**
  * The new status.
  */

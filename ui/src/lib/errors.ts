@@ -5,7 +5,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'bad_request', 'unauthenticated', 'device_revoked', 'enrolment_code_invalid',
   'enrolment_code_used', 'bad_credentials', 'forbidden', 'not_found', 'session_ended',
   'conflict', 'participant_offline', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
-  'unknown_topic', 'cross_site', 'internal', 'host_unreachable', 'keychain',
+  'unknown_topic', 'skill_mismatch', 'cross_site', 'internal', 'host_unreachable', 'keychain',
 ];
 
 /** Whether `value` has the shape of an `ApiError` with a known code. */
@@ -57,6 +57,8 @@ export function describeError(error: ApiError, hostUrl?: string | null): string 
       return "Instant Share couldn't use the system keychain. Unlock it and try again.";
     case 'unknown_topic':
       return "The help host doesn't handle that topic. Pick another one.";
+    case 'skill_mismatch':
+      return 'That request is about a topic outside your skills. Take it anyway only if you can help.';
     case 'rate_limited':
       return 'Too much at once. Wait a moment and try again.';
     case 'message_too_large':
@@ -114,6 +116,8 @@ export function describeWithdrawal(reason: WithdrawReason): string {
       return 'The person asking for help cancelled the request.';
     case 'expert_unavailable':
       return 'The request was withdrawn because you are away.';
+    case 'taken':
+      return 'Another expert took this request from the queue.';
   }
 }
 

@@ -23,12 +23,18 @@ export function applySessionEvent(s: SessionSnapshot, msg: ServerMessage): void 
     case 'queue':
       s.queue_position = msg.position;
       s.estimated_wait_secs = msg.estimated_wait_secs;
+      // Events stored before the field existed say nothing: nobody on duty, as in Rust.
+      s.experts_on_duty = msg.experts_on_duty ?? 0;
+      break;
+    case 'call_back':
+      s.call_back_until = msg.until;
       break;
     case 'status':
       s.status = msg.status;
       if (msg.status !== 'queued') {
         s.queue_position = 0;
         s.estimated_wait_secs = 0;
+        s.experts_on_duty = 0;
       }
       break;
     case 'participant_joined': {
@@ -71,6 +77,7 @@ export function applySessionEvent(s: SessionSnapshot, msg: ServerMessage): void 
       s.end_reason = msg.reason;
       s.queue_position = 0;
       s.estimated_wait_secs = 0;
+      s.experts_on_duty = 0;
       for (const p of s.participants) {
         p.online = false;
         p.media = OFF();

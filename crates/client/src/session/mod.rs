@@ -30,7 +30,7 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(40);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionEvent {
     /// The session as it is now; sent after the welcome and after every change.
-    Snapshot(SessionSnapshot),
+    Snapshot(Box<SessionSnapshot>),
     /// The socket's state changed.
     Connection(ConnectionState),
     /// The session is over; the task stops.
@@ -532,7 +532,10 @@ impl Task {
 
     async fn publish_snapshot(&self) -> Result<(), Unheard> {
         match self.tracker.snapshot() {
-            Some(snapshot) => self.emit(SessionEvent::Snapshot(snapshot.clone())).await,
+            Some(snapshot) => {
+                self.emit(SessionEvent::Snapshot(Box::new(snapshot.clone())))
+                    .await
+            }
             None => Ok(()),
         }
     }

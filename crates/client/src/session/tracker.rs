@@ -280,6 +280,8 @@ mod tests {
             end_reason: None,
             queue_position: 2,
             estimated_wait_secs: 90,
+            experts_on_duty: 1,
+            call_back_until: None,
             participants: vec![Participant {
                 id: "me".into(),
                 role: Role::Requester,
@@ -345,6 +347,7 @@ mod tests {
             ServerMessage::Queue {
                 position: 1,
                 estimated_wait_secs: 30,
+                experts_on_duty: 1,
             },
         ));
         assert!(matches!(
@@ -369,6 +372,7 @@ mod tests {
         let queue = ServerMessage::Queue {
             position: 1,
             estimated_wait_secs: 30,
+            experts_on_duty: 1,
         };
         assert_eq!(t.on_frame(event(4, queue.clone())), FrameOutcome::Changed);
         assert_eq!(t.snapshot().unwrap().queue_position, 1);

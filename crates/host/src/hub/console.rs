@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use instant_share_core::RoutingError;
 use instant_share_protocol::{
     ApiError, ErrorCode, ExpertProfile, Offer, QueueEntry, ServerMessage, MAX_CONSOLE_QUEUE,
 };
@@ -129,6 +130,40 @@ impl Hub {
         Ok(())
     }
 
+    /// The expert takes a waiting request from the queue (with `skill_override`, also one
+    /// outside their skills, which is recorded).
+    pub fn take(
+        &mut self,
+        now: Now,
+        expert: &str,
+        session: &str,
+        skill_override: bool,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        self.dispatcher
+            .take(now.instant, expert, session, skill_override)
+            .map_err(|e| match e {
+                RoutingError::UnknownSession => {
+                    ApiError::new(ErrorCode::NotFound, "that request is no longer waiting")
+                }
+                RoutingError::NotWaiting => {
+                    ApiError::new(ErrorCode::Conflict, "another expert has taken that request")
+                }
+                RoutingError::ExpertBusy => ApiError::new(
+                    ErrorCode::Conflict,
+                    "you are in a session: end it before you take another request",
+                ),
+                RoutingError::SkillMismatch => ApiError::new(
+                    ErrorCode::SkillMismatch,
+                    "that request is about a topic outside your skills: take it anyway to \
+                     override",
+                ),
+                other => ApiError::new(ErrorCode::Conflict, other.to_string()),
+            })?;
+        self.process(now, fx);
+        Ok(())
+    }
+
     /// Sends the expert's consoles their whole state.
     pub(super) fn console_state(&self, now: Now, expert: &str, fx: &mut Effects) {
         self.to_consoles(expert, self.console_welcome(now, expert), fx);
@@ -176,7 +211,8 @@ impl Hub {
         })
     }
 
-    /// The first waiting requests an expert could take, and how many there are in all.
+    /// The first waiting requests, and how many wait in all. Requests outside the expert's
+    /// skills are listed too, marked so (they may be taken with an override).
     pub(super) fn queue_for(&self, expert: &str) -> (Vec<QueueEntry>, u32) {
         let Some(e) = self.experts.get(expert) else {
             return (vec![], 0);
@@ -184,13 +220,14 @@ impl Hub {
         let mut total = 0u32;
         let mut listed = Vec::new();
         for q in self.dispatcher.waiting() {
-            if !e.profile.skills.contains(&q.topic) {
-                continue;
-            }
             total += 1;
             if listed.len() < MAX_CONSOLE_QUEUE {
+                let skill_match = e.profile.skills.contains(&q.topic);
                 if let Some(entry) = self.queue_entry(q) {
-                    listed.push(entry);
+                    listed.push(QueueEntry {
+                        skill_match,
+                        ..entry
+                    });
                 }
             }
         }

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use instant_share_core::{Dispatcher, RoutingConfig};
 use instant_share_protocol::{
-    ApiError, ErrorCode, ExpertProfile, ServerFrame, ServerMessage, SessionSnapshot, Topic,
-    UnixMillis,
+    ApiError, DeskOutlook, ErrorCode, ExpertProfile, ServerFrame, ServerMessage, SessionSnapshot,
+    Topic, TopicOutlook, UnixMillis,
 };
 
 use crate::metrics::Metrics;
@@ -127,7 +127,9 @@ struct LiveSession {
     chat_ids: HashSet<(String, String)>,
     /// (participant, op_id) of every board operation applied, so a resend is applied once.
     board_ops: HashSet<(String, String)>,
-    last_queue: (u32, u32),
+    /// What the requester was last told of the queue: (position, estimated wait in seconds,
+    /// experts on duty); `None` when not told since the request last rang.
+    last_queue: Option<(u32, u32, u32)>,
 }
 
 impl LiveSession {
@@ -195,6 +197,43 @@ impl Hub {
             .retain(|_, (_, expires)| *expires > now.instant);
         self.dispatcher.handle_timeout(now.instant);
         self.process(now, fx);
+    }
+
+    /// What a new request about each topic would meet now.
+    pub fn outlook(&self, now: Now) -> DeskOutlook {
+        let topics = self
+            .config
+            .topics
+            .iter()
+            .map(|t| {
+                let (experts_on_duty, wait) = self.dispatcher.outlook(now.instant, &t.id);
+                TopicOutlook {
+                    topic: t.id.clone(),
+                    experts_on_duty,
+                    estimated_wait_secs: wait.map(|w| w.as_secs() as u32),
+                }
+            })
+            .collect();
+        DeskOutlook { topics }
+    }
+
+    /// Seeds the desk's figures from the records: how long recent sessions lasted and how
+    /// long experts took to answer, oldest first.
+    pub fn seed_figures(&mut self, handling: &[Duration], answers: &[Duration]) {
+        let figures = self.dispatcher.figures_mut();
+        for d in handling {
+            figures.observe_handling(*d);
+        }
+        for d in answers {
+            figures.observe_answer(*d);
+        }
+        tracing::info!(
+            sessions = handling.len(),
+            answers = answers.len(),
+            handling_secs = figures.handling().as_secs(),
+            answer_secs = figures.answer().as_secs(),
+            "the desk's figures, from the records"
+        );
     }
 
     /// (waiting requests, live sessions, available experts), for `/metrics`.

@@ -88,7 +88,12 @@ impl Hub {
                     p.in_charge = in_charge.as_deref() == Some(p.id.as_str());
                 }
             }
-            let last_queue = (snap.queue_position, snap.estimated_wait_secs);
+            let last_queue = Some((
+                snap.queue_position,
+                snap.estimated_wait_secs,
+                snap.experts_on_duty,
+            ));
+            let call_back_until = snap.call_back_until;
             let mut record = r.clone();
             let offered = record.status == SessionStatus::Offered;
             let live = LiveSession {
@@ -131,6 +136,11 @@ impl Hub {
                     let _ = self
                         .dispatcher
                         .restore_request(now.instant, &r.id, &r.topic, created);
+                    if let Some(until) = call_back_until {
+                        let _ = self
+                            .dispatcher
+                            .restore_call_back(&r.id, now.instant_at(until));
+                    }
                 }
                 (status, _) => tracing::error!(
                     session = r.id,

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use instant_share_core::{lifecycle, snapshot, Output, QueuedRequest};
+use instant_share_core::{lifecycle, snapshot, Output, Pickup, QueuedRequest};
 use instant_share_protocol::{
     ApiError, ChatMessage, EndReason, ErrorCode, IceServer, MediaState, Offer, Participant,
     QueueEntry, Role, ServerFrame, ServerMessage, SessionSnapshot, SessionStatus, SharePointer,
@@ -26,6 +26,8 @@ pub(super) fn fresh_snapshot(record: &SessionRecord) -> SessionSnapshot {
         end_reason: None,
         queue_position: 0,
         estimated_wait_secs: 0,
+        experts_on_duty: 0,
+        call_back_until: None,
         participants: vec![],
         chat: vec![],
         board: Default::default(),
@@ -138,7 +140,7 @@ impl Hub {
                 events: vec![],
                 chat_ids: HashSet::new(),
                 board_ops: HashSet::new(),
-                last_queue: (0, 0),
+                last_queue: None,
             },
         );
         let (token, expires_at, _) =
@@ -148,11 +150,11 @@ impl Hub {
         // The key is fresh, so the dispatcher cannot already know it.
         let _ = self.dispatcher.request(now.instant, &id, &topic);
         self.process(now, fx);
-        let (queue_position, estimated_wait_secs) = self
+        let (queue_position, estimated_wait_secs, experts_on_duty) = self
             .sessions
             .get(&id)
-            .map(|s| s.last_queue)
-            .unwrap_or((0, 0));
+            .and_then(|s| s.last_queue)
+            .unwrap_or((0, 0, 0));
         SharePointer {
             site_url: self.site_url(&id),
             ws_url: self.ws_url(),
@@ -161,6 +163,7 @@ impl Hub {
             token_expires_at: expires_at,
             queue_position,
             estimated_wait_secs,
+            experts_on_duty,
         }
     }
 
@@ -451,6 +454,44 @@ impl Hub {
         Ok(())
     }
 
+    /// The requester of a waiting request would rather be called back than wait now: the
+    /// request stays in the queue for hours, and everyone in the session hears until when.
+    pub fn call_back(
+        &mut self,
+        now: Now,
+        session_id: &str,
+        participant_id: &str,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let session = self.live_session(session_id)?;
+        let requester = session
+            .participant(participant_id)
+            .is_some_and(|p| p.record.role == Role::Requester);
+        if !requester {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only the person who asked can ask to be called back",
+            ));
+        }
+        let until = self
+            .dispatcher
+            .call_back(now.instant, session_id)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    "an expert has taken the request already",
+                )
+            })?;
+        let until = now.millis_at(until);
+        tracing::info!(
+            session = session_id,
+            until,
+            "the requester asked to be called back"
+        );
+        self.event(now, session_id, ServerMessage::CallBack { until }, fx);
+        Ok(())
+    }
+
     pub(super) fn live_session(&mut self, session_id: &str) -> Result<&mut LiveSession, ApiError> {
         let session = self
             .sessions
@@ -609,6 +650,10 @@ impl Hub {
                 } => {
                     self.metrics.offers.inc();
                     self.transition(now, &session, To::Offered, fx);
+                    // Back in the queue later, the requester hears where they stand again.
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        s.last_queue = None;
+                    }
                     if let Some(entry) = self.entry_of(&session) {
                         let offer = Offer {
                             entry,
@@ -637,7 +682,11 @@ impl Hub {
                     );
                     tracing::info!(session, expert, ?reason, "offer withdrawn");
                 }
-                Output::Activated { session, expert } => {
+                Output::Activated {
+                    session,
+                    expert,
+                    via,
+                } => {
                     self.metrics.sessions_activated.inc();
                     let name = self
                         .experts
@@ -656,7 +705,27 @@ impl Hub {
                         e.session_token = Some((session.clone(), token));
                     }
                     self.to_consoles(&expert, joined, fx);
-                    tracing::info!(session, expert, "session active");
+                    let pickup = match via {
+                        Pickup::Offer => "offer",
+                        Pickup::Queue {
+                            skill_override: false,
+                        } => "queue",
+                        Pickup::Queue {
+                            skill_override: true,
+                        } => "queue_override",
+                    };
+                    fx.writes.push(Write::Pickup {
+                        session_id: session.clone(),
+                        pickup,
+                    });
+                    if pickup == "queue_override" {
+                        tracing::warn!(
+                            session,
+                            expert,
+                            "taken from the queue outside the expert's skills (override)"
+                        );
+                    }
+                    tracing::info!(session, expert, pickup, "session active");
                 }
                 Output::Ended {
                     session,
@@ -690,27 +759,34 @@ impl Hub {
                     tracing::info!(expert, "expert set away after a missed offer");
                     self.console_state(now, &expert, fx);
                 }
-                Output::QueueChanged { from } => self.queue_changed(now, from, fx),
+                Output::QueueChanged { from } => self.queue_changed(now, from, true, fx),
+                Output::EstimatesChanged => self.queue_changed(now, 0, false, fx),
             }
         }
     }
 
-    /// Tells waiting requesters their place, and consoles the queue.
-    fn queue_changed(&mut self, now: Now, from: u64, fx: &mut Effects) {
+    /// Tells waiting requesters where they stand (what changed of it), and, with `consoles`,
+    /// consoles the queue.
+    fn queue_changed(&mut self, now: Now, from: u64, consoles: bool, fx: &mut Effects) {
         let changed: Vec<_> = self.dispatcher.waiting_from(from).collect();
         for q in changed {
-            let pos = (q.position, q.estimated_wait.as_secs() as u32);
+            let wait = q.estimated_wait.map_or(0, |w| w.as_secs() as u32);
+            let pos = (q.position, wait, q.experts_on_duty);
             let Some(s) = self.sessions.get_mut(&q.session) else {
                 continue;
             };
-            if s.last_queue != pos && q.offered_to.is_none() {
-                s.last_queue = pos;
+            if s.last_queue != Some(pos) && q.offered_to.is_none() {
+                s.last_queue = Some(pos);
                 let msg = ServerMessage::Queue {
                     position: pos.0,
                     estimated_wait_secs: pos.1,
+                    experts_on_duty: pos.2,
                 };
                 self.event(now, &q.session, msg, fx);
             }
+        }
+        if !consoles {
+            return;
         }
         let watching: Vec<String> = self
             .experts
@@ -735,6 +811,7 @@ impl Hub {
             client: s.record.client.clone(),
             waiting_since: s.record.created_at,
             position: q.position,
+            skill_match: true,
         })
     }
 

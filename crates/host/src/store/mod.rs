@@ -144,6 +144,51 @@ pub enum Write {
     AddParticipant(ParticipantRecord),
     /// A session event.
     AppendEvent(EventRecord),
+    /// How the expert came to a session that just became live.
+    Pickup {
+        /// The session.
+        session_id: String,
+        /// `offer`, `queue` or `queue_override`.
+        pickup: &'static str,
+    },
+}
+
+/// When a recent session was offered, joined and ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentSession {
+    /// When the expert joined.
+    pub active_at: UnixMillis,
+    /// When its last ring before that started (none when taken from the queue).
+    pub offered_at: Option<UnixMillis>,
+    /// When it ended, and why (none while live).
+    pub ended: Option<(UnixMillis, EndReason)>,
+}
+
+/// One session as the operator's report reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// The session.
+    pub session_id: String,
+    /// Its topic.
+    pub topic: String,
+    /// The user name of the expert who joined it first (none if nobody did).
+    pub expert: Option<String>,
+    /// When it was requested.
+    pub created_at: UnixMillis,
+    /// When the first expert joined.
+    pub active_at: Option<UnixMillis>,
+    /// When it ended.
+    pub ended_at: Option<UnixMillis>,
+    /// Why it ended.
+    pub end_reason: Option<EndReason>,
+    /// How the expert came to it: `offer`, `queue` or `queue_override`.
+    pub pickup: Option<String>,
+    /// The employee's answer to "did this solve it?".
+    pub solved: Option<bool>,
+    /// The employee's rating, 1 to 5.
+    pub rating: Option<u8>,
+    /// The outcome the first expert recorded.
+    pub outcome: Option<instant_share_protocol::Outcome>,
 }
 
 /// A session that was not over when the host stopped.
@@ -209,6 +254,34 @@ pub trait Store: Send + Sync + 'static {
     async fn apply(&self, writes: &[Write]) -> Result<(), StoreError>;
     /// Every session not yet ended, with its participants and events.
     async fn open_sessions(&self) -> Result<Vec<OpenSession>, StoreError>;
+    /// The most recent `limit` sessions an expert joined, oldest first: what the desk's
+    /// figures (session length, time to answer) are seeded from at start.
+    async fn recent_sessions(&self, limit: u32) -> Result<Vec<RecentSession>, StoreError>;
+    /// The participant a token belongs to in `session_id` (also after the session ended, and
+    /// after a restart), unless it expired or was revoked; with the session's status.
+    async fn participant_by_token(
+        &self,
+        session_id: &str,
+        token: &SecretHash,
+        now: UnixMillis,
+    ) -> Result<Option<(ParticipantRecord, SessionStatus)>, StoreError>;
+    /// Keeps the requester's feedback on a session (replacing an earlier one).
+    async fn save_feedback(
+        &self,
+        session_id: &str,
+        feedback: &instant_share_protocol::Feedback,
+        at: UnixMillis,
+    ) -> Result<(), StoreError>;
+    /// Keeps an expert's wrap-up of a session (replacing their earlier one).
+    async fn save_wrap_up(
+        &self,
+        session_id: &str,
+        expert_id: &str,
+        wrap_up: &instant_share_protocol::WrapUp,
+        at: UnixMillis,
+    ) -> Result<(), StoreError>;
+    /// Every session requested since `since`, as the operator's report reads it, oldest first.
+    async fn report(&self, since: UnixMillis) -> Result<Vec<ReportRow>, StoreError>;
     /// A session's transitions: `(status, detail, at)`, oldest first.
     async fn transitions(
         &self,

@@ -326,6 +326,13 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await?;
                 }
+                Write::Pickup { session_id, pickup } => {
+                    sqlx::query("UPDATE sessions SET pickup = ? WHERE id = ?")
+                        .bind(*pickup)
+                        .bind(session_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 Write::AppendEvent(e) => {
                     sqlx::query("INSERT INTO session_events (session_id, seq, body, at) VALUES (?, ?, ?, ?)")
                         .bind(&e.session_id)
@@ -408,6 +415,167 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    async fn recent_sessions(&self, limit: u32) -> Result<Vec<RecentSession>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM (
+                SELECT a.at AS active_at,
+                       (SELECT MAX(o.at) FROM session_transitions o
+                         WHERE o.session_id = s.id AND o.status = 'offered' AND o.at <= a.at
+                           AND COALESCE(s.pickup, 'offer') = 'offer') AS offered_at,
+                       s.ended_at, s.end_reason
+                  FROM sessions s
+                  JOIN session_transitions a ON a.session_id = s.id AND a.status = 'active'
+                 ORDER BY a.at DESC
+                 LIMIT ?)
+             ORDER BY active_at",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let ended_at: Option<i64> = r.try_get("ended_at")?;
+                let reason: Option<String> = r.try_get("end_reason")?;
+                let ended = match (ended_at, reason) {
+                    (Some(at), Some(reason)) => Some((millis(at), parse_enum(&reason)?)),
+                    _ => None,
+                };
+                Ok(RecentSession {
+                    active_at: millis(r.try_get("active_at")?),
+                    offered_at: r.try_get::<Option<i64>, _>("offered_at")?.map(millis),
+                    ended,
+                })
+            })
+            .collect()
+    }
+
+    async fn participant_by_token(
+        &self,
+        session_id: &str,
+        token: &SecretHash,
+        now: UnixMillis,
+    ) -> Result<Option<(ParticipantRecord, SessionStatus)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT p.*, s.status AS session_status FROM participants p
+               JOIN sessions s ON s.id = p.session_id
+              WHERE p.session_id = ? AND p.token_hash = ? AND p.revoked = 0 AND p.expires_at > ?",
+        )
+        .bind(session_id)
+        .bind(&token[..])
+        .bind(sql_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(p) = row else { return Ok(None) };
+        let record = ParticipantRecord {
+            session_id: session_id.to_owned(),
+            id: p.try_get("id")?,
+            role: parse_enum(&p.try_get::<String, _>("role")?)?,
+            display_name: p.try_get("display_name")?,
+            token_hash: hash(&p, "token_hash")?,
+            expires_at: millis(p.try_get("expires_at")?),
+            may_draw: p.try_get("may_draw")?,
+            expert_id: p.try_get("expert_id")?,
+        };
+        let status = parse_enum(&p.try_get::<String, _>("session_status")?)?;
+        Ok(Some((record, status)))
+    }
+
+    async fn save_feedback(
+        &self,
+        session_id: &str,
+        feedback: &instant_share_protocol::Feedback,
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feedback (session_id, solved, rating, comment, at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (session_id) DO UPDATE SET
+                solved = excluded.solved, rating = excluded.rating,
+                comment = excluded.comment, at = excluded.at",
+        )
+        .bind(session_id)
+        .bind(feedback.solved)
+        .bind(feedback.rating.map(i64::from))
+        .bind(&feedback.comment)
+        .bind(sql_millis(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_wrap_up(
+        &self,
+        session_id: &str,
+        expert_id: &str,
+        wrap_up: &instant_share_protocol::WrapUp,
+        at: UnixMillis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO wrap_ups (session_id, expert_id, outcome, note, at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (session_id, expert_id) DO UPDATE SET
+                outcome = excluded.outcome, note = excluded.note, at = excluded.at",
+        )
+        .bind(session_id)
+        .bind(expert_id)
+        .bind(enum_name(&wrap_up.outcome))
+        .bind(&wrap_up.note)
+        .bind(sql_millis(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn report(&self, since: UnixMillis) -> Result<Vec<ReportRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.topic, s.created_at, s.ended_at, s.end_reason, s.pickup,
+                    (SELECT MIN(t.at) FROM session_transitions t
+                      WHERE t.session_id = s.id AND t.status = 'active') AS active_at,
+                    (SELECT e.username FROM participants p JOIN experts e ON e.id = p.expert_id
+                      WHERE p.session_id = s.id AND p.role = 'expert'
+                      ORDER BY p.rowid LIMIT 1) AS expert,
+                    (SELECT w.outcome FROM participants p JOIN wrap_ups w
+                        ON w.session_id = p.session_id AND w.expert_id = p.expert_id
+                      WHERE p.session_id = s.id AND p.role = 'expert'
+                      ORDER BY p.rowid LIMIT 1) AS outcome,
+                    f.solved, f.rating
+               FROM sessions s LEFT JOIN feedback f ON f.session_id = s.id
+              WHERE s.created_at >= ?
+              ORDER BY s.created_at, s.rowid",
+        )
+        .bind(sql_millis(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let opt_millis = |c: &str| -> Result<Option<UnixMillis>, StoreError> {
+                    Ok(r.try_get::<Option<i64>, _>(c)?.map(millis))
+                };
+                Ok(ReportRow {
+                    session_id: r.try_get("id")?,
+                    topic: r.try_get("topic")?,
+                    expert: r.try_get("expert")?,
+                    created_at: millis(r.try_get("created_at")?),
+                    active_at: opt_millis("active_at")?,
+                    ended_at: opt_millis("ended_at")?,
+                    end_reason: r
+                        .try_get::<Option<String>, _>("end_reason")?
+                        .as_deref()
+                        .map(parse_enum)
+                        .transpose()?,
+                    pickup: r.try_get("pickup")?,
+                    solved: r.try_get("solved")?,
+                    rating: r
+                        .try_get::<Option<i64>, _>("rating")?
+                        .and_then(|v| u8::try_from(v).ok()),
+                    outcome: r
+                        .try_get::<Option<String>, _>("outcome")?
+                        .as_deref()
+                        .map(parse_enum)
+                        .transpose()?,
+                })
+            })
+            .collect()
     }
 
     async fn transitions(

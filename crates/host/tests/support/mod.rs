@@ -174,6 +174,26 @@ impl TestHost {
         req.send().await.unwrap()
     }
 
+    /// `GET path` (with a bearer credential), expecting 200 and JSON.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, bearer: Option<&str>) -> T {
+        let r = self.get_response(path, bearer).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    /// The status of `GET path` (with a bearer credential).
+    pub async fn get_status(&self, path: &str, bearer: Option<&str>) -> u16 {
+        self.get_response(path, bearer).await.status().as_u16()
+    }
+
+    async fn get_response(&self, path: &str, bearer: Option<&str>) -> reqwest::Response {
+        let mut req = self.http().get(format!("{}{path}", self.base));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Enrols a device; returns its credential.
     pub async fn enrol(&self, employee: &str) -> String {
         let code = self.enrolment_code(employee).await;
