@@ -19,7 +19,7 @@ build_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev libayatana-appindic
   librsvg2-dev libssl-dev libasound2-dev libclang-dev libxdo-dev cmake libvpx-dev)
 run_pkgs=(libayatana-appindicator3-1)
 headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
-test_pkgs=(xdotool python3 webkit2gtk-driver chromium coturn)
+test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn)
 
 want_build=0 want_run=0 want_headless=0 want_test=0
 if [ $# -eq 0 ]; then set -- build run headless test; fi
@@ -67,7 +67,8 @@ npm_ci() {
     return 0
   fi
   say "installing npm packages in ${dir#"$INSTANT_SHARE_ROOT"/} (npm ci)"
-  (cd "$dir" && npm ci --no-audit --no-fund)
+  # The tests drive Debian's browsers; no package may fetch one of its own.
+  (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund)
 }
 if [ "$want_build" -eq 1 ]; then npm_ci "$INSTANT_SHARE_ROOT/ui"; fi
 if [ "$want_test" -eq 1 ]; then npm_ci "$INSTANT_SHARE_ROOT/tests"; fi

@@ -2,7 +2,10 @@
 # The end-to-end suites in tests/, in the headless desktop (scripts/headless.sh), against the
 # binaries already built in $CARGO_TARGET_DIR/debug and the UI in ui/dist.
 #
-#   scripts/e2e.sh [console|app|tests/FILE.test.mjs ...]      (no argument: every suite)
+#   scripts/e2e.sh [--browser chromium|firefox] [console|app|tests/FILE.test.mjs ...]
+#
+# No suite named: every suite. --browser (or E2E_BROWSER) picks the browser of the suites that
+# run in both, console and call (default chromium); the others run only in Chromium.
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
@@ -10,17 +13,34 @@ set -euo pipefail
 . "$INSTANT_SHARE_ROOT/scripts/common.sh"
 
 files=()
-for arg in "$@"; do
-  case "$arg" in
-    */*.mjs | *.mjs) files+=("$(basename -- "$arg")") ;;
-    *) files+=("$arg.test.mjs") ;;
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --browser)
+      [ $# -ge 2 ] || die "--browser needs chromium or firefox"
+      export E2E_BROWSER="$2"
+      shift
+      ;;
+    */*.mjs | *.mjs) files+=("$(basename -- "$1")") ;;
+    *) files+=("$1.test.mjs") ;;
   esac
+  shift
 done
+case "${E2E_BROWSER:=chromium}" in
+  chromium) ;;
+  firefox)
+    firefox="${INSTANT_SHARE_FIREFOX:-/usr/bin/firefox-esr}"
+    [ -x "$firefox" ] || die "no Firefox at $firefox: run scripts/deps.sh test (it installs firefox-esr)"
+    ;;
+  *) die "unknown browser '$E2E_BROWSER' (chromium or firefox)" ;;
+esac
+export E2E_BROWSER
 cd "$INSTANT_SHARE_ROOT/tests"
 if [ "${#files[@]}" -eq 0 ]; then
   files=(./*.test.mjs)
 fi
-[ -d node_modules/playwright-core ] || die "tests/node_modules is missing: run scripts/deps.sh test"
+for module in playwright-core puppeteer-core; do
+  [ -d "node_modules/$module" ] || die "tests/node_modules has no $module: run scripts/deps.sh test"
+done
 
 node_flags=(--test --test-concurrency=1 --test-reporter=spec)
 if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then

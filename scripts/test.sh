@@ -107,12 +107,18 @@ else
   skip "rust tests (in the headless keyring session)" "the build failed"
 fi
 
-# End-to-end suites: node's test runner, one suite per file, in the headless desktop.
+# End-to-end suites: node's test runner, one suite per file, in the headless desktop. SUITE:firefox
+# runs a suite that works in both browsers again in Firefox.
 rm -rf tests/output
 mkdir -p tests/output
 export E2E_KEEP_OUTPUT=1
-for suite in console stamp board-state session-state call board media app app-media; do
+for entry in console console:firefox stamp board-state session-state call call:firefox board media app app-media; do
+  suite="${entry%%:*}" browser=chromium
   name="e2e: tests/$suite.test.mjs"
+  if [ "$entry" != "$suite" ]; then
+    browser="${entry#*:}"
+    name+=" ($browser)"
+  fi
   if [ "$has_host" -eq 0 ]; then
     skip "$name" "the host (instant-share-host) is not in the workspace yet"
   elif [[ "$suite" == app* ]] && [ "$has_app" -eq 0 ]; then
@@ -120,7 +126,7 @@ for suite in console stamp board-state session-state call board media app app-me
   elif ! ok "cargo build" || ! ok "ui: check and build"; then
     skip "$name" "the build failed"
   else
-    step "$name" "$INSTANT_SHARE_ROOT/scripts/e2e.sh" "$suite"
+    step "$name" "$INSTANT_SHARE_ROOT/scripts/e2e.sh" --browser "$browser" "$suite"
   fi
 done
 

@@ -1,6 +1,6 @@
-// A call through the real host between two Chromium pages: the expert in the console (which
-// starts camera and microphone by itself) and the requester on the co-browse site with the
-// requester's token from a REST share. Both use the synthetic devices (`?media=synthetic`): a
+// A call through the real host between two pages of Chromium or Firefox (E2E_BROWSER): the
+// expert in the console (which starts camera and microphone by itself) and the requester on the
+// co-browse site with the requester's token from a REST share. Both use the synthetic devices (`?media=synthetic`): a
 // test pattern whose frame number is stamped into the pixels, and a tone (440 Hz from the expert,
 // 660 Hz from the requester). The pages' `window.__instantShareMedia` says which stamped frames
 // were shown when, and how loud the remote audio is at a frequency.
@@ -11,12 +11,13 @@ import { tid, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/b
 import { browserSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { media, pageNow, remote, connected, assertVideoFlows, peakEnergy, assertTone } from './lib/media.mjs';
+import { keepSockets, cutSessionSocket } from './lib/sockets.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 const EXPERT_TONE = 440;
 const REQUESTER_TONE = 660;
 
-const suite = browserSuite({ name: 'host-call', experts: [expert] });
+const suite = browserSuite({ name: 'host-call', experts: [expert], firefox: true });
 
 /** The participant entry of `participantId` (by role) in `page`'s people list. */
 const person = (page, role) => page.locator(`${tid('participant')}[data-role="${role}"]`);
@@ -33,12 +34,8 @@ test('expert and requester see and hear each other; mute shows on the other side
   const requesterPage = await requesterContext.newPage();
   recordPageErrors(requesterPage, 'requester', suite.pageErrors);
 
-  // The requester's session socket goes through a route the test can cut.
-  const requesterSockets = [];
-  await requesterPage.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
-    ws.connectToServer();
-    requesterSockets.push(ws);
-  });
+  // The requester page keeps its sockets where the test can cut them (both browsers alike).
+  await requesterPage.addInitScript(keepSockets);
 
   const body = async () => {
     // The expert signs in with synthetic devices and becomes available. Starting camera and
@@ -165,8 +162,7 @@ test('expert and requester see and hear each other; mute shows on the other side
     // The requester's socket drops: it reconnects, is welcomed again and calls anew; its
     // camera and microphone stay on, so the frame numbers go on.
     const beforeDrop = await remote(requesterPage);
-    assert.ok(requesterSockets.length >= 1, 'the requester socket went through the route');
-    await requesterSockets.at(-1).close({ code: 4000, reason: 'test drops the socket' });
+    await cutSessionSocket(requesterPage);
     const afterDrop = await connected(requesterPage, 'the requester after its socket dropped', beforeDrop.callId);
     const expertAfterDrop = await connected(consolePage, 'the expert after the requester socket dropped', beforeDrop.callId);
     assert.equal(expertAfterDrop.callId, afterDrop.callId, 'the expert took the new call');

@@ -1,5 +1,6 @@
-// The expert console and the co-browse site in Chromium, against the real host binary. The
-// requester is played by this test through the HTTP API and a session WebSocket.
+// The expert console and the co-browse site in Chromium or Firefox (E2E_BROWSER), against the
+// real host binary. The requester is played by this test through the HTTP API and a session
+// WebSocket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionSocket } from './lib/host.mjs';
@@ -9,7 +10,7 @@ import { waitFor } from './lib/wait.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 
-const suite = browserSuite({ name: 'host-console', experts: [expert] });
+const suite = browserSuite({ name: 'host-console', experts: [expert], firefox: true });
 
 /** Whether a toggle shows itself as on: a checkbox's `checked`, else aria-pressed/-checked. */
 async function toggleState(locator) {

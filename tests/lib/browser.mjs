@@ -1,10 +1,26 @@
-// Debian's Chromium, driven by playwright-core (never a downloaded browser).
+// Debian's Chromium, driven by playwright-core (never a downloaded browser); for the suites
+// that also run in Firefox, the browser that E2E_BROWSER names (lib/firefox.mjs).
 import { chromium } from 'playwright-core';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { outputDir } from './paths.mjs';
+import { launchFirefox } from './firefox.mjs';
 
 export const chromiumPath = process.env.INSTANT_SHARE_CHROMIUM ?? '/usr/bin/chromium';
+
+/** `chromium` (the default) or `firefox`: the browser of the suites that run in both. */
+export const browserName = process.env.E2E_BROWSER || 'chromium';
+if (!['chromium', 'firefox'].includes(browserName)) {
+  throw new Error(`E2E_BROWSER is '${browserName}': it must be chromium or firefox`);
+}
+
+/**
+ * Launches the browser that E2E_BROWSER names. Firefox's comes with the Playwright calls the
+ * console and call suites make, and no others.
+ */
+export function launchBrowser() {
+  return browserName === 'firefox' ? launchFirefox() : launchChromium();
+}
 
 /**
  * Launches headless Chromium with the flags that work on these machines (shared/MEDIA-NOTES.md).
@@ -35,10 +51,13 @@ export async function launchChromium(extraArgs = []) {
 /** A `[data-testid=…]` selector. */
 export const tid = (id) => `[data-testid="${id}"]`;
 
-/** Saves a full-page screenshot as tests/output/NAME.png. */
+/** `-firefox` in Firefox: both browsers' files stay side by side in tests/output. */
+export const outputSuffix = browserName === 'chromium' ? '' : `-${browserName}`;
+
+/** Saves a full-page screenshot as tests/output/NAME.png (NAME-firefox.png in Firefox). */
 export async function screenshot(page, name) {
   await mkdir(outputDir, { recursive: true });
-  await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(outputDir, `${name}${outputSuffix}.png`), fullPage: true });
 }
 
 /**

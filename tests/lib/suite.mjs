@@ -1,21 +1,26 @@
 // What every browser suite sets up the same way: a host of its own with the suite's experts
-// (offers ring for 30 s), one Chromium, and the page errors seen, printed at the end. The hooks
-// are node:test's; `host` and `browser` are there once the suite's `before` has run.
+// (offers ring for 30 s), one browser (Chromium; Firefox too for a suite that says so), and the
+// page errors seen, printed at the end. The hooks are node:test's; `host` and `browser` are there
+// once the suite's `before` has run.
 import { before, after } from 'node:test';
 import { Host } from './host.mjs';
-import { launchChromium } from './browser.mjs';
+import { browserName, launchBrowser, outputSuffix } from './browser.mjs';
 
 /**
  * Registers the set-up and the tear-down; returns `{ host, browser, pageErrors }` (the first two
- * filled in `before`). Give `recordPageErrors` the `pageErrors` list.
+ * filled in `before`). Give `recordPageErrors` the `pageErrors` list. With `firefox`, the suite
+ * runs in the browser E2E_BROWSER names; without, only in Chromium.
  */
-export function browserSuite({ name, experts = [] }) {
+export function browserSuite({ name, experts = [], firefox = false }) {
   const suite = { host: null, browser: null, pageErrors: [] };
   before(async () => {
-    suite.host = new Host({ name, offerTimeoutSecs: 30 });
+    if (!firefox && browserName !== 'chromium') {
+      throw new Error(`this suite runs only in Chromium (E2E_BROWSER is ${browserName})`);
+    }
+    suite.host = new Host({ name: `${name}${outputSuffix}`, offerTimeoutSecs: 30 });
     for (const expert of experts) await suite.host.addExpert(expert);
     await suite.host.start();
-    suite.browser = await launchChromium();
+    suite.browser = await launchBrowser();
   });
   after(async () => {
     await suite.browser?.close();

@@ -15,6 +15,7 @@ export class SyntheticVideo {
   #canvas: HTMLCanvasElement;
   #ctx: CanvasRenderingContext2D;
   #band: HTMLCanvasElement;
+  #requestFrame: () => void;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #frame = 0;
   #start = performance.now();
@@ -42,6 +43,7 @@ export class SyntheticVideo {
     // Keep the resolution under load, so the stamp stays readable at its size.
     track.contentHint = kind === 'screen' ? 'text' : 'detail';
     this.track = track;
+    this.#requestFrame = frameRequester(track, stream);
     track.addEventListener('ended', () => this.stop());
     this.#tick();
   }
@@ -56,7 +58,7 @@ export class SyntheticVideo {
     if (this.track.readyState !== 'live') return;
     this.#draw(this.#frame);
     probe.recordSent(this.kind, this.#frame & 0xffff);
-    (this.track as CanvasCaptureMediaStreamTrack).requestFrame?.();
+    this.#requestFrame();
     this.#frame += 1;
     // Aim at the start time plus whole periods, so late timers do not add up to drift; after a
     // long stall (a hidden tab) start counting again from now.
@@ -89,6 +91,19 @@ export class SyntheticVideo {
     ctx.fillRect(0, 0, Math.min(w, 32 * STAMP_BLOCK), rows * STAMP_BLOCK);
     drawStamp(ctx, w, n);
   }
+}
+
+/**
+ * How to send the canvas's frame now: Chromium has `requestFrame` on the track, Firefox on the
+ * stream (a CanvasCaptureMediaStream). With `captureStream(0)` a frame nobody requests is never
+ * sent, so asking only the track leaves Firefox's peer with the first frame.
+ */
+function frameRequester(track: MediaStreamTrack, stream: MediaStream): () => void {
+  const onTrack = (track as Partial<CanvasCaptureMediaStreamTrack>).requestFrame;
+  if (typeof onTrack === 'function') return () => onTrack.call(track);
+  const onStream = (stream as MediaStream & { requestFrame?: () => void }).requestFrame;
+  if (typeof onStream === 'function') return () => onStream.call(stream);
+  return () => {};
 }
 
 /** The tone: an oscillator gated off during the clicks, plus a looping one-second click track. */
