@@ -295,6 +295,8 @@ test('synthetic media: the expert is seen in the app, the app sends camera, micr
 
     // The expert ends the session; the (hidden) window has its summary.
     await site.locator(css('end-session')).click(ACTION);
+    // Ending is asked for again, with the safe choice focused.
+    await site.locator(css('confirm-end-ok')).click(ACTION);
     await waitFor('the ended summary', async () => (await app.findAll(tid('ended-summary'))).length > 0, { timeout: 15_000 });
   });
 });
@@ -337,6 +339,8 @@ test('no camera on this machine: a clear message, and the session goes on (pictu
     await app.screenshot('app-media-no-camera-chat');
 
     await site.locator(css('end-session')).click(ACTION);
+    // Ending is asked for again, with the safe choice focused.
+    await site.locator(css('confirm-end-ok')).click(ACTION);
     await app.waitVisible(tid('ended-summary'), 15_000);
   });
 });
@@ -526,6 +530,8 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
 
     // The expert ends; the app offers the pictures and the chat, and saves them as a zip.
     await site.locator(css('end-session')).click(ACTION);
+    // Ending is asked for again, with the safe choice focused.
+    await site.locator(css('confirm-end-ok')).click(ACTION);
     await app.waitVisible(tid('ended-summary'), 15_000);
     await app.click(tid('export-session'));
     const said = await app.waitText(tid('export-saved'), (t) => t.startsWith('Saved to '), 20_000);

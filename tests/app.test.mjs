@@ -118,6 +118,8 @@ async function flow() {
 
     // The expert ends the session; the app shows the summary.
     await site.locator(css('end-session')).click();
+    // Ending is asked for again, with the safe choice focused.
+    await site.locator(css('confirm-end-ok')).click();
     await app.waitVisible(tid('ended-summary'), 15_000);
     await app.screenshot('app-ended');
 

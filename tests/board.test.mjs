@@ -276,6 +276,8 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await boConsole.locator(tid('chat-send')).click();
     await requesterPage.locator(tid('chat-message')).filter({ hasText: 'Untick the box' }).waitFor({ timeout: 10_000 });
     await boConsole.locator(tid('end-session')).click();
+    // Ending is asked for again, with the safe choice focused.
+    await boConsole.locator(tid('confirm-end-ok')).click();
     const exportButton = requesterPage.locator(tid('export-session'));
     await exportButton.waitFor({ state: 'visible', timeout: 10_000 });
     const [download] = await Promise.all([requesterPage.waitForEvent('download', { timeout: 20_000 }), exportButton.click()]);

@@ -184,6 +184,8 @@ test('expert and requester see and hear each other; mute shows on the other side
 
     // The expert ends the session: the calls close and the devices are released.
     await consolePage.locator(tid('end-session')).click();
+    // Ending is asked for again, with the safe choice focused.
+    await consolePage.locator(tid('confirm-end-ok')).click();
     for (const page of [consolePage, requesterPage]) {
       await waitFor('the session to show as ended', async () => (await page.locator(tid('session-status')).getAttribute('data-status')) === 'ended');
       await waitFor('camera and microphone to be off', async () => {

@@ -108,6 +108,8 @@ test('an expert signs in, takes a request, chats with the requester and ends the
 
       // The expert ends the session; the requester is told why and its socket is closed.
       await site.locator(tid('end-session')).click();
+      // Ending is asked for again, with the safe choice focused.
+      await site.locator(tid('confirm-end-ok')).click();
       const ended = await requester.next('ended');
       assert.equal(ended.reason, 'ended_by_expert');
       await waitFor('the host to close the requester socket', () => requester.closed);

@@ -180,7 +180,9 @@ impl Store for SqliteStore {
         device_name: &str,
         credential: &SecretHash,
     ) -> Result<Result<String, RedeemRefusal>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // Read, then write: a deferred transaction would fail at once (not wait) when another
+        // connection wrote in between, so take the write lock first.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "SELECT employee_name, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
         )
