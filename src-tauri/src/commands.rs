@@ -1,6 +1,6 @@
 //! The Tauri commands of CONTRACT.md: thin wrappers over the [`Controller`].
 
-use instant_share_protocol::{ApiError, AppState};
+use instant_share_protocol::{ApiError, AppState, Feedback};
 use tauri::State;
 
 use crate::controller::Controller;
@@ -56,4 +56,20 @@ pub fn dismiss(controller: State<'_, Controller>) -> Result<AppState, ApiError> 
 #[tauri::command]
 pub async fn forget_enrolment(controller: State<'_, Controller>) -> Result<AppState, ApiError> {
     controller.forget_enrolment().await
+}
+
+/// While waiting: be called back instead (the window goes to the tray and comes back when an
+/// expert joins).
+#[tauri::command]
+pub fn call_back(controller: State<'_, Controller>) -> Result<AppState, ApiError> {
+    controller.call_back()
+}
+
+/// After the session: did it solve the problem, a rating, a comment.
+#[tauri::command]
+pub async fn send_feedback(
+    controller: State<'_, Controller>,
+    feedback: Feedback,
+) -> Result<(), ApiError> {
+    controller.send_feedback(feedback).await
 }

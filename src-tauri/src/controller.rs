@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use instant_share_client::{HostClient, SessionConnection, SessionHandle};
 use instant_share_protocol::{
-    ApiError, AppPhase, AppState, ErrorCode, ShareRequest, MAX_NOTE_CHARS,
+    ApiError, AppPhase, AppState, ErrorCode, Feedback, ShareRequest, MAX_NOTE_CHARS,
 };
 use tauri::{AppHandle, Emitter};
 
@@ -18,6 +18,9 @@ use crate::system;
 
 /// The name of the event that carries the whole [`AppState`].
 pub const APP_STATE_EVENT: &str = "app-state";
+
+/// How often the idle screen's picture of the help desk is brought up to date.
+const DESK_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The topic of a share started from the tray or the shortcut.
 pub const QUICK_SHARE_TOPIC: &str = "other";
@@ -99,6 +102,7 @@ impl Controller {
                 tracing::info!(%host_url, %device_id, "enrolled");
                 self.update(|m| m.enrolled(host_url.clone(), employee));
                 self.refresh_topics(&host_url).await;
+                self.refresh_desk().await;
             }
             Ok(None) => tracing::warn!(%device_id, "the keychain has no credential; enrol again"),
             Err(error) => self.update(|m| m.set_error(error)),
@@ -162,6 +166,7 @@ impl Controller {
         tracing::info!(%host_url, device_id = %enrolment.device_id, "enrolled");
         self.update(|m| m.enrolled(host_url.clone(), Some(enrolment.employee_name)));
         self.refresh_topics(&host_url).await;
+        self.refresh_desk().await;
         Ok(self.state())
     }
 
@@ -298,7 +303,91 @@ impl Controller {
     /// Leaves the summary; clears the error.
     pub fn dismiss(&self) -> AppState {
         self.update(|m| m.dismiss());
+        let this = self.clone();
+        tauri::async_runtime::spawn(async move { this.refresh_desk().await });
         self.state()
+    }
+
+    /// While waiting: the user would rather be called back. The request waits for hours, the
+    /// window goes to the tray, and comes forward when an expert joins.
+    pub fn call_back(&self) -> Result<AppState, ApiError> {
+        {
+            let inner = self.lock();
+            inner.model.check_call_back()?;
+            match &inner.session {
+                Some(handle) => handle.call_back().map_err(ApiError::from)?,
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        "There is no request waiting.",
+                    ))
+                }
+            }
+        }
+        tracing::info!("the user asked to be called back");
+        crate::tray::hide_main_window(&self.app);
+        Ok(self.state())
+    }
+
+    /// The employee's word on the session that just ended.
+    pub async fn send_feedback(&self, feedback: Feedback) -> Result<(), ApiError> {
+        let p = {
+            let inner = self.lock();
+            if inner.model.state().phase != AppPhase::Ended {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "Feedback is asked for once the session has ended.",
+                ));
+            }
+            inner.participant.clone()
+        };
+        let p = p.ok_or_else(|| ApiError::new(ErrorCode::Conflict, "There is no session."))?;
+        p.host
+            .feedback(&p.session_id, &p.token, &feedback)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(session = p.session_id, solved = feedback.solved, rating = ?feedback.rating, "feedback sent");
+        Ok(())
+    }
+
+    /// Keeps the idle screen's picture of the help desk current while the app runs.
+    pub fn watch_desk(&self) {
+        let this = self.clone();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                tokio::time::sleep(DESK_REFRESH).await;
+                let phase = this.lock().model.state().phase;
+                if matches!(phase, AppPhase::Idle | AppPhase::Ended) {
+                    this.refresh_desk().await;
+                }
+            }
+        });
+    }
+
+    /// Asks the host what the help desk looks like now. Quietly: a failure leaves the last
+    /// picture (or none), and the share button says nothing it does not know.
+    async fn refresh_desk(&self) {
+        let (host_url, device_id) = {
+            let inner = self.lock();
+            (
+                inner.config.host_url.clone(),
+                inner.config.device_id.clone(),
+            )
+        };
+        let (Some(host_url), Some(device_id)) = (host_url, device_id) else {
+            return;
+        };
+        let Ok(Some(credential)) = self.credential(&device_id).await else {
+            return;
+        };
+        let result = match HostClient::new(&host_url) {
+            Ok(client) => client.desk(&credential).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(desk) => self.update(|m| m.set_desk(desk)),
+            Err(e) => tracing::debug!(error = %e, "cannot read the help desk"),
+        }
     }
 
     /// Forgets the enrolment: closes any session, removes the credential and the device id.
@@ -401,9 +490,22 @@ impl Controller {
                 tracing::debug!(event = event_kind(&event), "session event");
                 crate::board::on_session_event(&this.app, &event);
                 this.calls.on_session_event(generation, &event);
-                let changed = this.lock().model.on_session_event(generation, event);
+                let (changed, joined) = {
+                    let mut inner = this.lock();
+                    let before = inner.model.state().phase;
+                    let changed = inner.model.on_session_event(generation, event);
+                    let after = inner.model.state().phase;
+                    (
+                        changed,
+                        before == AppPhase::Waiting && after == AppPhase::InSession,
+                    )
+                };
                 if changed {
                     this.publish();
+                }
+                if joined {
+                    // Help arrived: wherever the window was, it comes forward.
+                    crate::tray::bring_forward(&this.app);
                 }
             }
             this.calls.stop(Some(generation));

@@ -82,6 +82,8 @@ pub fn run() {
             commands::end_session,
             commands::send_chat,
             commands::dismiss,
+            commands::call_back,
+            commands::send_feedback,
             commands::forget_enrolment,
             board::board_op,
             board::board_pointer,
@@ -99,6 +101,7 @@ pub fn run() {
             media_commands::media_set_microphone,
             media_commands::media_set_screen,
             media_commands::media_set_muted,
+            media_commands::media_pause_screen,
             media_commands::media_dismiss_problem,
             media_commands::media_open_video,
             media_commands::media_video_ack,
@@ -115,6 +118,7 @@ pub fn run() {
             tray::install_tray(app)?;
             tray::install_shortcut(app);
             tray::hide_on_close(app);
+            controller.watch_desk();
             tauri::async_runtime::spawn(async move { controller.start().await });
             Ok(())
         })

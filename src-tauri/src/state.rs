@@ -7,8 +7,8 @@
 
 use instant_share_client::SessionEvent;
 use instant_share_protocol::{
-    ApiError, AppPhase, AppState, ConnectionState, ErrorCode, SessionSnapshot, SessionStatus,
-    SharePointer, Topic,
+    ApiError, AppPhase, AppState, ConnectionState, DeskOutlook, ErrorCode, SessionSnapshot,
+    SessionStatus, SharePointer, Topic,
 };
 
 /// Identifies one share request and its socket.
@@ -56,6 +56,7 @@ impl AppModel {
                 end_reason: None,
                 error: None,
                 app_version: app_version.into(),
+                desk: None,
             },
             generation: 0,
             cancel_requested: false,
@@ -83,6 +84,29 @@ impl AppModel {
     /// The topics the host routes.
     pub fn set_topics(&mut self, topics: Vec<Topic>) {
         self.state.topics = topics;
+    }
+
+    /// What the help desk looks like now.
+    pub fn set_desk(&mut self, desk: DeskOutlook) {
+        self.state.desk = Some(desk);
+    }
+
+    /// Whether the user may ask to be called back now: only while waiting for an expert.
+    pub fn check_call_back(&self) -> Result<(), ApiError> {
+        let waiting = self.state.phase == AppPhase::Waiting
+            && self
+                .state
+                .session
+                .as_ref()
+                .is_some_and(|s| s.status != SessionStatus::Active);
+        if waiting {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Conflict,
+                "A call back can be asked for only while waiting for an expert.",
+            ))
+        }
     }
 
     /// Shows an error until the next successful action.

@@ -77,7 +77,8 @@ fn quick_share(app: &AppHandle) {
     tauri::async_runtime::spawn(async move { controller.quick_share().await });
 }
 
-fn show_main_window(app: &AppHandle) {
+/// Shows the main window in front (from the tray, or when help arrives).
+pub fn show_main_window(app: &AppHandle) {
     match app.get_webview_window(MAIN_WINDOW) {
         Some(window) => {
             let _ = window.unminimize();
@@ -86,5 +87,23 @@ fn show_main_window(app: &AppHandle) {
             }
         }
         None => tracing::warn!("the main window is gone"),
+    }
+}
+
+/// An expert joined: the window comes forward wherever it was (hidden in the tray, minimised,
+/// behind others), and asks for attention where the desktop shows that.
+pub fn bring_forward(app: &AppHandle) {
+    show_main_window(app);
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.request_user_attention(Some(tauri::UserAttentionType::Informational));
+    }
+}
+
+/// Hides the main window to the tray (the request goes on: it comes back when help arrives).
+pub fn hide_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        if let Err(e) = window.hide() {
+            tracing::warn!(error = %e, "cannot hide the window");
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The host's REST API as the requester uses it.
 
 use instant_share_protocol::{
-    ApiError, BoardImage, ConsoleTicket, EnrolRequest, EnrolResponse, ExpertProfile, GuestInvite,
-    GuestInviteRequest, ImageSource, LoginRequest, SharePointer, ShareRequest, Topic, TopicList,
+    ApiError, BoardImage, ConsoleTicket, DeskOutlook, EnrolRequest, EnrolResponse, ExpertProfile,
+    Feedback, GuestInvite, GuestInviteRequest, ImageSource, LoginRequest, SharePointer,
+    ShareRequest, Topic, TopicList,
 };
 use reqwest::{Method, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
@@ -67,6 +68,34 @@ impl HostClient {
             Some(credential),
         )
         .await
+    }
+
+    /// `GET /api/v1/desk`: what a request about each topic would meet now.
+    pub async fn desk(&self, credential: &str) -> Result<DeskOutlook, ClientError> {
+        self.call(Method::GET, "api/v1/desk", None::<&()>, Some(credential))
+            .await
+    }
+
+    /// `POST /api/v1/sessions/{session}/feedback`: the requester's word on an ended session,
+    /// with their participant token.
+    pub async fn feedback(
+        &self,
+        session_id: &str,
+        token: &str,
+        feedback: &Feedback,
+    ) -> Result<(), ClientError> {
+        let url = self
+            .base
+            .join(&format!("api/v1/sessions/{session_id}/feedback"))
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let (status, bytes) =
+            exchange(self.http.post(url).bearer_auth(token).json(feedback)).await?;
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(decode::<serde_json::Value>(status, &bytes)
+            .err()
+            .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
     }
 
     /// `POST /api/v1/expert/login` then `POST /api/v1/expert/ticket`: signs an expert in and

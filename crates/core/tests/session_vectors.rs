@@ -15,7 +15,7 @@ const VECTORS: &str = "../../tests/fixtures/session-vectors.json";
 fn participant(id: &str, role: &str, name: &str, in_charge: bool) -> serde_json::Value {
     json!({
         "id": id, "role": role, "display_name": name, "online": false,
-        "media": { "camera": false, "microphone": false, "screen": false },
+        "media": { "camera": false, "microphone": false, "screen": false, "screen_paused": false },
         "may_draw": role != "guest" || id == "p4", "left": false, "in_charge": in_charge,
     })
 }
@@ -44,9 +44,11 @@ fn events() -> Vec<serde_json::Value> {
         json!({ "type": "status", "status": "active" }),
         json!({ "type": "presence", "participant_id": "p2", "online": true }),
         json!({ "type": "media", "participant_id": "p1",
-                "media": { "camera": true, "microphone": true, "screen": true } }),
+                "media": { "camera": true, "microphone": true, "screen": true, "screen_paused": false } }),
+        json!({ "type": "media", "participant_id": "p1",
+                "media": { "camera": true, "microphone": true, "screen": true, "screen_paused": true } }),
         json!({ "type": "media", "participant_id": "p2",
-                "media": { "camera": true, "microphone": false, "screen": false } }),
+                "media": { "camera": true, "microphone": false, "screen": false, "screen_paused": false } }),
         chat("p1", "Riley", "The VPN page looks wrong", "c1", 1_000),
         chat("p1", "Riley", "The VPN page looks wrong", "c1", 1_000),
         // The same message id from someone else is another message.
@@ -57,7 +59,7 @@ fn events() -> Vec<serde_json::Value> {
         // Someone unknown changes nothing.
         json!({ "type": "presence", "participant_id": "p9", "online": true }),
         json!({ "type": "media", "participant_id": "p9",
-                "media": { "camera": true, "microphone": true, "screen": true } }),
+                "media": { "camera": true, "microphone": true, "screen": true, "screen_paused": false } }),
         json!({ "type": "board", "by": "p2", "op_id": "o1", "event": { "kind": "annotated", "annotation": {
             "id": "a1", "by": "p2", "target": { "kind": "screen", "participant_id": "p1" },
             "shape": { "kind": "arrow", "from": [100, 100], "to": [5000, 5000] },
@@ -67,7 +69,7 @@ fn events() -> Vec<serde_json::Value> {
         json!({ "type": "participant_joined", "participant": participant("p4", "expert", "Bo", false) }),
         json!({ "type": "presence", "participant_id": "p4", "online": true }),
         json!({ "type": "media", "participant_id": "p3",
-                "media": { "camera": true, "microphone": true, "screen": false } }),
+                "media": { "camera": true, "microphone": true, "screen": false, "screen_paused": false } }),
         json!({ "type": "removed", "participant_id": "p3", "by": "p1" }),
         json!({ "type": "handed_over", "from": "p2", "to": "p4" }),
         chat("p4", "Bo", "Untick the box", "c2", 2_000),

@@ -193,6 +193,7 @@ async fn media_state_is_a_session_event_and_resets_when_someone_leaves() {
         camera: true,
         microphone: true,
         screen: false,
+        screen_paused: false,
     };
     requester.send(&ClientMessage::SetMedia { media }).await;
     let got = expert

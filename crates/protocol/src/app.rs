@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{ApiError, EndReason, SessionSnapshot, Topic};
+use crate::{ApiError, DeskOutlook, EndReason, SessionSnapshot, Topic};
 
 /// What the app's main window shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
@@ -62,4 +62,8 @@ pub struct AppState {
     pub error: Option<ApiError>,
     /// The app's version.
     pub app_version: String,
+    /// The help desk now (experts on duty and the expected wait per topic), for the idle
+    /// screen; refreshed while idle. `None` until the host has answered.
+    #[serde(default)]
+    pub desk: Option<DeskOutlook>,
 }

@@ -111,6 +111,10 @@ pub struct MediaState {
     pub microphone: bool,
     /// The screen (or one window) is shared.
     pub screen: bool,
+    /// The shared screen is paused: a card with a pause sign goes out instead of the screen
+    /// (while the sharer prepares a private picture, say).
+    #[serde(default)]
+    pub screen_paused: bool,
 }
 
 /// One ICE server for a peer connection, shaped like the browser's `RTCIceServer`.

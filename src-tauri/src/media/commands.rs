@@ -154,6 +154,16 @@ pub async fn media_set_screen(calls: State<'_, Calls>, on: bool) -> Result<Media
     calls.set_screen(on).await
 }
 
+/// Pauses the shared screen while a private picture is shown (the others see a pause card),
+/// or lets it go on. Resolves once nothing captured from now on can leave the computer.
+#[tauri::command]
+pub async fn media_pause_screen(
+    calls: State<'_, Calls>,
+    paused: bool,
+) -> Result<MediaView, ApiError> {
+    calls.pause_screen(paused).await
+}
+
 /// Mutes or unmutes the microphone.
 #[tauri::command]
 pub fn media_set_muted(calls: State<'_, Calls>, muted: bool) -> Result<MediaView, ApiError> {

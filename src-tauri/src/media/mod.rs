@@ -231,6 +231,28 @@ impl Calls {
         Ok(self.view())
     }
 
+    /// Pauses the shared screen (the others see a card with a pause sign) or lets it go on.
+    /// When this returns, nothing captured afterwards leaves the computer; the window then shows
+    /// a private picture. Where the desktop can keep a window out of every capture (Windows,
+    /// macOS), the main window is kept out too while paused.
+    pub async fn pause_screen(&self, paused: bool) -> Result<MediaView, ApiError> {
+        let media = self.lock().live.as_ref().map(|l| l.media.clone());
+        if let Some(media) = media {
+            media
+                .set_paused(TrackKind::Screen, paused)
+                .await
+                .map_err(|m| ApiError::new(ErrorCode::Internal, m))?;
+        }
+        if let Some(window) = self.app.get_webview_window("main") {
+            if let Err(e) = window.set_content_protected(paused) {
+                tracing::debug!(error = %e, "the window cannot be kept out of captures here");
+            }
+        }
+        self.lock().view.screen_paused = paused;
+        self.publish();
+        Ok(self.view())
+    }
+
     /// The window was closed (it hides; the session goes on): camera, microphone and screen go
     /// off, since nothing on screen would show any more that they are on. Said in the window.
     pub async fn window_closed(&self) {

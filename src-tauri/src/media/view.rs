@@ -108,6 +108,9 @@ pub struct MediaView {
     pub screen: SourceView,
     /// The microphone is on but sends silence.
     pub muted: bool,
+    /// The shared screen is paused: the others see a card with a pause sign (while a private
+    /// picture is on the screen, before parts of it are blacked out).
+    pub screen_paused: bool,
     /// Calls with the other participants.
     pub calls: Vec<CallView>,
     /// At most one per device, the latest last.
@@ -125,6 +128,7 @@ impl MediaView {
             microphone: SourceView::default(),
             screen: SourceView::default(),
             muted: false,
+            screen_paused: false,
             calls: Vec::new(),
             problems: Vec::new(),
         }
@@ -153,6 +157,7 @@ impl MediaView {
         self.microphone.state = SourceState::Off;
         self.screen.state = SourceState::Off;
         self.muted = false;
+        self.screen_paused = false;
         self.calls.clear();
     }
 

@@ -1,7 +1,7 @@
 // The app window's only way out: Tauri commands and the `app-state` event (CONTRACT.md).
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { AppState } from '../generated/protocol';
+import type { AppState, Feedback } from '../generated/protocol';
 import { ApiRequestError, toApiError } from '../lib/errors';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -21,6 +21,8 @@ export const commands = {
   endSession: () => call<AppState>('end_session'),
   sendChat: (text: string) => call<null>('send_chat', { text }),
   dismiss: () => call<AppState>('dismiss'),
+  callBack: () => call<AppState>('call_back'),
+  sendFeedback: (feedback: Feedback) => call<null>('send_feedback', { feedback }),
   forgetEnrolment: () => call<AppState>('forget_enrolment'),
 };
 

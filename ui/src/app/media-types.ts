@@ -78,6 +78,11 @@ screen: SourceView,
  */
 muted: boolean, 
 /**
+ * The shared screen is paused: the others see a card with a pause sign (while a private
+ * picture is on the screen, before parts of it are blacked out).
+ */
+screen_paused: boolean, 
+/**
  * Calls with the other participants.
  */
 calls: Array<CallView>, 

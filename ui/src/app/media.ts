@@ -22,6 +22,7 @@ export const mediaCommands = {
     call<MediaView>('media_set_microphone', { on, device: device ?? null }),
   setScreen: (on: boolean) => call<MediaView>('media_set_screen', { on }),
   setMuted: (muted: boolean) => call<MediaView>('media_set_muted', { muted }),
+  pauseScreen: (paused: boolean) => call<MediaView>('media_pause_screen', { paused }),
   dismissProblem: (track: MediaTrack | null) => call<MediaView>('media_dismiss_problem', { track }),
 };
 

@@ -307,7 +307,12 @@ microphone: boolean,
 /**
  * The screen (or one window) is shared.
  */
-screen: boolean, };
+screen: boolean, 
+/**
+ * The shared screen is paused: a card with a pause sign goes out instead of the screen
+ * (while the sharer prepares a private picture, say).
+ */
+screen_paused: boolean, };
 
 export type IceServer = { 
 /**
@@ -1082,4 +1087,9 @@ error: ApiError | null,
 /**
  * The app's version.
  */
-app_version: string, };
+app_version: string, 
+/**
+ * The help desk now (experts on duty and the expected wait per topic), for the idle
+ * screen; refreshed while idle. `None` until the host has answered.
+ */
+desk: DeskOutlook | null, };

@@ -11,11 +11,14 @@ export function formatElapsed(ms: number): string {
   return `${s} s`;
 }
 
-/** "under a minute", "about 3 min", "about 1 h" for an estimate in seconds. */
+/**
+ * "under a minute", "about 3 min", "about 2 h" for an estimate in seconds, rounded up: a person
+ * who is told a figure would rather be joined sooner than later.
+ */
 export function formatEstimate(secs: number): string {
   if (secs < 60) return 'under a minute';
-  const minutes = Math.round(secs / 60);
-  if (minutes < 60) return `about ${minutes} min`;
+  const minutes = Math.ceil(secs / 60);
+  if (minutes < 90) return `about ${minutes} min`;
   return `about ${Math.round(minutes / 60)} h`;
 }
 

@@ -5,7 +5,7 @@
 import type { Participant, ServerMessage, SessionSnapshot } from '../generated/protocol';
 import { applyBoardEvent } from './board/state';
 
-const OFF = (): Participant['media'] => ({ camera: false, microphone: false, screen: false });
+const OFF = (): Participant['media'] => ({ camera: false, microphone: false, screen: false, screen_paused: false });
 
 /** Participant `id` left for good (handed over, removed, left): gone from the call. */
 function markLeft(s: SessionSnapshot, id: string): void {

@@ -77,6 +77,7 @@ enum Command {
     Signal { to: String, signal: Signal },
     Media(MediaState),
     EndSession,
+    CallBack,
     Close,
 }
 
@@ -151,6 +152,12 @@ impl SessionHandle {
         self.command(Command::EndSession)
     }
 
+    /// While waiting: asks to be called back instead (the request waits for hours). Sent now
+    /// if connected, else after the next welcome unless the host already has it.
+    pub fn call_back(&self) -> Result<(), ClientError> {
+        self.command(Command::CallBack)
+    }
+
     /// Closes the socket and stops the task without ending the session.
     pub fn close(&self) {
         // A task that already stopped is closed anyway.
@@ -187,6 +194,7 @@ impl SessionConnection {
             events: event_tx,
             commands: command_rx,
             end_requested: false,
+            call_back_requested: false,
             media: None,
             backoff: Backoff::default(),
             connection: None,
@@ -220,6 +228,7 @@ struct Task {
     events: mpsc::Sender<SessionEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
     end_requested: bool,
+    call_back_requested: bool,
     /// The media state to (re)announce after each welcome.
     media: Option<MediaState>,
     backoff: Backoff,
@@ -322,6 +331,10 @@ impl Task {
                 self.end_requested = true;
                 Flow::Retry
             }
+            Some(Command::CallBack) => {
+                self.call_back_requested = true;
+                Flow::Retry
+            }
             Some(Command::Board { op_id, op }) => {
                 self.tracker.queue_board(op_id, op);
                 Flow::Retry
@@ -402,6 +415,10 @@ impl Task {
                         Some(Command::EndSession) => {
                             self.end_requested = true;
                             welcomed.then_some(ClientMessage::EndSession)
+                        }
+                        Some(Command::CallBack) => {
+                            self.call_back_requested = true;
+                            welcomed.then_some(ClientMessage::CallBack)
                         }
                         Some(Command::Board { op_id, op }) => {
                             let message = self.tracker.queue_board(op_id, op);
@@ -499,6 +516,13 @@ impl Task {
                 }
                 if self.end_requested {
                     resend.push(ClientMessage::EndSession);
+                }
+                let heard = self
+                    .tracker
+                    .snapshot()
+                    .is_some_and(|s| s.call_back_until.is_some());
+                if self.call_back_requested && !heard && !self.end_requested {
+                    resend.push(ClientMessage::CallBack);
                 }
                 for message in &resend {
                     if send(sink, message).await.is_err() {

@@ -12,6 +12,7 @@
 
 mod assembler;
 mod connection;
+mod curtain;
 mod fault;
 mod feedback;
 mod receive;
@@ -32,6 +33,7 @@ use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState};
 
 pub use assembler::{Assembled, Vp8Assembler, KEYFRAME_REPEAT, LOSS_WAIT};
+pub use curtain::{card as curtain_card, Curtain, CARD_LUMA, SIGN_LUMA};
 pub use fault::PacketFaults;
 pub use stats::{Direction, TrackStats};
 
@@ -197,6 +199,7 @@ enum Command {
         oneshot::Sender<Result<(), String>>,
     ),
     Mute(bool),
+    Pause(TrackKind, bool, oneshot::Sender<()>),
     Stats(oneshot::Sender<Vec<TrackStats>>),
     Retry(String),
     Close,
@@ -232,6 +235,10 @@ impl MediaHandle {
             controls: TrackKind::ALL
                 .iter()
                 .map(|k| (*k, Arc::new(EncoderControl::default())))
+                .collect(),
+            curtains: TrackKind::ALL
+                .iter()
+                .map(|k| (*k, Arc::new(Curtain::default())))
                 .collect(),
             camera: None,
             screen: None,
@@ -289,6 +296,18 @@ impl MediaHandle {
         let _ = self.tx.send(Command::Mute(muted));
     }
 
+    /// Pauses a video track (it sends a card with a pause sign instead of what it captures)
+    /// or lets it go on. When this returns, no picture captured afterwards is sent; the pause
+    /// holds until lifted, also across a restart of the source.
+    pub async fn set_paused(&self, kind: TrackKind, paused: bool) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Pause(kind, paused, tx))
+            .map_err(|_| "the media session has stopped".to_owned())?;
+        rx.await
+            .map_err(|_| "the media session has stopped".to_owned())
+    }
+
     /// The figures of every track now.
     pub async fn stats(&self) -> Vec<TrackStats> {
         let (tx, rx) = oneshot::channel();
@@ -319,6 +338,7 @@ struct Session {
     calls: HashMap<String, Call>,
     fanouts: HashMap<TrackKind, Arc<Fanout>>,
     controls: HashMap<TrackKind, Arc<EncoderControl>>,
+    curtains: HashMap<TrackKind, Arc<Curtain>>,
     camera: Option<VideoPipeline>,
     screen: Option<VideoPipeline>,
     microphone: Option<AudioPipeline>,
@@ -404,6 +424,17 @@ impl Session {
                 if let Some(m) = &self.microphone {
                     m.muted.store(muted, Ordering::Relaxed);
                 }
+                self.announce().await;
+            }
+            Command::Pause(kind, paused, reply) => {
+                let curtain = &self.curtains[&kind];
+                if paused {
+                    curtain.close();
+                } else {
+                    curtain.open();
+                }
+                tracing::info!(track = kind.name(), paused, "video track paused or resumed");
+                let _ = reply.send(());
                 self.announce().await;
             }
             Command::Stats(reply) => {
@@ -797,6 +828,7 @@ impl Session {
             &source,
             self.fanouts[&kind].clone(),
             self.controls[&kind].clone(),
+            self.curtains[&kind].clone(),
             local,
         )
         .map_err(|e| e.to_string())?;
@@ -821,6 +853,7 @@ impl Session {
             camera: self.camera.is_some(),
             microphone: self.microphone.is_some() && !self.muted,
             screen: self.screen.is_some(),
+            screen_paused: self.screen.is_some() && self.curtains[&TrackKind::Screen].is_closed(),
         };
         if self.announced != Some(state) {
             self.announced = Some(state);

@@ -109,6 +109,7 @@ impl VideoPipeline {
         config: &VideoSourceConfig,
         fanout: Arc<Fanout>,
         control: Arc<EncoderControl>,
+        curtain: Arc<super::Curtain>,
         local: Option<LocalView>,
     ) -> Result<Self, capture::CaptureError> {
         let counters = Arc::new(SendCounters::default());
@@ -139,7 +140,10 @@ impl VideoPipeline {
             })
             .map_err(|e| capture::CaptureError::Unsupported(format!("no encoder thread: {e}")))?;
         let capture_counters = counters.clone();
-        let capture = capture::start_video(config, move |frame: CapturedFrame| {
+        let mut gate = super::curtain::CurtainGate::default();
+        let capture = capture::start_video(config, move |mut frame: CapturedFrame| {
+            // Checked after the capture: a picture taken once the pause began never passes.
+            frame.frame = gate.pass(&curtain, frame.frame);
             if let Some(local) = &local {
                 local(Arc::new(frame.frame.clone()), frame.captured_unix_micros);
             }

@@ -41,6 +41,7 @@ export class LocalMedia {
       camera: this.camera !== null,
       microphone: this.microphone !== null && !this.micMuted,
       screen: this.screen !== null,
+      screen_paused: false,
     };
   }
 

@@ -12,9 +12,9 @@ export type IceServer = Extract<ServerMessage, { type: 'welcome' }>['ice_servers
 export type Signal = Extract<ServerMessage, { type: 'signal' }>['signal'];
 
 /** All media off. */
-export const NO_MEDIA: MediaState = { camera: false, microphone: false, screen: false };
+export const NO_MEDIA: MediaState = { camera: false, microphone: false, screen: false, screen_paused: false };
 
 /** Whether two media states say the same. */
 export function sameMedia(a: MediaState, b: MediaState): boolean {
-  return a.camera === b.camera && a.microphone === b.microphone && a.screen === b.screen;
+  return a.camera === b.camera && a.microphone === b.microphone && a.screen === b.screen && a.screen_paused === b.screen_paused;
 }
