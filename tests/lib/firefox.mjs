@@ -137,6 +137,10 @@ class FirefoxPage {
     return this.#page.screenshot(options);
   }
 
+  setViewportSize({ width, height }) {
+    return this.#page.setViewport({ width, height });
+  }
+
   /** `pageerror` (an Error) and `console` (a message with `type()` and `text()`), as Playwright. */
   on(event, listener) {
     this.#page.on(event, listener);

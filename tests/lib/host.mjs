@@ -25,12 +25,15 @@ export class Host {
    * @param {string} [options.name]  names the log file in tests/output
    * @param {number} [options.offerTimeoutSecs]
    * @param {number} [options.queueTimeoutSecs]
+   * @param {number} [options.reofferPauseSecs]  how long a request an expert let pass waits
+   *   before it rings for them again (the host's default, 10 s, unless given)
    * @param {string[]} [options.extraArgs]
    */
-  constructor({ name = 'host', offerTimeoutSecs = 20, queueTimeoutSecs = 600, extraArgs = [] } = {}) {
+  constructor({ name = 'host', offerTimeoutSecs = 20, queueTimeoutSecs = 600, reofferPauseSecs, extraArgs = [] } = {}) {
     this.name = name;
     this.offerTimeoutSecs = offerTimeoutSecs;
     this.queueTimeoutSecs = queueTimeoutSecs;
+    this.reofferPauseSecs = reofferPauseSecs;
     this.extraArgs = extraArgs;
     /** @type {string | undefined} http://127.0.0.1:PORT once started */
     this.url = undefined;
@@ -64,6 +67,7 @@ export class Host {
       '--ui-dir', uiDir,
       '--offer-timeout-secs', String(this.offerTimeoutSecs),
       '--queue-timeout-secs', String(this.queueTimeoutSecs),
+      ...(this.reofferPauseSecs === undefined ? [] : ['--reoffer-pause-secs', String(this.reofferPauseSecs)]),
       ...this.extraArgs,
     ];
     const log = createWriteStream(path.join(outputDir, `${this.name}.log`));
@@ -197,6 +201,11 @@ export class Host {
     const { status, body } = await this.api('POST', '/api/v1/enrol', { body: { code, device_name: deviceName } });
     if (status !== 200 && status !== 201) throw new Error(`enrol answered ${status}: ${JSON.stringify(body)}`);
     return body;
+  }
+
+  /** The operator's report (`report --json`) of this host's database, parsed. */
+  async report() {
+    return JSON.parse(await this.cli(['report', '--json']));
   }
 
   /** Asks for a share with a device credential; returns the `SharePointer`. */

@@ -1,5 +1,5 @@
 // What every browser suite sets up the same way: a host of its own with the suite's experts
-// (offers ring for 30 s), one browser (Chromium; Firefox too for a suite that says so), and the
+// (offers ring for 30 s; a request an expert let pass rings for them again after 1 s), one browser (Chromium; Firefox too for a suite that says so), and the
 // page errors seen, printed at the end. The hooks are node:test's; `host` and `browser` are there
 // once the suite's `before` has run.
 import { before, after } from 'node:test';
@@ -11,13 +11,13 @@ import { browserName, launchBrowser, outputSuffix } from './browser.mjs';
  * filled in `before`). Give `recordPageErrors` the `pageErrors` list. With `firefox`, the suite
  * runs in the browser E2E_BROWSER names; without, only in Chromium.
  */
-export function browserSuite({ name, experts = [], firefox = false }) {
+export function browserSuite({ name, experts = [], firefox = false, reofferPauseSecs = 1 }) {
   const suite = { host: null, browser: null, pageErrors: [] };
   before(async () => {
     if (!firefox && browserName !== 'chromium') {
       throw new Error(`this suite runs only in Chromium (E2E_BROWSER is ${browserName})`);
     }
-    suite.host = new Host({ name: `${name}${outputSuffix}`, offerTimeoutSecs: 30 });
+    suite.host = new Host({ name: `${name}${outputSuffix}`, offerTimeoutSecs: 30, reofferPauseSecs });
     for (const expert of experts) await suite.host.addExpert(expert);
     await suite.host.start();
     suite.browser = await launchBrowser();

@@ -105,19 +105,37 @@ export function describeEndReason(reason: EndReason | null, viewer: Role | null 
   }
 }
 
-/** Why an offer stopped ringing, for the expert it rang for. */
+/**
+ * Why an offer stopped ringing, for the expert it rang for. The console does not know who else
+ * is on duty, so none of this says where the request went: only that it is back in the queue.
+ */
 export function describeWithdrawal(reason: WithdrawReason): string {
   switch (reason) {
     case 'timeout':
-      return 'The request was not answered in time and went to the next expert.';
+      return 'The request was not answered in time. It is back in the queue.';
     case 'declined':
-      return 'You declined the request.';
+      return 'You declined the request. It goes back to the queue: it is offered to other experts first, and to you again in a few seconds if nobody else takes it.';
     case 'request_ended':
       return 'The person asking for help cancelled the request.';
     case 'expert_unavailable':
       return 'The request was withdrawn because you are away.';
     case 'taken':
       return 'Another expert took this request from the queue.';
+  }
+}
+
+/** Why taking a request from the queue was refused, in the console's words. */
+export function describeTakeError(error: ApiError): string {
+  switch (error.code) {
+    case 'skill_mismatch':
+      return 'That request is about a topic outside your skills. Press Take again and confirm to take it anyway.';
+    case 'conflict':
+      // The host says which: another expert was quicker, or this one is in a session.
+      return error.message ? hostSentence(error) : 'Another expert has taken that request, or you are in a session.';
+    case 'not_found':
+      return 'That request is no longer waiting: it was cancelled or has ended.';
+    default:
+      return describeError(error);
   }
 }
 
