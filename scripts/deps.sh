@@ -19,7 +19,9 @@ build_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev libayatana-appindic
   librsvg2-dev libssl-dev libasound2-dev libclang-dev libxdo-dev cmake libvpx-dev)
 run_pkgs=(libayatana-appindicator3-1)
 headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
-test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn)
+# openbox and x11-utils (xprop): a real window manager for the app's sharing suite (minimising,
+# stacking, an always-on-top bar), and reading window states.
+test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils)
 
 want_build=0 want_run=0 want_headless=0 want_test=0
 if [ $# -eq 0 ]; then set -- build run headless test; fi

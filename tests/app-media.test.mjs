@@ -22,6 +22,9 @@ import { waitFor } from './lib/wait.mjs';
 import { readZip } from './lib/zip.mjs';
 import { appBoardPixels, boardPixels, drawRedArrow } from './lib/board.mjs';
 import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 
 // One expert per test, so that a session a failed test left open cannot catch the next one.
 const experts = {
@@ -250,8 +253,11 @@ test('synthetic media: the expert is seen in the app, the app sends camera, micr
     await app.press('m');
     await waitAttribute(person(site, 'requester'), 'data-microphone', 'true', 'the expert to see the requester unmuted');
 
-    // Share my screen: the console gets a second video, Xvfb's screen.
+    // Share my screen: asked first (the entire screen is the first choice); then the console
+    // gets a second video, Xvfb's screen.
     await app.click(tid('media-screen'));
+    await app.waitVisible(tid('share-chooser'), 15_000);
+    await app.click(tid('share-confirm'));
     await waitAttribute(person(site, 'requester'), 'data-screen', 'true', 'the expert to see the requester sharing');
     await site.locator(css('remote-screen')).waitFor({ state: 'visible', timeout: 15_000 });
     await waitFor('the expert to show the shared screen', async () => (await media(site, 'firstFrame', appId, 'screen')) !== null, { timeout: 20_000 });
@@ -345,20 +351,18 @@ test('no camera on this machine: a clear message, and the session goes on (pictu
   });
 });
 
+/** Another program's window on the screen, of one colour; `close()` closes it. */
+async function openTestWindow(title, [x, y, width, height], hex) {
+  const child = spawn('python3', [path.join(import.meta.dirname, 'lib', 'x11_window.py'), title, x, y, width, height, hex], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = await once(child.stdout, 'data');
+  return { id: Number(String(line).trim()), close: () => child.stdin.end() };
+}
+
 /** A screenshot the app takes natively, as the test sees it (not shared). */
 async function nativeScreenshot(app) {
-  const base64 = await app.cmd('POST', '/execute/async', {
-    script: `const done = arguments[arguments.length - 1];
-      window.__TAURI_INTERNALS__.invoke('take_screenshot').then((buffer) => {
-        const bytes = new Uint8Array(buffer);
-        let s = '';
-        for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        done(btoa(s));
-      }, (error) => done(null));`,
-    args: [],
-  });
-  assert.ok(base64, 'the app took a screenshot');
-  return decodePng(Buffer.from(base64, 'base64'));
+  return decodePng(await app.nativeScreen());
 }
 
 /** Share of the pixels of `rect` (fractions of the picture) that are exactly black. */
@@ -390,13 +394,18 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     const before = await nativeScreenshot(app);
     assert.ok(blackShare(before, SECRET) < 0.5, 'the part to black out has something on it');
 
-    // A screenshot of one window: the app lists the windows on the screen (here, its own); the
-    // picture is that window at its size. Cancelled in the black-out step: nothing is sent.
+    // A screenshot of one window: the app lists the other windows on the screen (here, another
+    // program's; not its own); the picture is that window at its size. Cancelled in the
+    // black-out step: nothing is sent.
+    const other = await openTestWindow('Notes (test window)', [900, 500, 300, 200], '1e5adc');
     await app.click(tid('picture-screenshot'));
     await app.waitVisible(tid('screenshot-window'), 15_000);
+    const titles = await app.execute(`return [...document.querySelectorAll('[data-testid="screenshot-window"]')].map((b) => b.dataset.title)`);
+    assert.ok(!titles.some((t) => /^Instant Share/.test(t)), `the app's own windows are not offered (${titles})`);
     const title = await app.attribute(tid('screenshot-window'), 'data-title');
     const size = await app.attribute(tid('screenshot-window'), 'data-size');
-    assert.match(title, /Instant Share/, 'the app window is listed by its title');
+    assert.equal(title, 'Notes (test window)', 'the other window is listed by its title');
+    assert.equal(size, '300x200');
     await app.screenshot('app-board-chooser');
     await app.click(tid('screenshot-window'));
     await app.waitVisible(tid('redact-canvas'), 15_000);
@@ -404,6 +413,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     assert.equal(`${cw}x${ch}`, size, 'the screenshot is the window alone, at its size');
     console.log(`window screenshot of "${title}": ${size}`);
     await app.click(tid('redact-cancel'));
+    other.close();
 
     // Screenshot of the whole screen → the black-out dialog (nothing sent yet) → drag over the
     // secret part → share.
@@ -509,6 +519,7 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     // own screen on the stage with the expert's arrow over it.
     await app.click(tid('picture-close'));
     await app.click(tid('media-screen'));
+    await app.click(tid('share-confirm'));
     await app.waitVisible(tid('own-screen-tile'), 20_000);
     await site.locator(css('picture-close')).click(ACTION);
     const onScreen = site.locator(`${css('remote-screen')} ${css('board')}`);

@@ -1,8 +1,14 @@
 // The desktop app's real window under Xvfb (tauri-driver + WebKitWebDriver), the real host, and
-// the expert console in Chromium: enrol, press Instant share, wait in the queue, get an expert,
-// chat both ways, and see the summary when the expert ends the session. Then: closing the
-// window hides it, and the global shortcut (the tray's Instant share) starts a share and
-// brings the window back.
+// the expert console in Chromium, as a new employee with one expert on duty meets them:
+// - the start screen and the waiting view say what the desk says: nobody on duty (with a call
+//   back offered), an expert being asked, or waiting for a free expert after the only expert
+//   declined — and the request rings for that expert again a moment later, never stranded;
+// - the expert joins, chat goes both ways, the expert ends; the app asks "Did this solve it?"
+//   with a rating, and the host's report has the answer;
+// - cancelling asks first and ends without a success mark;
+// - "Call me back instead" hides the window; when an expert takes the request the window
+//   comes forward by itself, in the session;
+// - closing the window hides it, and the global shortcut starts a share and shows it again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Host } from './lib/host.mjs';
@@ -24,7 +30,7 @@ const pageErrors = [];
 
 before(async () => {
   assert.ok(process.env.DISPLAY, 'the app needs a display: run through scripts/e2e.sh (Xvfb)');
-  host = new Host({ name: 'host-app', offerTimeoutSecs: 30 });
+  host = new Host({ name: 'host-app', offerTimeoutSecs: 30, reofferPauseSecs: 2 });
   await host.addExpert(expert);
   await host.start();
   browser = await launchChromium();
@@ -59,7 +65,11 @@ async function flow() {
   await app.click(tid('enrol-submit'));
   await app.waitVisible(tid('share-button'), 15_000);
 
-  // The expert signs in but is away, so the request waits in the queue.
+  // Nobody is on duty yet: the start screen says so, and does not promise a minute.
+  const outlook = await app.waitText(tid('desk-outlook'), (t) => /on duty/.test(t), 15_000);
+  assert.match(outlook, /Nobody who can help with this is on duty/);
+  assert.doesNotMatch(outlook, /within a minute/);
+
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const console_ = await context.newPage();
   recordPageErrors(console_, 'console', pageErrors);
@@ -71,7 +81,8 @@ async function flow() {
     await console_.locator(css('login-submit')).click();
     await console_.locator(css('availability-toggle')).waitFor({ state: 'visible', timeout: 10_000 });
 
-    // Instant share: the app waits, showing its place in the queue.
+    // Instant share with the expert away: the app says plainly that nobody is available, and
+    // offers a call back.
     if (await app.findVisible(tid('topic-select'))) {
       await app.click(`${tid('topic-select')} option[value="email"]`);
     }
@@ -79,20 +90,30 @@ async function flow() {
       await app.type(tid('note-input'), 'My calendar does not sync');
     }
     await app.click(tid('share-button'));
-    await app.waitVisible(tid('waiting'), 15_000);
-    await app.waitText(tid('queue-position'), (text) => /\b1\b/.test(text), 15_000);
-    await app.waitVisible(tid('estimated-wait'));
-    await app.screenshot('app-waiting');
-    assert.ok(await app.findVisible(tid('waiting')), 'still waiting (nobody is available)');
+    await waitStage('nobody');
+    await app.waitVisible(tid('call-back'));
+    await app.screenshot('app-waiting-nobody');
 
-    // The console lists the request; the expert becomes available, the offer rings, accept.
+    // The only expert comes on duty: the request rings, and the app says an expert is asked.
     await console_
       .locator(`${css('queue-list')} ${css('queue-entry')}`)
       .first()
       .waitFor({ state: 'visible', timeout: 10_000 });
     await console_.locator(css('availability-toggle')).click();
     await console_.locator(css('offer')).waitFor({ state: 'visible', timeout: 15_000 });
+    await waitStage('asking');
     await screenshot(console_, 'app-console-offer');
+
+    // The expert declines: the app no longer says an expert is being asked; it waits for a
+    // free expert, first in line, one on duty.
+    await console_.locator(css('offer-decline')).click();
+    await waitStage('in_line');
+    await app.waitText(tid('queue-position'), (text) => /\b1\b/.test(text), 10_000);
+    assert.equal(await app.attribute(tid('experts-on-duty'), 'data-count'), '1');
+    await app.screenshot('app-waiting-in-line');
+    // A moment later the request rings for the same expert again: nobody is stranded.
+    await console_.locator(css('offer')).waitFor({ state: 'visible', timeout: 15_000 });
+    await waitStage('asking');
     await console_.locator(css('offer-accept')).click();
 
     // Both sides are in the session.
@@ -116,17 +137,72 @@ async function flow() {
     await app.screenshot('app-in-session');
     await screenshot(site, 'app-site-in-session');
 
-    // The expert ends the session; the app shows the summary.
+    // Ending from the app asks first; "Keep going" keeps the session.
+    await app.click(tid('end-session'));
+    await app.waitVisible(tid('confirm-end'));
+    await app.click(tid('confirm-end-cancel'));
+    await app.waitGone(tid('confirm-end'));
+    assert.ok(await app.findVisible(tid('session-view')), 'still in the session');
+
+    // The expert ends the session; the app asks how it went.
     await site.locator(css('end-session')).click();
-    // Ending is asked for again, with the safe choice focused.
     await site.locator(css('confirm-end-ok')).click();
     await app.waitVisible(tid('ended-summary'), 15_000);
+    assert.equal(await app.attribute(tid('ended-mark'), 'data-kind'), 'done');
+    // The choices are labels around their radio buttons (the stars draw the rating).
+    await app.click(`label:has(> ${tid('feedback-solved-yes')})`);
+    await app.click(`label:has(> ${tid('feedback-rating')}[value="4"])`);
+    await app.type(tid('feedback-comment'), 'Quick and clear');
+    await app.screenshot('app-ended-feedback');
+    await app.click(tid('feedback-send'));
+    await app.waitVisible(tid('feedback-thanks'), 10_000);
+    const report = await host.report();
+    assert.equal(report.all.rating_mean, 4, 'the rating reached the host');
+    assert.equal(report.all.solved_share, 1);
     await app.screenshot('app-ended');
+
+    // A new request, cancelled: asked first, then ended without a success mark. (The expert's
+    // page went from the console to the session; back on the console, they are away.)
+    await app.click(tid('new-share'));
+    await console_.goto(`${host.url}/console`);
+    await console_.locator(css('availability-toggle')).waitFor({ state: 'visible', timeout: 10_000 });
+    await app.click(tid('share-button'));
+    await waitStage('nobody');
+    await app.click(tid('cancel-share'));
+    await app.waitVisible(tid('confirm-cancel'));
+    await app.screenshot('app-cancel-confirm');
+    await app.click(tid('confirm-cancel-ok'));
+    await app.waitVisible(tid('ended-summary'), 15_000);
+    assert.equal(await app.attribute(tid('ended-mark'), 'data-kind'), 'withdrawn', 'a cancel is not shown as a success');
+    await app.waitText(tid('ended-summary'), (t) => /Request cancelled/.test(t));
+
+    // Call me back: the window goes to the tray; when the expert takes the request, it comes
+    // forward by itself, in the session.
+    await app.click(tid('new-share'));
+    await app.click(tid('share-button'));
+    await waitStage('nobody');
+    await app.click(tid('call-back'));
+    await waitFor('the window to go to the tray', async () => (await visibleAppWindows()).length === 0, { timeout: 10_000 });
+    await console_.locator(css('availability-toggle')).click();
+    await console_.locator(css('offer-accept')).click({ timeout: 20_000 });
+    await waitFor('the window to come forward when the expert joins', async () => (await visibleAppWindows()).length > 0, { timeout: 15_000 });
+    await app.waitVisible(tid('session-view'), 15_000);
+    await waitFor('the expert page', () => /^\/s\//.test(new URL(console_.url()).pathname));
+    await console_.locator(css('end-session')).click();
+    await console_.locator(css('confirm-end-ok')).click();
+    await app.waitVisible(tid('ended-summary'), 15_000);
 
     // And it can start over.
     await app.click(tid('new-share'));
     await app.waitVisible(tid('share-button'), 10_000);
   }).finally(() => context.close());
+}
+
+/** Waits until the app's waiting view shows `stage` (asking, in_line, nobody, call_back). */
+async function waitStage(stage) {
+  await waitFor(`the waiting view to say "${stage}"`, async () => (await app.attribute(tid('waiting'), 'data-stage')) === stage, {
+    timeout: 15_000,
+  });
 }
 
 test('with the window closed, the global shortcut starts a share and shows the window', { timeout: 60_000 }, async () => {
@@ -148,6 +224,7 @@ test('with the window closed, the global shortcut starts a share and shows the w
     assert.match(text, /Something else/, 'a quick share asks about "Something else"');
     await app.screenshot('app-quick-share');
     await app.click(tid('cancel-share'));
+    await app.click(tid('confirm-cancel-ok'));
     await app.waitText(tid('ended-summary'), (t) => /cancelled/i.test(t), 15_000);
     await app.click(tid('new-share'));
     await app.waitVisible(tid('share-button'), 10_000);

@@ -67,9 +67,11 @@ pub fn board_pointer(
         .map_err(ApiError::from)
 }
 
-/// The windows on the screen that a screenshot can show on their own, topmost first.
+/// The windows on the screen that a screenshot or a share can show on their own, topmost
+/// first; not the app's own windows (sharing the app would show the expert themselves).
 #[tauri::command]
-pub async fn list_windows() -> Result<Vec<WindowChoice>, ApiError> {
+pub async fn list_windows(app: tauri::AppHandle) -> Result<Vec<WindowChoice>, ApiError> {
+    let own = own_windows(&app);
     let windows = tauri::async_runtime::spawn_blocking(instant_share_media::capture::list_windows)
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("the window list failed: {e}")))?
@@ -77,7 +79,25 @@ pub async fn list_windows() -> Result<Vec<WindowChoice>, ApiError> {
             tracing::warn!(error = %e, "no window list");
             ApiError::new(ErrorCode::Conflict, e.to_string())
         })?;
-    Ok(windows.into_iter().map(WindowChoice::from).collect())
+    Ok(windows
+        .into_iter()
+        .filter(|w| !own.contains(&w.id))
+        .map(WindowChoice::from)
+        .collect())
+}
+
+/// The X11 ids of the app's windows (none on other systems).
+fn own_windows(app: &tauri::AppHandle) -> Vec<u32> {
+    use raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    use tauri::Manager;
+    app.webview_windows()
+        .values()
+        .filter_map(|w| match w.window_handle().ok()?.as_raw() {
+            RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
+            RawWindowHandle::Xcb(h) => Some(h.window.get()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Takes a screenshot of the screen, or of one window (`window`, an id from [`list_windows`]),

@@ -73,3 +73,9 @@ pub async fn send_feedback(
 ) -> Result<(), ApiError> {
     controller.send_feedback(feedback).await
 }
+
+/// Brings the main window forward (the sharing bar's "Open Instant Share").
+#[tauri::command]
+pub fn show_window(app: tauri::AppHandle) {
+    crate::tray::show_main_window(&app);
+}

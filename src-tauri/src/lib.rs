@@ -21,6 +21,7 @@ mod config;
 mod controller;
 mod credentials;
 mod media;
+mod sharing;
 mod state;
 mod system;
 mod tray;
@@ -84,6 +85,7 @@ pub fn run() {
             commands::dismiss,
             commands::call_back,
             commands::send_feedback,
+            commands::show_window,
             commands::forget_enrolment,
             board::board_op,
             board::board_pointer,
@@ -102,6 +104,7 @@ pub fn run() {
             media_commands::media_set_screen,
             media_commands::media_set_muted,
             media_commands::media_pause_screen,
+            media_commands::media_stop_all,
             media_commands::media_dismiss_problem,
             media_commands::media_open_video,
             media_commands::media_video_ack,

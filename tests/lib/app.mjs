@@ -334,6 +334,25 @@ export class AppSession {
     }
   }
 
+  /**
+   * The whole X screen as the app captures it natively for a screenshot (PNG bytes): what the
+   * user sees, every window included; nothing is shared.
+   */
+  async nativeScreen() {
+    const base64 = await this.cmd('POST', '/execute/async', {
+      script: `const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke('take_screenshot').then((buffer) => {
+          const bytes = new Uint8Array(buffer);
+          let s = '';
+          for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+          done(btoa(s));
+        }, () => done(null));`,
+      args: [],
+    });
+    if (!base64) throw new Error('the app could not take a screenshot');
+    return Buffer.from(base64, 'base64');
+  }
+
   /** Saves a screenshot of the window as tests/output/NAME.png; returns the PNG bytes. */
   async screenshot(name) {
     const png = await this.png();

@@ -473,6 +473,7 @@ fn without_any_display_the_screen_is_no_display() {
     let screen = VideoSourceConfig::Screen {
         fps: 10,
         max_width: 640,
+        window: None,
     };
     let e = start_video(&screen, on_frame).unwrap_err();
     let shot = instant_share_media::capture::screenshot().unwrap_err();
@@ -626,8 +627,53 @@ mod x11_screen {
             "every pixel is the window's blue"
         );
 
+        // Shared live: the window alone at its size; it follows the window when it moves.
+        let (frames, on_frame) = frame_sink();
+        let config = VideoSourceConfig::Screen {
+            fps: 15,
+            max_width: 0,
+            window: Some(window),
+        };
+        let capture = start_video(&config, on_frame).unwrap();
+        assert!(
+            capture.description().starts_with("window "),
+            "{}",
+            capture.description()
+        );
+        wait_for(Duration::from_secs(10), || {
+            frames.lock().unwrap().len() >= 2
+        });
+        conn.configure_window(
+            window,
+            &x11rb::protocol::xproto::ConfigureWindowAux::new()
+                .x(20)
+                .y(30)
+                .width(200),
+        )
+        .unwrap();
+        conn.sync().unwrap();
+        let moved = |f: &CapturedFrame| f.frame.width == 200;
+        wait_for(Duration::from_secs(10), || {
+            frames.lock().unwrap().iter().any(moved)
+        });
+        {
+            let frames = frames.lock().unwrap();
+            let first = &frames[0].frame;
+            assert_eq!((first.width, first.height), (240, 160));
+            // Pure blue in BT.601: dark luma, chroma far from grey.
+            assert!(first.y.iter().all(|&y| y < 60), "the window's blue");
+            assert!(first.u.iter().all(|&u| u > 200));
+            let last = frames.iter().rev().find(|f| moved(f)).unwrap();
+            assert_eq!(last.frame.height, 160);
+        }
+        // Closed while shared: the capture stops and says why.
         conn.destroy_window(window).unwrap();
         conn.sync().unwrap();
+        wait_for(Duration::from_secs(10), || !capture.is_running());
+        assert!(matches!(
+            capture.take_error(),
+            Some(CaptureError::WindowGone)
+        ));
         let gone = instant_share_media::capture::screenshot_window(window).unwrap_err();
         assert!(matches!(gone, CaptureError::WindowGone), "{gone}");
         assert!(!instant_share_media::capture::list_windows()
@@ -675,7 +721,11 @@ mod x11_screen {
 
         let (frames, on_frame) = frame_sink();
         let max_width = (sw / 2) as u32;
-        let config = VideoSourceConfig::Screen { fps: 30, max_width };
+        let config = VideoSourceConfig::Screen {
+            fps: 30,
+            max_width,
+            window: None,
+        };
         let capture = start_video(&config, on_frame).unwrap();
         assert!(
             capture.description().contains("at 15 fps"),

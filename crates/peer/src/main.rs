@@ -387,6 +387,7 @@ async fn take_part(
                 Some(VideoSourceConfig::Screen {
                     fps,
                     max_width: 1280,
+                    window: None,
                 }),
             )
             .await

@@ -148,10 +148,22 @@ pub async fn media_set_microphone(
     calls.set_microphone(on, device).await
 }
 
-/// Shares the screen (the user agreed), or stops.
+/// Shares the screen, or one window of it (the user chose it and agreed), or stops.
 #[tauri::command]
-pub async fn media_set_screen(calls: State<'_, Calls>, on: bool) -> Result<MediaView, ApiError> {
-    calls.set_screen(on).await
+pub async fn media_set_screen(
+    calls: State<'_, Calls>,
+    on: bool,
+    window: Option<u32>,
+    title: Option<String>,
+) -> Result<MediaView, ApiError> {
+    let window = window.map(|id| (id, title.unwrap_or_else(|| "a window".into())));
+    calls.set_screen(on, window).await
+}
+
+/// Stops everything shared: camera, microphone and screen.
+#[tauri::command]
+pub async fn media_stop_all(calls: State<'_, Calls>) -> Result<MediaView, ApiError> {
+    Ok(calls.stop_all().await)
 }
 
 /// Pauses the shared screen while a private picture is shown (the others see a pause card),

@@ -54,6 +54,8 @@ pub struct Calls {
     video: Arc<VideoOut>,
     app: AppHandle,
     mode: MediaMode,
+    /// The sharing bar and the main window stepping aside.
+    presence: Arc<crate::sharing::Presence>,
 }
 
 struct Inner {
@@ -88,6 +90,7 @@ impl Calls {
                 camera_still: None,
             })),
             video: Arc::new(VideoOut::default()),
+            presence: Arc::new(crate::sharing::Presence::new(app.clone())),
             app,
             mode,
         }
@@ -195,11 +198,34 @@ impl Calls {
             .await
     }
 
-    /// Shares the screen, or stops.
-    pub async fn set_screen(&self, on: bool) -> Result<MediaView, ApiError> {
-        let source = on.then(|| self.mode.screen());
-        self.set_video(MediaTrack::Screen, TrackKind::Screen, source, None)
+    /// Shares the screen (or one `window` of it, shown by its title), or stops.
+    pub async fn set_screen(
+        &self,
+        on: bool,
+        window: Option<(u32, String)>,
+    ) -> Result<MediaView, ApiError> {
+        let (id, title) = window.unzip();
+        let source = on.then(|| self.mode.screen(id));
+        self.set_video(MediaTrack::Screen, TrackKind::Screen, source, title)
             .await
+    }
+
+    /// Stops everything this computer shares: camera, microphone and screen (the sharing bar's
+    /// Stop).
+    pub async fn stop_all(&self) -> MediaView {
+        let view = self.view();
+        let is_on = |s: &view::SourceView| s.state != view::SourceState::Off;
+        tracing::info!(on = view.live_summary(), "stopping everything shared");
+        if is_on(&view.screen) {
+            let _ = self.set_screen(false, None).await;
+        }
+        if is_on(&view.camera) {
+            let _ = self.set_camera(false, None).await;
+        }
+        if is_on(&view.microphone) {
+            let _ = self.set_microphone(false, None).await;
+        }
+        self.view()
     }
 
     /// Turns the microphone on (with `device`, or the default) or off.
@@ -276,7 +302,7 @@ impl Calls {
             let _ = self.set_microphone(false, None).await;
         }
         if is_on(&view.screen) {
-            let _ = self.set_screen(false).await;
+            let _ = self.set_screen(false, None).await;
         }
         self.lock().view.note(WINDOW_CLOSED_NOTE);
         self.publish();
@@ -504,6 +530,11 @@ impl Calls {
         if let Err(e) = self.app.emit(MEDIA_STATE_EVENT, &view) {
             tracing::warn!(error = %e, "cannot send the media state to the window");
         }
+        let on = |s: &view::SourceView| s.state != view::SourceState::Off;
+        self.presence.follow(
+            on(&view.camera) || on(&view.microphone) || on(&view.screen),
+            on(&view.screen),
+        );
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -112,10 +112,11 @@ impl MediaMode {
     }
 
     /// The screen, in every mode.
-    pub fn screen(self) -> VideoSourceConfig {
+    pub fn screen(self, window: Option<u32>) -> VideoSourceConfig {
         VideoSourceConfig::Screen {
             fps: SCREEN.0,
             max_width: SCREEN.1,
+            window,
         }
     }
 
@@ -202,7 +203,7 @@ mod tests {
         );
         assert_eq!(m.audio_output(None), AudioSinkConfig::Discard);
         assert!(matches!(
-            m.screen(),
+            m.screen(None),
             VideoSourceConfig::Screen { fps: 15, .. }
         ));
     }

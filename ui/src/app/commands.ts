@@ -23,6 +23,7 @@ export const commands = {
   dismiss: () => call<AppState>('dismiss'),
   callBack: () => call<AppState>('call_back'),
   sendFeedback: (feedback: Feedback) => call<null>('send_feedback', { feedback }),
+  showWindow: () => call<null>('show_window'),
   forgetEnrolment: () => call<AppState>('forget_enrolment'),
 };
 

@@ -20,7 +20,11 @@ export const mediaCommands = {
   setCamera: (on: boolean, device?: string | null) => call<MediaView>('media_set_camera', { on, device: device ?? null }),
   setMicrophone: (on: boolean, device?: string | null) =>
     call<MediaView>('media_set_microphone', { on, device: device ?? null }),
-  setScreen: (on: boolean) => call<MediaView>('media_set_screen', { on }),
+  /** Shares the entire screen (`window` null) or one window, or stops. */
+  setScreen: (on: boolean, window: { id: number; title: string } | null = null) =>
+    call<MediaView>('media_set_screen', { on, window: window?.id ?? null, title: window?.title ?? null }),
+  /** Stops camera, microphone and screen at once. */
+  stopAll: () => call<MediaView>('media_stop_all'),
   setMuted: (muted: boolean) => call<MediaView>('media_set_muted', { muted }),
   pauseScreen: (paused: boolean) => call<MediaView>('media_pause_screen', { paused }),
   dismissProblem: (track: MediaTrack | null) => call<MediaView>('media_dismiss_problem', { track }),

@@ -49,12 +49,16 @@ pub enum VideoSourceConfig {
         /// Wanted frames a second; faster cameras are thinned to this.
         fps: u32,
     },
-    /// The whole screen (X11 on Linux).
+    /// The whole screen, or one window as it shows on it (X11 on Linux).
     Screen {
         /// Frames a second, capped at 15.
         fps: u32,
         /// Scaled down to fit this width (keeping the aspect ratio, even sides); 0: no limit.
         max_width: u32,
+        /// One window (an id from [`list_windows`]), followed as it moves and resizes; the
+        /// capture stops with [`CaptureError::WindowGone`] when it closes. `None`: the screen.
+        #[serde(default)]
+        window: Option<u32>,
     },
     /// [`crate::synthetic::TestPattern`], its frame number stamped in the pixels.
     Pattern {
@@ -280,9 +284,11 @@ pub fn start_video(
             height,
             fps,
         } => camera::start(device.as_deref(), (*width, *height), *fps, on_frame)?,
-        VideoSourceConfig::Screen { fps, max_width } => {
-            screen::start(*fps, *max_width as usize, on_frame)?
-        }
+        VideoSourceConfig::Screen {
+            fps,
+            max_width,
+            window,
+        } => screen::start(*fps, *max_width as usize, *window, on_frame)?,
         VideoSourceConfig::Pattern { width, height, fps } => {
             sources::pattern(*width as usize, *height as usize, *fps, on_frame)?
         }
@@ -397,11 +403,22 @@ mod tests {
         let c = VideoSourceConfig::Screen {
             fps: 10,
             max_width: 1280,
+            window: Some(7),
         };
         let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(json, r#"{"kind":"screen","fps":10,"max_width":1280}"#);
+        assert_eq!(
+            json,
+            r#"{"kind":"screen","fps":10,"max_width":1280,"window":7}"#
+        );
         let back: VideoSourceConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(back, c);
+        // Written before one window could be shared: the whole screen.
+        let old: VideoSourceConfig =
+            serde_json::from_str(r#"{"kind":"screen","fps":10,"max_width":1280}"#).unwrap();
+        assert!(matches!(
+            old,
+            VideoSourceConfig::Screen { window: None, .. }
+        ));
         let a: AudioSourceConfig =
             serde_json::from_str(r#"{"kind":"microphone","device":null}"#).unwrap();
         assert_eq!(a, AudioSourceConfig::Microphone { device: None });

@@ -50,6 +50,7 @@ mod other {
     pub(in crate::capture) fn start(
         _fps: u32,
         _max_width: usize,
+        _window: Option<u32>,
         _on_frame: impl FnMut(CapturedFrame) + Send + 'static,
     ) -> Result<(Worker, String), CaptureError> {
         Err(CaptureError::Unsupported(missing()))
@@ -351,6 +352,31 @@ mod x11 {
                 .ok_or_else(|| failed(&self.display, "it sent a picture cut short"))
         }
 
+        /// One picture of a window as it shows on the screen now (where it is now, at the size
+        /// it has now, what covers it included), at most `max_width` wide.
+        pub(super) fn grab_window(
+            &self,
+            window: Window,
+            max_width: usize,
+        ) -> Result<Frame, CaptureError> {
+            let rect = self.rect_of(window).ok_or(CaptureError::WindowGone)?;
+            let (w, h) = (usize::from(rect.2), usize::from(rect.3));
+            bgrx_to_i420_scaled(&self.bgrx_of(rect)?, w, h, w * 4, max_width)
+                .ok_or_else(|| failed(&self.display, "it sent a picture cut short"))
+        }
+
+        /// The whole screen, or one window.
+        fn grab_source(
+            &self,
+            window: Option<Window>,
+            max_width: usize,
+        ) -> Result<Frame, CaptureError> {
+            match window {
+                None => self.grab(max_width),
+                Some(w) => self.grab_window(w, max_width),
+            }
+        }
+
         /// One picture of the whole screen at full size, 8-bit RGB (a screenshot to share).
         fn grab_rgb(&self) -> Result<Screenshot, CaptureError> {
             self.rgb_of((0, 0, self.width, self.height))
@@ -440,24 +466,26 @@ mod x11 {
             .map_err(|e| e.to_string())
     }
 
-    /// Starts capturing the screen of `DISPLAY`.
+    /// Starts capturing the screen of `DISPLAY`, or one of its windows.
     pub(in crate::capture) fn start(
         fps: u32,
         max_width: usize,
+        window: Option<u32>,
         on_frame: impl FnMut(CapturedFrame) + Send + 'static,
     ) -> Result<(Worker, String), CaptureError> {
         let display = choose_display(
             std::env::var_os("DISPLAY"),
             std::env::var_os("WAYLAND_DISPLAY"),
         )?;
-        start_on(X11Screen::open(&display)?, fps, max_width, on_frame)
+        start_on(X11Screen::open(&display)?, fps, max_width, window, on_frame)
     }
 
-    /// Starts capturing `screen`.
+    /// Starts capturing `screen`, or one `window` of it.
     pub(super) fn start_on(
         mut screen: X11Screen,
         fps: u32,
         max_width: usize,
+        window: Option<Window>,
         mut on_frame: impl FnMut(CapturedFrame) + Send + 'static,
     ) -> Result<(Worker, String), CaptureError> {
         if fps == 0 {
@@ -467,22 +495,28 @@ mod x11 {
         }
         let fps = fps.min(MAX_FPS);
         // Fail now, not on the thread, if the first picture cannot be read.
-        let first = screen.grab(max_width)?;
-        let description = format!(
-            "screen {} as {}x{} at {fps} fps",
-            screen.describe(),
-            first.width,
-            first.height
-        );
+        let first = screen.grab_source(window, max_width)?;
+        let what = match window {
+            None => format!("screen {}", screen.describe()),
+            Some(w) => format!("window {w:#x} of {}", screen.describe()),
+        };
+        let description = format!("{what} as {}x{} at {fps} fps", first.width, first.height);
         let worker = Worker::spawn("capture-screen", move |stop, failure| {
             let mut pacer = Pacer::new(Instant::now(), fps);
             let allowance = Duration::from_millis(500) / fps;
             while pacer.wait(&stop, allowance).is_some() {
                 let at = Instant::now();
-                let frame = match screen.grab(max_width) {
+                let frame = match screen.grab_source(window, max_width) {
                     Ok(frame) => frame,
+                    // The shared window was closed (or unmapped): the share ends, saying why.
+                    Err(CaptureError::WindowGone) => {
+                        return fail(&failure, CaptureError::WindowGone)
+                    }
                     // Resized (RandR) since the last picture: read the size, try once more.
-                    Err(_) => match screen.refresh_size().and_then(|()| screen.grab(max_width)) {
+                    Err(_) => match screen
+                        .refresh_size()
+                        .and_then(|()| screen.grab_source(window, max_width))
+                    {
                         Ok(frame) => frame,
                         Err(e) => return fail(&failure, e),
                     },

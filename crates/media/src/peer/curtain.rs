@@ -42,13 +42,20 @@ impl Curtain {
 #[derive(Debug, Default)]
 pub(crate) struct CurtainGate {
     card: Option<Frame>,
+    /// Whether the last frame was the card.
+    closed: bool,
 }
 
 impl CurtainGate {
-    /// `frame`, or the card of its size when `curtain` is closed.
-    pub fn pass(&mut self, curtain: &Curtain, frame: Frame) -> Frame {
-        if !curtain.is_closed() {
-            return frame;
+    /// `frame`, or the card of its size when `curtain` is closed; and whether this is the first
+    /// frame since the curtain opened or closed (to be sent as a keyframe: nothing of the frames
+    /// before may show through in the ones after).
+    pub fn pass(&mut self, curtain: &Curtain, frame: Frame) -> (Frame, bool) {
+        let closed = curtain.is_closed();
+        let switched = closed != self.closed;
+        self.closed = closed;
+        if !closed {
+            return (frame, switched);
         }
         let fits = self
             .card
@@ -57,7 +64,7 @@ impl CurtainGate {
         if !fits {
             self.card = Some(card(frame.width, frame.height));
         }
-        self.card.clone().unwrap_or(frame)
+        (self.card.clone().unwrap_or(frame), switched)
     }
 }
 
@@ -70,7 +77,10 @@ pub fn card(width: usize, height: usize) -> Frame {
     let top = (height - bar_h) / 2;
     let left = (width.saturating_sub(2 * bar_w + gap)) / 2;
     for row in top..top + bar_h {
-        for x in [left, left + bar_w + gap].into_iter().filter(|x| *x < width) {
+        for x in [left, left + bar_w + gap]
+            .into_iter()
+            .filter(|x| *x < width)
+        {
             let line = row * width;
             y[line + x..line + (x + bar_w).min(width)].fill(SIGN_LUMA);
         }
@@ -103,10 +113,12 @@ mod tests {
     fn a_closed_curtain_sends_the_card_of_the_same_size() {
         let curtain = Curtain::default();
         let mut gate = CurtainGate::default();
-        let shown = gate.pass(&curtain, picture(64, 48));
+        let (shown, switched) = gate.pass(&curtain, picture(64, 48));
         assert_eq!(shown.y, picture(64, 48).y, "open: the picture goes out");
+        assert!(!switched);
         curtain.close();
-        let card = gate.pass(&curtain, picture(64, 48));
+        let (card, switched) = gate.pass(&curtain, picture(64, 48));
+        assert!(switched, "the first card is a keyframe");
         assert_eq!((card.width, card.height), (64, 48));
         let dark = card.y.iter().filter(|&&l| l == CARD_LUMA).count();
         let sign = card.y.iter().filter(|&&l| l == SIGN_LUMA).count();
@@ -114,10 +126,13 @@ mod tests {
         assert!(sign > 0 && dark > sign);
         assert!(card.u.iter().chain(&card.v).all(|&c| c == 128), "grey");
         // Another size: another card.
-        let other = gate.pass(&curtain, picture(32, 20));
+        let (other, switched) = gate.pass(&curtain, picture(32, 20));
         assert_eq!((other.width, other.height, other.y.len()), (32, 20, 640));
+        assert!(!switched);
         curtain.open();
-        assert_eq!(gate.pass(&curtain, picture(32, 20)).y, picture(32, 20).y);
+        let (back, switched) = gate.pass(&curtain, picture(32, 20));
+        assert_eq!(back.y, picture(32, 20).y);
+        assert!(switched, "the first picture after the pause is a keyframe");
     }
 
     #[test]

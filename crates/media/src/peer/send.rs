@@ -119,7 +119,9 @@ impl VideoPipeline {
             | VideoSourceConfig::File { fps, .. } => (*fps).max(1),
             VideoSourceConfig::Screen { fps, .. } => (*fps).clamp(1, 15),
         };
-        let (frames_tx, frames_rx) = sync_channel::<CapturedFrame>(2);
+        // Each frame with whether it must be a keyframe (the first after a pause begins or ends:
+        // nothing of the picture before may live on in the one after).
+        let (frames_tx, frames_rx) = sync_channel::<(CapturedFrame, bool)>(2);
         let (encoded_tx, encoded_rx) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(encoded_rx, fanout.clone()));
         let thread_control = control.clone();
@@ -143,11 +145,12 @@ impl VideoPipeline {
         let mut gate = super::curtain::CurtainGate::default();
         let capture = capture::start_video(config, move |mut frame: CapturedFrame| {
             // Checked after the capture: a picture taken once the pause began never passes.
-            frame.frame = gate.pass(&curtain, frame.frame);
+            let switched;
+            (frame.frame, switched) = gate.pass(&curtain, frame.frame);
             if let Some(local) = &local {
                 local(Arc::new(frame.frame.clone()), frame.captured_unix_micros);
             }
-            match frames_tx.try_send(frame) {
+            match frames_tx.try_send((frame, switched)) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => {
                     // The encoder is behind: drop this frame rather than add delay.
@@ -168,7 +171,7 @@ impl VideoPipeline {
 fn encode_video(
     kind: TrackKind,
     fps: u32,
-    frames: std::sync::mpsc::Receiver<CapturedFrame>,
+    frames: std::sync::mpsc::Receiver<(CapturedFrame, bool)>,
     out: mpsc::UnboundedSender<Encoded>,
     control: Arc<EncoderControl>,
     counters: Arc<SendCounters>,
@@ -176,7 +179,7 @@ fn encode_video(
 ) {
     let mut encoder: Option<Vp8Encoder> = None;
     let duration = Duration::from_nanos(1_000_000_000 / u64::from(fps));
-    while let Ok(captured) = frames.recv() {
+    while let Ok((captured, switched)) = frames.recv() {
         if fanout.is_empty() {
             // Nobody to send to: skip the work, and start the next call with a keyframe.
             control.keyframe.store(true, Ordering::Relaxed);
@@ -207,7 +210,7 @@ fn encode_video(
                 tracing::debug!(error = %e, "bitrate change refused");
             }
         }
-        let keyframe = control.keyframe.swap(false, Ordering::Relaxed);
+        let keyframe = control.keyframe.swap(false, Ordering::Relaxed) || switched;
         let started = Instant::now();
         match enc.encode(frame, keyframe) {
             Ok(packets) => {
