@@ -20,7 +20,7 @@ import { media } from './lib/media.mjs';
 import { decodePng, encodePng, regionStats, changedShare } from './lib/png.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { readZip } from './lib/zip.mjs';
-import { appBoardPixels, boardPixels, drawRedArrow } from './lib/board.mjs';
+import { appBoardPixels, assertAppToolsClear, boardPixels, drawRedArrow } from './lib/board.mjs';
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -449,6 +449,13 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     }, { timeout: 10_000 });
     console.log(`the expert's arrow covers ${red} pixels of the app's board canvas`);
     await app.screenshot('app-board-arrow');
+    // At the window's smallest size the tools still sit above the picture, never over it.
+    const normal = await app.cmd('GET', '/window/rect');
+    await app.cmd('POST', '/window/rect', { width: 640, height: 480 });
+    await waitFor('the window at its smallest size', async () => (await app.cmd('GET', '/window/rect')).width <= 660);
+    await assertAppToolsClear(app, stage, 'the app\'s tools on the picture at 640x480');
+    await app.screenshot('app-board-min-size');
+    await app.cmd('POST', '/window/rect', { width: normal.width, height: normal.height });
 
     // The user invites a guest from the app ("Invite someone…"); the guest sees the picture
     // (following the expert) with the arrow.

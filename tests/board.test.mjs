@@ -12,7 +12,7 @@ import { waitFor } from './lib/wait.mjs';
 import { connected } from './lib/media.mjs';
 import { decodePng, encodePng } from './lib/png.mjs';
 import { readZip } from './lib/zip.mjs';
-import { boardPixels, drawRedArrow } from './lib/board.mjs';
+import { assertToolsClear, boardPixels, drawRedArrow, toolsOf } from './lib/board.mjs';
 
 const expert = { username: 'ana', displayName: 'Ana Expert', password: 'correct horse battery staple' };
 const second = { username: 'bo', displayName: 'Bo Expert', password: 'another horse battery staple' };
@@ -61,7 +61,13 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await requesterPage.locator(tid('media-screen')).click();
     const expertBoard = consolePage.locator(`${tid('remote-screen')} ${tid('board')}`);
     await expertBoard.waitFor({ state: 'visible', timeout: 15_000 });
-    await expertBoard.locator(tid('board-toolbar')).waitFor({ state: 'visible' });
+    await toolsOf(expertBoard).locator(tid('board-toolbar')).waitFor({ state: 'visible' });
+    // The tools sit above the shared screen, never over it, also in a small window.
+    await assertToolsClear(expertBoard, 'the expert\'s tools on the screen');
+    await consolePage.setViewportSize({ width: 820, height: 600 });
+    await assertToolsClear(expertBoard, 'the expert\'s tools on the screen in a small window');
+    await screenshot(consolePage, 'board-tools-small-window');
+    await consolePage.setViewportSize({ width: 1400, height: 860 });
     const ownBoard = requesterPage.locator(`${tid('self-screen')} ${tid('board')}`);
     await ownBoard.waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal(await ownBoard.locator(tid('board-toolbar')).count(), 0, 'no tools on the small preview');
@@ -90,7 +96,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     const guestBoard = guestPage.locator(`${tid('remote-screen')} ${tid('board')}`);
     await guestBoard.waitFor({ state: 'visible', timeout: 20_000 });
     await waitAnnotations(guestBoard, 1, 'the guest');
-    assert.equal(await guestBoard.locator(tid('board-toolbar')).count(), 0, 'a guest who may only look gets no tools');
+    assert.equal(await toolsOf(guestBoard).locator(tid('board-toolbar')).count(), 0, 'a guest who may only look gets no tools');
     await waitFor('the arrow on the guest board', async () => (await boardPixels(guestBoard, RED)) > 100, { timeout: 5_000 });
 
     // The expert's pointer reaches the guest with the expert's name on it.
@@ -110,7 +116,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await consolePage.keyboard.press('Control+z');
     await waitAnnotations(ownBoard, 0, 'the requester after undo');
     await waitAnnotations(guestBoard, 0, 'the guest after undo');
-    await expertBoard.locator(tid('board-redo')).click();
+    await toolsOf(expertBoard).locator(tid('board-redo')).click();
     await waitAnnotations(ownBoard, 1, 'the requester after redo');
     await waitAnnotations(guestBoard, 1, 'the guest after redo');
 
@@ -184,7 +190,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     const expertPicture = consolePage.locator(`${tid('picture-stage')} ${tid('board')}`);
     await expertPicture.waitFor({ state: 'visible', timeout: 10_000 });
     const p = await expertPicture.locator(tid('board-canvas')).boundingBox();
-    await expertPicture.locator(tid('board-tool-arrow')).click();
+    await toolsOf(expertPicture).locator(tid('board-tool-arrow')).click();
     await consolePage.mouse.move(p.x + p.width * 0.8, p.y + p.height * 0.8);
     await consolePage.mouse.down();
     await consolePage.mouse.move(p.x + p.width * 0.45, p.y + p.height * 0.5, { steps: 10 });
@@ -204,7 +210,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     }
     // With the Point tool, dragging pans; everyone follows where it stops.
     const expertStageBoard = consolePage.locator(`${tid('picture-stage')} ${tid('board')}`);
-    await expertStageBoard.locator(tid('board-tool-pointer')).click();
+    await toolsOf(expertStageBoard).locator(tid('board-tool-pointer')).click();
     await waitFor('the Point tool', async () => (await expertStageBoard.getAttribute('data-tool')) === 'pointer', { timeout: 5_000 });
     const before = await consolePage.locator(tid('picture-stage')).getAttribute('data-center');
     const frame = await expertStageBoard.locator(tid('board-canvas')).boundingBox();
@@ -221,7 +227,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
       await waitFor(`${who} to follow the pan`, async () => (await page.locator(tid('picture-stage')).getAttribute('data-center')) === after, { timeout: 10_000 });
     }
     await screenshot(requesterPage, 'board-requester-zoomed');
-    await expertStageBoard.locator(tid('board-tool-arrow')).click();
+    await toolsOf(expertStageBoard).locator(tid('board-tool-arrow')).click();
     await consolePage.locator(tid('picture-zoom-fit')).click();
     await screenshot(consolePage, 'board-expert-picture');
     await screenshot(requesterPage, 'board-requester-picture');

@@ -12,3 +12,27 @@ export interface BoardViewport {
   /** The frame's width in pixels. */
   frameWidth: number;
 }
+
+/**
+ * Where a board on a stage puts its tools: a row of the stage above the picture, so that the
+ * tools never cover what they draw on (ZoomStage provides it; `null` until it is in the page).
+ */
+export const BOARD_TOOLS_HOST = Symbol('board-tools-host');
+
+/** Moves `node` into `host` while there is one (a portal: the element stays the component's). */
+export function dockIn(node: HTMLElement, host: HTMLElement | null | undefined) {
+  let current: HTMLElement | null = null;
+  const place = (next: HTMLElement | null | undefined) => {
+    if (next && next !== current) {
+      next.appendChild(node);
+      current = next;
+    }
+  };
+  place(host);
+  return {
+    update: place,
+    destroy() {
+      node.remove();
+    },
+  };
+}
