@@ -83,6 +83,14 @@ async function intoSession(app, context, expert) {
   await consolePage.locator(css('availability-toggle')).click(ACTION);
   await consolePage.locator(css('media-autostart')).waitFor({ state: 'visible', timeout: 10_000 });
   await app.click(tid('share-button'));
+  // Every text the app's video placeholder shows from now on (to catch what only flashes).
+  await app.execute(`
+    window.__placeholderTexts = [];
+    const seen = () => {
+      const text = document.querySelector('[data-testid="video-placeholder"]')?.textContent?.trim();
+      if (text && window.__placeholderTexts.at(-1) !== text) window.__placeholderTexts.push(text);
+    };
+    new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, characterData: true });`);
   await consolePage.locator(css('offer-accept')).click({ timeout: 20_000 });
   const site = await waitFor(
     () => `the expert's session page (pages: ${context.pages().map((p) => p.url()).join(', ')})`,
@@ -184,6 +192,11 @@ test('synthetic media: the expert is seen in the app, the app sends camera, micr
       timeout: 20_000,
     });
     console.log(`the expert's camera showed in the app within ${Date.now() - joinedAt} ms of the session view`);
+    // While the expert's console turned its camera on, the app never said it was off.
+    const said = await app.execute('return window.__placeholderTexts');
+    console.log(`the placeholder said: ${JSON.stringify(said)}`);
+    assert.ok(!said.some((t) => /has not turned on a camera|Camera off/.test(t)), 'no "camera off" before the expert\'s video came');
+    assert.ok(!said.some((t) => /reconnecting/.test(t)), 'no "reconnecting" for an expert who is only joining');
     await delay(500);
     const video = await shot(app, tid('video-stage'), 'app-media-expert-video');
     const probe = await app.execute('return window.__instantShareAppVideo');
@@ -545,6 +558,14 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     await waitFor('the app to follow the zoom of its screen', async () => (await app.attribute(ownStage, 'data-zoom')) === '150', { timeout: 10_000 });
     console.log(`the expert's arrow on the shared screen covers ${onOwn} pixels of the app's own-screen board`);
     await app.screenshot('app-board-own-screen');
+    // The expert puts the picture on everyone's stage again: it takes the own screen's place, and
+    // one "Back to the call" goes back to the call (not to the own screen first).
+    await site.locator(`${css('picture-thumb')}[data-image="${imageId}"]`).click(ACTION);
+    await app.waitVisible(tid('picture-stage'), 15_000);
+    await app.click(tid('picture-close'));
+    await app.waitGone(tid('picture-stage'), 5_000);
+    assert.equal(await app.findVisible(ownStage), undefined, 'one press: back to the call, not to the own screen');
+    await app.waitVisible(tid('call-view'));
 
     // The expert ends; the app offers the pictures and the chat, and saves them as a zip.
     await site.locator(css('end-session')).click(ACTION);

@@ -60,8 +60,17 @@ async function flow() {
   const code = await host.enrolmentCode('Robin Employee');
   await app.waitVisible(tid('enrol-host'), 30_000);
   await app.screenshot('app-enrol');
-  await app.type(tid('enrol-host'), host.url);
+  // The address as people type it, without http(s):// (this computer's own host: http).
+  const typed = host.url.replace(/^https?:\/\//, '');
+  await app.type(tid('enrol-host'), typed);
+  await app.waitText(tid('enrol-host-understood'), (t) => t.includes(`Connects to ${host.url}`));
+  // A wrong code is refused with a clear error, which goes away once the code is changed.
+  await app.type(tid('enrol-code'), 'WRNG-CODE-0000');
+  await app.click(tid('enrol-submit'));
+  await app.waitText(tid('error-banner'), (t) => /enrolment code/i.test(t), 15_000);
+  await app.screenshot('app-enrol-error');
   await app.type(tid('enrol-code'), code);
+  await app.waitGone(tid('error-banner'), 5_000);
   await app.click(tid('enrol-submit'));
   await app.waitVisible(tid('share-button'), 15_000);
 
