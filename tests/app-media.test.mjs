@@ -13,7 +13,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { tid as css, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
+import { tid as css, availableExpert, screenshot, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
 import { browserSuite } from './lib/suite.mjs';
 import { TauriDriver, tid, visibleAppWindows, appWindowTitles, closeWindow } from './lib/app.mjs';
 import { media } from './lib/media.mjs';
@@ -74,13 +74,7 @@ async function enrol(app) {
 
 /** The expert signs in (fake devices), becomes available; the app shares; the expert accepts. */
 async function intoSession(app, context, expert) {
-  const consolePage = await context.newPage();
-  recordPageErrors(consolePage, 'console', suite.pageErrors);
-  await consolePage.goto(`${suite.host.url}/console`);
-  await consolePage.locator(css('login-username')).fill(expert.username, ACTION);
-  await consolePage.locator(css('login-password')).fill(expert.password, ACTION);
-  await consolePage.locator(css('login-submit')).click(ACTION);
-  await consolePage.locator(css('availability-toggle')).click(ACTION);
+  const consolePage = await availableExpert(context, suite.host.url, expert, suite.pageErrors);
   await consolePage.locator(css('media-autostart')).waitFor({ state: 'visible', timeout: 10_000 });
   await app.click(tid('share-button'));
   // Every text the app's video placeholder shows from now on (to catch what only flashes).

@@ -151,6 +151,9 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await requesterPage.locator(tid('picture-input')).setInputFiles({ name: 'settings.png', mimeType: 'image/png', buffer: encodePng(W, H, rgba) });
     const redactor = requesterPage.locator(tid('redact-canvas'));
     await redactor.waitFor({ state: 'visible', timeout: 10_000 });
+    // The requester's screen is still shared: it pauses while the picture is in the black-out
+    // step, and the expert is told why.
+    await consolePage.locator(tid('remote-screen-paused')).waitFor({ state: 'visible', timeout: 10_000 });
     const r = await redactor.boundingBox();
     await requesterPage.mouse.move(r.x + r.width * ((SECRET.x0 - 10) / W), r.y + r.height * ((SECRET.y0 - 10) / H));
     await requesterPage.mouse.down();
@@ -159,6 +162,7 @@ test('the expert draws on the shared screen; the requester and a guest see it; p
     await waitFor('one box blacked out', async () => (await redactor.getAttribute('data-boxes')) === '1');
     await screenshot(requesterPage, 'board-requester-redact');
     await requesterPage.locator(tid('redact-share')).click();
+    await consolePage.locator(tid('remote-screen-paused')).waitFor({ state: 'hidden', timeout: 10_000 });
     const requesterStage = requesterPage.locator(tid('picture-stage'));
     await requesterStage.waitFor({ state: 'visible', timeout: 10_000 });
     const imageId = await requesterStage.getAttribute('data-image');

@@ -93,3 +93,18 @@ export async function screenshotsOnFailure(context, name, body) {
     throw error;
   }
 }
+
+/**
+ * Opens the console in a new page of `context`, signs `expert` in and makes them available;
+ * resolves the page. `errors` collects the page's errors.
+ */
+export async function availableExpert(context, hostUrl, expert, errors, timeout = 15_000) {
+  const page = await context.newPage();
+  recordPageErrors(page, 'console', errors);
+  await page.goto(`${hostUrl}/console`);
+  await page.locator(tid('login-username')).fill(expert.username, { timeout });
+  await page.locator(tid('login-password')).fill(expert.password, { timeout });
+  await page.locator(tid('login-submit')).click({ timeout });
+  await page.locator(tid('availability-toggle')).click({ timeout });
+  return page;
+}

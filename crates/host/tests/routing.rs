@@ -38,14 +38,7 @@ async fn the_only_expert_who_declines_is_asked_again_and_the_requester_sees_it()
     // Back in the queue, the requester hears where they stand again: first in line, one
     // expert on duty (busy being asked nothing, but paused for this request).
     requester
-        .until("back in the queue", |m| {
-            matches!(
-                m,
-                ServerMessage::Status {
-                    status: SessionStatus::Queued
-                }
-            )
-        })
+        .until("back in the queue", is_status(SessionStatus::Queued))
         .await;
     let q = requester
         .until("queue", |m| matches!(m, ServerMessage::Queue { .. }))
@@ -68,14 +61,7 @@ async fn the_only_expert_who_declines_is_asked_again_and_the_requester_sees_it()
         .await;
     assert!(started.elapsed() >= Duration::from_millis(800));
     requester
-        .until("asked again", |m| {
-            matches!(
-                m,
-                ServerMessage::Status {
-                    status: SessionStatus::Offered
-                }
-            )
-        })
+        .until("asked again", is_status(SessionStatus::Offered))
         .await;
     console
         .send(&ClientMessage::Accept {
@@ -227,14 +213,7 @@ async fn nobody_on_duty_is_said_and_a_call_back_outlives_the_queue_timeout() {
     let mut console = host.available_console("later").await;
     console.until("offer", offered(&pointer.session_id)).await;
     requester
-        .until("offered", |m| {
-            matches!(
-                m,
-                ServerMessage::Status {
-                    status: SessionStatus::Offered
-                }
-            )
-        })
+        .until("offered", is_status(SessionStatus::Offered))
         .await;
     // Once ringing, a call back can still be asked for; once live, not any more.
     console
@@ -244,14 +223,7 @@ async fn nobody_on_duty_is_said_and_a_call_back_outlives_the_queue_timeout() {
         .await;
     console.joined().await;
     requester
-        .until("active", |m| {
-            matches!(
-                m,
-                ServerMessage::Status {
-                    status: SessionStatus::Active
-                }
-            )
-        })
+        .until("active", is_status(SessionStatus::Active))
         .await;
     requester.send(&ClientMessage::CallBack).await;
     requester

@@ -458,14 +458,7 @@ pub async fn live(host: &TestHost) -> Live {
     let expert_token = console.accept_next(&pointer.session_id).await;
     let (expert, expert_snap) = Ws::join(host.addr, &expert_token).await;
     requester
-        .until("active", |m| {
-            matches!(
-                m,
-                ServerMessage::Status {
-                    status: SessionStatus::Active
-                }
-            )
-        })
+        .until("active", is_status(SessionStatus::Active))
         .await;
     Live {
         session_id: pointer.session_id,
@@ -476,6 +469,11 @@ pub async fn live(host: &TestHost) -> Live {
         requester_token: pointer.participant_token,
         expert_token,
     }
+}
+
+/// Matches the session event that moves the session to `status`.
+pub fn is_status(status: SessionStatus) -> impl FnMut(&ServerMessage) -> bool {
+    move |m| matches!(m, ServerMessage::Status { status: s } if *s == status)
 }
 
 pub fn is_error(code: ErrorCode) -> impl FnMut(&ServerMessage) -> bool {

@@ -13,6 +13,8 @@ export class LocalMedia {
   screen = $state.raw<MediaStreamTrack | null>(null);
   /** The microphone is on but sends silence. */
   micMuted = $state(false);
+  /** The shared screen sends black frames (a private picture is being prepared). */
+  screenPaused = $state(false);
   /** Camera and microphone were started (by the button or automatically). */
   started = $state(false);
   busy = $state(false);
@@ -41,8 +43,20 @@ export class LocalMedia {
       camera: this.camera !== null,
       microphone: this.microphone !== null && !this.micMuted,
       screen: this.screen !== null,
-      screen_paused: false,
+      screen_paused: this.screen !== null && this.screenPaused,
     };
+  }
+
+  /**
+   * Pauses the shared screen (it sends black frames, and the others are told it is paused) or
+   * lets it go on: while a picture is in the black-out step, a shared screen would carry it to
+   * the others before anything is blacked out. Holds for a screen shared meanwhile too.
+   */
+  setScreenPaused(paused: boolean): void {
+    if (this.screenPaused === paused) return;
+    this.screenPaused = paused;
+    if (this.screen) this.screen.enabled = !paused;
+    this.#changed();
   }
 
   /** Anything is on: the live indicator shows. */
@@ -176,6 +190,7 @@ export class LocalMedia {
 
   #setScreen(track: MediaStreamTrack | null): void {
     if (this.screen && this.screen !== track) this.screen.stop();
+    if (track) track.enabled = !this.screenPaused;
     this.screen = track;
     this.screenView = track ? new MediaStream([track]) : null;
     // The browser's own "Stop sharing" ends the track.
