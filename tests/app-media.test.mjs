@@ -551,6 +551,10 @@ test('the board: the app shares a blacked-out screenshot, the expert draws on it
     await site.locator(css('screen-zoom-in')).click(ACTION);
     await waitFor('the app to follow the zoom of its screen', async () => (await app.attribute(ownStage, 'data-zoom')) === '150', { timeout: 10_000 });
     console.log(`the expert's arrow on the shared screen covers ${onOwn} pixels of the app's own-screen board`);
+    // The own screen's caption shows whole.
+    const clipped = await app.execute(`const c = document.querySelector('[data-testid="own-screen-stage"] figcaption');
+      return c ? [...c.querySelectorAll('span')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent) : null;`);
+    assert.deepEqual(clipped, [], 'nothing of the own screen\'s caption is cut off');
     await app.screenshot('app-board-own-screen');
     // The expert puts the picture on everyone's stage again: it takes the own screen's place, and
     // one "Back to the call" goes back to the call (not to the own screen first).

@@ -191,6 +191,10 @@ async function flow() {
     await app.click(tid('share-button'));
     await waitStage('nobody');
     await app.click(tid('call-back'));
+    await waitStage('call_back');
+    await app.screenshot('app-call-back');
+    // No WebDriver command while the window is hidden: WebKit's driver waits for a rendering
+    // update that a hidden window never makes.
     await waitFor('the window to go to the tray', async () => (await visibleAppWindows()).length === 0, { timeout: 10_000 });
     await console_.locator(css('availability-toggle')).click();
     await console_.locator(css('offer-accept')).click({ timeout: 20_000 });

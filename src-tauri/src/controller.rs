@@ -22,6 +22,9 @@ pub const APP_STATE_EVENT: &str = "app-state";
 /// How often the idle screen's picture of the help desk is brought up to date.
 const DESK_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long the window shows "You will be called back" before it goes to the tray.
+const CALL_BACK_HIDE_AFTER: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// The topic of a share started from the tray or the shortcut.
 pub const QUICK_SHARE_TOPIC: &str = "other";
 
@@ -325,7 +328,13 @@ impl Controller {
             }
         }
         tracing::info!("the user asked to be called back");
-        crate::tray::hide_main_window(&self.app);
+        // The window first says so (the host's answer comes within moments), then goes to the
+        // tray; it comes forward again when an expert joins.
+        let app = self.app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(CALL_BACK_HIDE_AFTER).await;
+            crate::tray::hide_main_window(&app);
+        });
         Ok(self.state())
     }
 
