@@ -33,19 +33,21 @@ stop_host() {
 }
 trap 'stop_host; rm -rf "$work"' EXIT
 
-# start_host NAME: a fresh host on a free port; sets url and db.
+# start_host NAME [SERVE FLAGS...]: a fresh host on a free port; sets url and db.
 start_host() {
   db="$work/$1.sqlite3"
+  local name="$1"
+  shift
   INSTANT_SHARE_LOG=warn "$bin" serve --demo --listen 127.0.0.1:0 --database "$db" \
-    --ui-dir ui/dist >"$work/$1.out" 2>"$work/$1.err" &
+    --ui-dir ui/dist "$@" >"$work/$name.out" 2>"$work/$name.err" &
   host_pid=$!
   for _ in $(seq 100); do
-    url=$(sed -n 's/^instant-share-host listening on //p' "$work/$1.out")
-    [ -n "$url" ] && grep -q '^enrolment code' "$work/$1.out" && return 0
+    url=$(sed -n 's/^instant-share-host listening on //p' "$work/$name.out")
+    [ -n "$url" ] && grep -q '^enrolment code' "$work/$name.out" && return 0
     sleep 0.1
   done
   echo "the host did not start:" >&2
-  cat "$work/$1.err" >&2
+  cat "$work/$name.err" >&2
   exit 1
 }
 
@@ -58,6 +60,8 @@ for c in 1 100 1000; do
   "$load" shares --url "$url" --database "$db" --host-bin "$bin" --concurrency "$c" --requests "$n"
   stop_host
 done
-start_host ring
+# Each run declines its request; a declined request would ring again for the same expert after
+# the re-offer pause (10 s) and ahead of the next run's: the pause is made longer than the runs.
+start_host ring --reoffer-pause-secs 3600
 "$load" ring --url "$url" --database "$db" --host-bin "$bin" --runs 200
 stop_host

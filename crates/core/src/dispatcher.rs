@@ -933,9 +933,20 @@ impl Dispatcher {
     /// queue and their estimates.
     pub fn waiting_from(&self, from: u64) -> impl Iterator<Item = QueuedRequest> + '_ {
         let mut desk = Desk::new(self, self.estimated_at.or(self.now));
-        let mut position = 0u32;
+        // The requests before `from` matter to the estimates only while someone is on duty:
+        // otherwise only their number is needed, counted from the end, so that a long queue
+        // nobody serves does not cost a full reading for every request added to it.
+        let start = if self.experts.values().any(|e| e.available) {
+            0
+        } else {
+            from
+        };
+        let at_or_after = self.waiting.range(start..).count();
+        let ringing_before = self.ringing.range(..start).count();
+        let mut position = (self.waiting.len() - at_or_after - ringing_before) as u32;
         self.waiting
-            .values()
+            .range(start..)
+            .map(|(_, key)| key)
             .filter_map(|key| Some((key, self.requests.get(key)?)))
             .filter_map(move |(key, r)| {
                 let offered_to = match &r.state {
@@ -1062,7 +1073,8 @@ impl Dispatcher {
             request.passed.insert(expert.clone());
             request.paused.insert(expert.clone(), until);
         }
-        self.ringing.remove(&request.order);
+        let order = request.order;
+        self.ringing.remove(&order);
         if let Some(e) = self.experts.get_mut(&expert) {
             e.offer = None;
         }
@@ -1071,8 +1083,9 @@ impl Dispatcher {
             expert,
             reason,
         });
-        // The expert is free again: every estimate that counted them as busy may change.
-        self.mark_all();
+        // Back in the queue: the positions from it on move. (A ringing expert counts as free in
+        // the estimates, so the others' estimates do not.)
+        self.mark(order);
     }
 
     /// Offers queued requests, oldest first, each to the expert with the skill who has not
@@ -1099,6 +1112,7 @@ impl Dispatcher {
             .collect();
         for session in queued {
             let request = &self.requests[&session];
+            let order = request.order;
             let best = self
                 .experts
                 .iter()
@@ -1125,8 +1139,8 @@ impl Dispatcher {
                 expert,
                 expires_at,
             });
-            // The expert rings now: every estimate that counted them as free may change.
-            self.mark_all();
+            // Ringing now: the positions from it on move (not the estimates, as above).
+            self.mark(order);
             if !self.experts.values().any(Expert::free) {
                 return;
             }

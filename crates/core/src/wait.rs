@@ -40,7 +40,8 @@ pub struct DeskFigures {
 pub enum ExpertLoad {
     /// Free now.
     Free,
-    /// Ringing with another request: counted as a session that starts now.
+    /// Ringing with another request: counted as free, since the ring resolves within moments
+    /// either way (and offers and declines, the most frequent changes, then move no estimate).
     Ringing,
     /// In a session since this instant.
     InSessionSince(Instant),
@@ -86,27 +87,26 @@ impl DeskFigures {
     ) -> Option<Duration> {
         let handling = self.handling.value;
         let floor = handling / 5;
-        let mut free_at: BinaryHeap<Reverse<Duration>> = experts
+        let mut free_at: Vec<Duration> = experts
             .into_iter()
             .map(|load| match load {
-                ExpertLoad::Free => Duration::ZERO,
-                ExpertLoad::Ringing => handling,
+                ExpertLoad::Free | ExpertLoad::Ringing => Duration::ZERO,
                 ExpertLoad::InSessionSince(since) => handling
                     .saturating_sub(now.saturating_duration_since(since))
                     .max(floor),
             })
-            .map(Reverse)
             .collect();
         if free_at.is_empty() {
             return None;
         }
-        // The requests ahead take the first experts to be free, one usual session each.
-        for _ in 0..ahead {
-            let Reverse(t) = free_at.pop()?;
-            free_at.push(Reverse(t + handling));
-        }
-        let Reverse(t) = free_at.pop()?;
-        Some(round(t + self.answer.value))
+        // The requests ahead take the first experts to be free, one usual session each. Every
+        // expert is free within one session from now, so the slots come round by round: the
+        // k-th is the (k mod m)-th soonest expert after k div m whole sessions.
+        free_at.sort_unstable();
+        let m = free_at.len();
+        let rounds = u32::try_from(ahead / m).unwrap_or(u32::MAX);
+        let slot = free_at[ahead % m] + handling.saturating_mul(rounds);
+        Some(round(slot + self.answer.value))
     }
 }
 
@@ -168,6 +168,29 @@ mod tests {
         // More experts, shorter waits: 310 s, in half minutes.
         let e2 = f.estimate(now, 2, [ExpertLoad::Free, busy, ExpertLoad::Free]);
         assert_eq!(e2, Some(Duration::from_secs(330)));
+    }
+
+    #[test]
+    fn the_slots_are_those_of_a_step_by_step_simulation() {
+        let f = figures();
+        let now = Instant::now() + Duration::from_secs(5000);
+        let loads = [
+            ExpertLoad::Free,
+            ExpertLoad::Ringing,
+            ExpertLoad::InSessionSince(now - Duration::from_secs(100)),
+            ExpertLoad::InSessionSince(now - Duration::from_secs(4000)),
+        ];
+        for ahead in 0..40 {
+            // Hand each request ahead to the first expert free, who is busy a session more.
+            let mut free: Vec<u64> = vec![0, 0, 500, 120];
+            for _ in 0..ahead {
+                let first = (0..free.len()).min_by_key(|i| free[*i]).unwrap();
+                free[first] += 600;
+            }
+            let slot = *free.iter().min().unwrap();
+            let want = round(Duration::from_secs(slot + 10));
+            assert_eq!(f.estimate(now, ahead, loads), Some(want), "{ahead} ahead");
+        }
     }
 
     #[test]

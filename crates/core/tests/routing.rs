@@ -472,11 +472,11 @@ fn positions_and_estimates_follow_the_queue() {
     expert(&mut d, t0 + secs(5), "a", &["email"]);
     let q = d.queue();
     assert_eq!((q[0].position, q[0].offered_to.as_deref()), (0, Some("a")));
-    // The ringing expert counts as one whose session starts now: s2 waits for a session's
-    // usual length and the ring (610 s, shown as 11 min), s3 for two.
+    // The ringing expert counts as free (the ring resolves within moments): s2 comes next,
+    // after the usual time to answer; s3 after s2's session.
     assert_eq!(q[1].position, 1);
-    assert_eq!(q[1].estimated_wait, Some(secs(660)));
-    assert_eq!(q[2].estimated_wait, Some(secs(1260)));
+    assert_eq!(q[1].estimated_wait, Some(secs(10)));
+    assert_eq!(q[2].estimated_wait, Some(secs(660)));
     assert_eq!(q[1].experts_on_duty, 1);
     d.accept(t0 + secs(6), "a", "s1").unwrap();
     drain(&mut d);
