@@ -6,8 +6,6 @@
 //! the first experts to be free, one usual session each; then the expert takes a usual time to
 //! answer the ring. Nobody on duty: no estimate at all, rather than a made-up one.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
 /// A moving average that weighs recent observations most.
