@@ -138,15 +138,6 @@ async function leaveSession(app) {
 }
 
 /**
- * Ends any session and forgets the enrolment: the suites share one HOME, and the next one
- * (tests/app.test.mjs) starts from the enrol form.
- */
-async function forgetEnrolment(app) {
-  await leaveSession(app);
-  await app.invoke('forget_enrolment').catch((error) => console.log(`forgetting the enrolment: ${error.message}`));
-}
-
-/**
  * Runs `body(app, context)` with a fresh app (`name` for its driver's log, `media` and `renderer`
  * as for `startApp`) and a fresh browser context; on failure, screenshots of both and the
  * session left; afterwards the enrolment forgotten and the app closed.
@@ -162,7 +153,7 @@ async function withApp({ name, media: mediaMode, renderer = '' }, body) {
     throw error;
   } finally {
     await context.close();
-    await forgetEnrolment(app);
+    await app.forgetEnrolment();
     await app.close().catch((error) => console.log(`closing the app: ${error.message}`));
     await driver.stop();
   }

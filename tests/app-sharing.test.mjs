@@ -225,6 +225,7 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
     throw error;
   } finally {
     await context.close();
+    await app.forgetEnrolment();
     await app.close().catch(() => {});
     await driver.stop();
   }

@@ -359,18 +359,31 @@ impl Controller {
         Ok(())
     }
 
-    /// Keeps the idle screen's picture of the help desk current while the app runs.
+    /// Keeps the idle screen's picture of the help desk current while someone can see it:
+    /// idle (or on the summary) with the window on the screen. A window in the tray asks the
+    /// keychain and the host nothing; showing it brings the picture up to date at once.
     pub fn watch_desk(&self) {
         let this = self.clone();
         tauri::async_runtime::spawn(async move {
             loop {
                 tokio::time::sleep(DESK_REFRESH).await;
                 let phase = this.lock().model.state().phase;
-                if matches!(phase, AppPhase::Idle | AppPhase::Ended) {
+                if matches!(phase, AppPhase::Idle | AppPhase::Ended)
+                    && crate::tray::main_window_shown(&this.app)
+                {
                     this.refresh_desk().await;
                 }
             }
         });
+    }
+
+    /// The window came back on the screen: the idle screen's picture may be old.
+    pub fn window_shown(&self) {
+        let phase = self.lock().model.state().phase;
+        if matches!(phase, AppPhase::Idle | AppPhase::Ended) {
+            let this = self.clone();
+            tauri::async_runtime::spawn(async move { this.refresh_desk().await });
+        }
     }
 
     /// Asks the host what the help desk looks like now. Quietly: a failure leaves the last

@@ -73,7 +73,7 @@ impl Presence {
         if screen && !seen.screen {
             if let Some(main) = self.app.get_webview_window(MAIN_WINDOW) {
                 // Only a window on the screen steps aside; one in the tray stays there.
-                if main.is_visible().unwrap_or(false) && !main.is_minimized().unwrap_or(false) {
+                if crate::tray::main_window_shown(&self.app) {
                     match main.minimize() {
                         Ok(()) => {
                             seen.stepped_aside = true;

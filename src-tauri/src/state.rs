@@ -93,13 +93,7 @@ impl AppModel {
 
     /// Whether the user may ask to be called back now: only while waiting for an expert.
     pub fn check_call_back(&self) -> Result<(), ApiError> {
-        let waiting = self.state.phase == AppPhase::Waiting
-            && self
-                .state
-                .session
-                .as_ref()
-                .is_some_and(|s| s.status != SessionStatus::Active);
-        if waiting {
+        if self.state.phase == AppPhase::Waiting {
             Ok(())
         } else {
             Err(ApiError::new(

@@ -81,13 +81,23 @@ fn quick_share(app: &AppHandle) {
 pub fn show_main_window(app: &AppHandle) {
     match app.get_webview_window(MAIN_WINDOW) {
         Some(window) => {
+            let hidden = !main_window_shown(app);
             let _ = window.unminimize();
             if let Err(e) = window.show().and_then(|()| window.set_focus()) {
                 tracing::warn!(error = %e, "cannot show the window");
             }
+            if hidden {
+                app.state::<Controller>().window_shown();
+            }
         }
         None => tracing::warn!("the main window is gone"),
     }
+}
+
+/// Whether the main window is on the screen (shown and not minimised).
+pub fn main_window_shown(app: &AppHandle) -> bool {
+    app.get_webview_window(MAIN_WINDOW)
+        .is_some_and(|w| w.is_visible().unwrap_or(false) && !w.is_minimized().unwrap_or(false))
 }
 
 /// An expert joined: the window comes forward wherever it was (hidden in the tray, minimised,

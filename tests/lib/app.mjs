@@ -265,6 +265,15 @@ export class AppSession {
     return result?.value;
   }
 
+  /**
+   * Ends any session and forgets the enrolment: the app suites share one HOME (one `make e2e`
+   * run), and the next one starts from the enrol form.
+   */
+  async forgetEnrolment() {
+    await this.invoke('end_session').catch(() => {});
+    await this.invoke('forget_enrolment').catch((error) => console.log(`forgetting the enrolment: ${error.message}`));
+  }
+
   /** Presses a key in the window (where the focus is). */
   async press(key) {
     await this.cmd('POST', '/actions', {

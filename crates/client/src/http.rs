@@ -84,18 +84,13 @@ impl HostClient {
         token: &str,
         feedback: &Feedback,
     ) -> Result<(), ClientError> {
-        let url = self
-            .base
-            .join(&format!("api/v1/sessions/{session_id}/feedback"))
-            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
-        let (status, bytes) =
-            exchange(self.http.post(url).bearer_auth(token).json(feedback)).await?;
-        if status.is_success() {
-            return Ok(());
-        }
-        Err(decode::<serde_json::Value>(status, &bytes)
-            .err()
-            .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
+        self.call_empty(
+            Method::POST,
+            &format!("api/v1/sessions/{session_id}/feedback"),
+            Some(feedback),
+            token,
+        )
+        .await
     }
 
     /// `POST /api/v1/expert/login` then `POST /api/v1/expert/ticket`: signs an expert in and
@@ -200,19 +195,13 @@ impl HostClient {
         token: &str,
         participant_id: &str,
     ) -> Result<(), ClientError> {
-        let url = self
-            .base
-            .join(&format!(
-                "api/v1/sessions/{session_id}/guests/{participant_id}"
-            ))
-            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
-        let (status, bytes) = exchange(self.http.delete(url).bearer_auth(token)).await?;
-        if status.is_success() {
-            return Ok(());
-        }
-        Err(decode::<serde_json::Value>(status, &bytes)
-            .err()
-            .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
+        self.call_empty(
+            Method::DELETE,
+            &format!("api/v1/sessions/{session_id}/guests/{participant_id}"),
+            None::<&()>,
+            token,
+        )
+        .await
     }
 
     /// `GET /api/v1/sessions/{session}/images/{id}`: a picture of the session's board (PNG).
@@ -242,6 +231,34 @@ impl HostClient {
         body: Option<&B>,
         bearer: Option<&str>,
     ) -> Result<T, ClientError> {
+        let (status, bytes) = self.send(method, path, body, bearer).await?;
+        decode(status, &bytes)
+    }
+
+    /// The same for an answer without a body (`204 No Content`).
+    async fn call_empty<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        bearer: &str,
+    ) -> Result<(), ClientError> {
+        let (status, bytes) = self.send(method, path, body, Some(bearer)).await?;
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(decode::<serde_json::Value>(status, &bytes)
+            .err()
+            .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        bearer: Option<&str>,
+    ) -> Result<(StatusCode, Vec<u8>), ClientError> {
         let url = self
             .base
             .join(path)
@@ -254,8 +271,7 @@ impl HostClient {
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
-        let (status, bytes) = exchange(request).await?;
-        decode(status, &bytes)
+        exchange(request).await
     }
 }
 

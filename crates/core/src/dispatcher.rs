@@ -291,11 +291,6 @@ impl Dispatcher {
         &mut self.figures
     }
 
-    /// The desk's figures as they are now.
-    pub fn figures(&self) -> &DeskFigures {
-        &self.figures
-    }
-
     fn tick(&mut self, now: Instant) {
         self.now = Some(self.now.map_or(now, |t| t.max(now)));
     }
@@ -375,13 +370,6 @@ impl Dispatcher {
             RequestState::Offered { expires_at, .. } => Some((session, expires_at)),
             _ => None,
         }
-    }
-
-    /// Whether the expert has `topic` among their skills.
-    pub fn has_skill(&self, expert: &str, topic: &str) -> bool {
-        self.experts
-            .get(expert)
-            .is_some_and(|e| e.skills.contains(topic))
     }
 
     /// A new request for `topic`, queued behind those before it.
@@ -1149,15 +1137,23 @@ impl Dispatcher {
 }
 
 /// The desk as the estimates see it, built once per reading of the queue: who is on duty for
-/// each topic and how loaded, and the requests counted so far in queue order.
+/// each topic and when each is free (worked out once per topic), which topics share experts,
+/// and the requests counted so far in queue order.
 struct Desk<'a> {
     dispatcher: &'a Dispatcher,
     /// The time the estimates are for (none before the first input).
     now: Option<Instant>,
-    /// Per topic: the available experts with the skill, and when each is free.
-    pools: BTreeMap<String, Vec<(&'a str, ExpertLoad)>>,
+    /// Per topic: the available experts with the skill, and when they are free, soonest first.
+    pools: BTreeMap<String, Pool<'a>>,
+    /// Whether two topics (in order) have an expert on duty in common.
+    shared: BTreeMap<(String, String), bool>,
     /// Queued requests counted so far, by topic.
     ahead: BTreeMap<String, usize>,
+}
+
+struct Pool<'a> {
+    experts: BTreeSet<&'a str>,
+    free_at: Vec<Duration>,
 }
 
 impl<'a> Desk<'a> {
@@ -1166,23 +1162,48 @@ impl<'a> Desk<'a> {
             dispatcher,
             now,
             pools: BTreeMap::new(),
+            shared: BTreeMap::new(),
             ahead: BTreeMap::new(),
         }
     }
 
-    fn pool(&mut self, topic: &str) -> &[(&'a str, ExpertLoad)] {
-        let d = self.dispatcher;
+    fn pool(&mut self, topic: &str) -> &Pool<'a> {
+        let (d, now) = (self.dispatcher, self.now);
         self.pools.entry(topic.to_owned()).or_insert_with(|| {
-            d.experts
+            let on_duty: Vec<(&'a str, ExpertLoad)> = d
+                .experts
                 .iter()
                 .filter(|(_, e)| e.available && e.skills.contains(topic))
                 .map(|(id, e)| (id.as_str(), d.load(e)))
-                .collect()
+                .collect();
+            Pool {
+                experts: on_duty.iter().map(|(id, _)| *id).collect(),
+                free_at: now.map_or_else(Vec::new, |now| {
+                    d.figures
+                        .free_at(now, on_duty.iter().map(|(_, load)| *load))
+                }),
+            }
         })
     }
 
     fn on_duty(&mut self, topic: &str) -> u32 {
-        self.pool(topic).len() as u32
+        self.pool(topic).experts.len() as u32
+    }
+
+    /// Whether the experts on duty for `a` and for `b` have one in common.
+    fn shares(&mut self, a: &str, b: &str) -> bool {
+        if a == b {
+            return true;
+        }
+        let key = (a.to_owned(), b.to_owned());
+        if let Some(known) = self.shared.get(&key) {
+            return *known;
+        }
+        self.pool(a);
+        self.pool(b);
+        let shared = !self.pools[a].experts.is_disjoint(&self.pools[b].experts);
+        self.shared.insert(key, shared);
+        shared
     }
 
     /// One more queued request about `topic`, ahead of those read after it.
@@ -1193,26 +1214,20 @@ impl<'a> Desk<'a> {
     /// The estimate for the next request about `topic`: the queued requests ahead of it that
     /// the same experts could take come first.
     fn estimate(&mut self, topic: &str) -> Option<Duration> {
-        let now = self.now?;
-        let pool = self.pool(topic).to_vec();
-        if pool.is_empty() {
+        self.now?;
+        if self.pool(topic).experts.is_empty() {
             return None;
         }
         let counted: Vec<(String, usize)> =
             self.ahead.iter().map(|(t, n)| (t.clone(), *n)).collect();
-        let mut ahead = 0;
-        for (other, n) in counted {
-            let shares = other == topic
-                || self
-                    .pool(&other)
-                    .iter()
-                    .any(|(id, _)| pool.iter().any(|(p, _)| p == id));
-            if shares {
-                ahead += n;
-            }
-        }
-        let loads = pool.iter().map(|(_, load)| *load);
-        self.dispatcher.figures.estimate(now, ahead, loads)
+        let ahead = counted
+            .into_iter()
+            .filter(|(other, _)| self.shares(topic, other))
+            .map(|(_, n)| n)
+            .sum();
+        self.dispatcher
+            .figures
+            .wait_behind(&self.pools[topic].free_at, ahead)
     }
 }
 

@@ -83,6 +83,16 @@ impl DeskFigures {
         ahead: usize,
         experts: impl IntoIterator<Item = ExpertLoad>,
     ) -> Option<Duration> {
+        self.wait_behind(&self.free_at(now, experts), ahead)
+    }
+
+    /// When each expert is free, soonest first: worked out once for every request that the
+    /// same experts could take.
+    pub fn free_at(
+        &self,
+        now: Instant,
+        experts: impl IntoIterator<Item = ExpertLoad>,
+    ) -> Vec<Duration> {
         let handling = self.handling.value;
         let floor = handling / 5;
         let mut free_at: Vec<Duration> = experts
@@ -94,16 +104,22 @@ impl DeskFigures {
                     .max(floor),
             })
             .collect();
-        if free_at.is_empty() {
+        free_at.sort_unstable();
+        free_at
+    }
+
+    /// The wait of a request with `ahead` requests before it, given [`DeskFigures::free_at`];
+    /// `None` without experts.
+    pub fn wait_behind(&self, free_at: &[Duration], ahead: usize) -> Option<Duration> {
+        let m = free_at.len();
+        if m == 0 {
             return None;
         }
         // The requests ahead take the first experts to be free, one usual session each. Every
         // expert is free within one session from now, so the slots come round by round: the
         // k-th is the (k mod m)-th soonest expert after k div m whole sessions.
-        free_at.sort_unstable();
-        let m = free_at.len();
         let rounds = u32::try_from(ahead / m).unwrap_or(u32::MAX);
-        let slot = free_at[ahead % m] + handling.saturating_mul(rounds);
+        let slot = free_at[ahead % m] + self.handling.value.saturating_mul(rounds);
         Some(round(slot + self.answer.value))
     }
 }

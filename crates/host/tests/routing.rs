@@ -56,19 +56,11 @@ async fn the_only_expert_who_declines_is_asked_again_and_the_requester_sees_it()
     );
     // After the pause, it rings again on the same console.
     let started = std::time::Instant::now();
-    console
-        .until("offer again", offered(&pointer.session_id))
-        .await;
+    console.accept_next(&pointer.session_id).await;
     assert!(started.elapsed() >= Duration::from_millis(800));
     requester
         .until("asked again", is_status(SessionStatus::Offered))
         .await;
-    console
-        .send(&ClientMessage::Accept {
-            session_id: pointer.session_id.clone(),
-        })
-        .await;
-    console.joined().await;
 }
 
 #[tokio::test]
@@ -211,17 +203,11 @@ async fn nobody_on_duty_is_said_and_a_call_back_outlives_the_queue_timeout() {
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     // The expert comes on duty: the requester hears it and the request rings.
     let mut console = host.available_console("later").await;
-    console.until("offer", offered(&pointer.session_id)).await;
+    console.accept_next(&pointer.session_id).await;
     requester
         .until("offered", is_status(SessionStatus::Offered))
         .await;
-    // Once ringing, a call back can still be asked for; once live, not any more.
-    console
-        .send(&ClientMessage::Accept {
-            session_id: pointer.session_id.clone(),
-        })
-        .await;
-    console.joined().await;
+    // Once live, a call back cannot be asked for any more.
     requester
         .until("active", is_status(SessionStatus::Active))
         .await;

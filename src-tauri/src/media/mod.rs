@@ -213,9 +213,22 @@ impl Calls {
     /// Stops everything this computer shares: camera, microphone and screen (the sharing bar's
     /// Stop).
     pub async fn stop_all(&self) -> MediaView {
+        self.turn_off_all("stopping everything shared").await;
+        self.view()
+    }
+
+    /// Turns off every source that is on or still starting (one that starts later must not
+    /// stay on either); says whether any was.
+    async fn turn_off_all(&self, why: &'static str) -> bool {
         let view = self.view();
         let is_on = |s: &view::SourceView| s.state != view::SourceState::Off;
-        tracing::info!(on = view.live_summary(), "stopping everything shared");
+        if ![&view.camera, &view.microphone, &view.screen]
+            .into_iter()
+            .any(is_on)
+        {
+            return false;
+        }
+        tracing::info!(on = view.live_summary(), "{why}");
         if is_on(&view.screen) {
             let _ = self.set_screen(false, None).await;
         }
@@ -225,7 +238,7 @@ impl Calls {
         if is_on(&view.microphone) {
             let _ = self.set_microphone(false, None).await;
         }
-        self.view()
+        true
     }
 
     /// Turns the microphone on (with `device`, or the default) or off.
@@ -282,30 +295,13 @@ impl Calls {
     /// The window was closed (it hides; the session goes on): camera, microphone and screen go
     /// off, since nothing on screen would show any more that they are on. Said in the window.
     pub async fn window_closed(&self) {
-        let view = self.view();
-        // On or still starting: a source that starts after the window is gone must not stay on.
-        let is_on = |s: &view::SourceView| s.state != view::SourceState::Off;
-        if ![&view.camera, &view.microphone, &view.screen]
-            .into_iter()
-            .any(is_on)
+        if self
+            .turn_off_all("the window was closed: turning the sources off")
+            .await
         {
-            return;
+            self.lock().view.note(WINDOW_CLOSED_NOTE);
+            self.publish();
         }
-        tracing::info!(
-            on = view.live_summary(),
-            "the window was closed: turning the sources off"
-        );
-        if is_on(&view.camera) {
-            let _ = self.set_camera(false, None).await;
-        }
-        if is_on(&view.microphone) {
-            let _ = self.set_microphone(false, None).await;
-        }
-        if is_on(&view.screen) {
-            let _ = self.set_screen(false, None).await;
-        }
-        self.lock().view.note(WINDOW_CLOSED_NOTE);
-        self.publish();
     }
 
     /// The user closed the message about `track`.

@@ -27,6 +27,12 @@ export function formatClock(unixMillis: number): string {
   return new Date(unixMillis).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
+/** "Ana", "Ana and Bo", "Ana, Bo and Kim": a list of words as a sentence says it. */
+export function listWords(words: string[]): string {
+  if (words.length <= 1) return words[0] ?? '';
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
 /** Initials for an avatar: "Ana Lima" → "AL". */
 export function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);

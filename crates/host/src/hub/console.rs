@@ -223,12 +223,7 @@ impl Hub {
             total += 1;
             if listed.len() < MAX_CONSOLE_QUEUE {
                 let skill_match = e.profile.skills.contains(&q.topic);
-                if let Some(entry) = self.queue_entry(q) {
-                    listed.push(QueueEntry {
-                        skill_match,
-                        ..entry
-                    });
-                }
+                listed.extend(self.queue_entry(q, skill_match));
             }
         }
         (listed, total)

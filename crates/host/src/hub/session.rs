@@ -801,7 +801,7 @@ impl Hub {
     }
 
     /// A waiting request as consoles list it.
-    pub(super) fn queue_entry(&self, q: QueuedRequest) -> Option<QueueEntry> {
+    pub(super) fn queue_entry(&self, q: QueuedRequest, skill_match: bool) -> Option<QueueEntry> {
         let s = self.sessions.get(&q.session)?;
         Some(QueueEntry {
             session_id: q.session,
@@ -811,18 +811,14 @@ impl Hub {
             client: s.record.client.clone(),
             waiting_since: s.record.created_at,
             position: q.position,
-            skill_match: true,
+            skill_match,
         })
     }
 
     /// The queue entry of one waiting session.
+    /// (An offer: the expert it rings for has the skill.)
     pub(super) fn entry_of(&self, session: &str) -> Option<QueueEntry> {
-        let q = self
-            .dispatcher
-            .queue()
-            .into_iter()
-            .find(|q| q.session == session)?;
-        self.queue_entry(q)
+        self.queue_entry(self.dispatcher.waiting_entry(session)?, true)
     }
 
     /// A message to every console of one expert.
