@@ -150,6 +150,11 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
       assert.ok(!offered.some((t) => /^Instant Share/.test(t)), `the app's own windows are not (${offered})`);
       await waitFor('the pictures of the choices', async () => (await app.execute(`return document.querySelectorAll('[data-testid="share-chooser"] img').length`)) >= 2);
       await app.screenshot('app-sharing-chooser');
+      // The same at the window's smallest size, to look at.
+      const normal = await app.cmd('GET', '/window/rect');
+      await app.cmd('POST', '/window/rect', { width: 640, height: 480 });
+      await app.screenshot('app-sharing-chooser-min-size');
+      await app.cmd('POST', '/window/rect', { width: normal.width, height: normal.height });
       assert.equal(await app.attribute(`${tid('share-choice-screen')}`, 'aria-checked'), 'true', 'the entire screen is the first choice');
       await app.click(`${tid('share-choice-window')}[data-window="${other}"]`);
       await app.click(tid('share-confirm'));

@@ -102,6 +102,11 @@ async function flow() {
     await waitStage('nobody');
     await app.waitVisible(tid('call-back'));
     await app.screenshot('app-waiting-nobody');
+    // The same at the window's smallest size, to look at.
+    const normal = await app.cmd('GET', '/window/rect');
+    await app.cmd('POST', '/window/rect', { width: 640, height: 480 });
+    await app.screenshot('app-waiting-nobody-min-size');
+    await app.cmd('POST', '/window/rect', { width: normal.width, height: normal.height });
 
     // The only expert comes on duty: the request rings, and the app says an expert is asked.
     await console_
