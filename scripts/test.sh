@@ -93,6 +93,20 @@ fi
 
 step "cargo clippy" cargo clippy --workspace --all-targets "${features[@]}" -- -D warnings
 
+# Windows: the app and its crates, Windows code paths included (the screen through xcap, the
+# camera through Media Foundation, the Credential Manager), checked and linted for the Windows
+# target. Nothing links in a check, so libvpx is located by environment only for its build
+# script (DESKTOP-NOTES.md); the mingw-w64 compilers build the C parts of ring and opus.
+windows_clippy() {
+  VPX_VERSION="$(pkg-config --modversion vpx)" VPX_LIB_DIR=/usr/lib VPX_INCLUDE_DIR=/usr/include \
+    cargo clippy -p instant-share "${features[@]}" --target x86_64-pc-windows-gnu -- -D warnings
+}
+if [ "$has_app" -eq 1 ] && ok "ui: check and build"; then
+  step "cargo clippy for Windows (x86_64-pc-windows-gnu)" windows_clippy
+else
+  skip "cargo clippy for Windows (x86_64-pc-windows-gnu)" "the app embeds ui/dist, whose build failed"
+fi
+
 rust_tests() {
   if command -v cargo-nextest >/dev/null 2>&1; then
     "$INSTANT_SHARE_ROOT/scripts/headless.sh" cargo nextest run --workspace --no-fail-fast "${features[@]}"

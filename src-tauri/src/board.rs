@@ -86,13 +86,16 @@ pub async fn list_windows(app: tauri::AppHandle) -> Result<Vec<WindowChoice>, Ap
         .collect())
 }
 
-/// The X11 ids of the app's windows (none on other systems).
+/// The X11 ids of the app's windows. Elsewhere the media crate leaves the app's own windows out
+/// of its list (by process), so none are needed.
 fn own_windows(app: &tauri::AppHandle) -> Vec<u32> {
     use raw_window_handle::{HasWindowHandle, RawWindowHandle};
     use tauri::Manager;
     app.webview_windows()
         .values()
         .filter_map(|w| match w.window_handle().ok()?.as_raw() {
+            // `c_ulong`: 64 bits on Linux, 32 on Windows (where no X11 handle ever comes).
+            #[allow(clippy::useless_conversion)]
             RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
             RawWindowHandle::Xcb(h) => Some(h.window.get()),
             _ => None,

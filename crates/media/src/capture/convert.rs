@@ -90,25 +90,32 @@ pub fn i420_to_rgb(frame: &Frame) -> Vec<u8> {
     rgb
 }
 
-/// 32-bit B, G, R, X bytes (X11's and Windows' usual screen layout) to I420, `stride` bytes a
-/// row. `None` when the buffer is too short.
-pub(crate) fn bgrx_to_i420(
-    bgrx: &[u8],
-    width: usize,
-    height: usize,
-    stride: usize,
-) -> Option<Frame> {
-    if width < 2
-        || height < 2
-        || stride < width * 4
-        || bgrx.len() < stride * (height - 1) + width * 4
-    {
-        return None;
+/// Where red, green and blue sit in a 4-byte pixel (the fourth byte is ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Packed {
+    /// B, G, R, X in memory: X11's and Windows' usual screen layout, PipeWire's `BGRx`.
+    Bgrx,
+    /// R, G, B, X in memory: what `xcap` hands out (`RGBA`), PipeWire's `RGBx`.
+    #[cfg_attr(target_os = "linux", allow(dead_code))] // Windows and macOS (xcap); tests.
+    Rgbx,
+}
+
+impl Packed {
+    /// The byte offsets of red, green and blue within a pixel.
+    fn offsets(self) -> [usize; 3] {
+        match self {
+            Self::Bgrx => [2, 1, 0],
+            Self::Rgbx => [0, 1, 2],
+        }
     }
-    Some(rgb_fn_to_i420(width, height, |col, row| {
-        let at = row * stride + col * 4;
-        [bgrx[at + 2], bgrx[at + 1], bgrx[at]]
-    }))
+}
+
+/// Whether a buffer of 4-byte pixels is large enough for `width`×`height` at `stride`.
+fn packed_fits(data: &[u8], width: usize, height: usize, stride: usize) -> bool {
+    width >= 2
+        && height >= 2
+        && stride >= width * 4
+        && data.len() >= stride * (height - 1) + width * 4
 }
 
 /// The size a `width`×`height` picture is scaled to so that it is at most `max_width` wide
@@ -159,7 +166,8 @@ fn box_scale(
     out
 }
 
-/// Like [`bgrx_to_i420`], scaled down to fit `max_width` (see [`fit_width`]).
+/// B, G, R, X pixels (see [`Packed::Bgrx`]) to I420, scaled down to fit `max_width` (see
+/// [`fit_width`]; 0: full size).
 pub(crate) fn bgrx_to_i420_scaled(
     bgrx: &[u8],
     width: usize,
@@ -167,21 +175,32 @@ pub(crate) fn bgrx_to_i420_scaled(
     stride: usize,
     max_width: usize,
 ) -> Option<Frame> {
-    let (dw, dh) = fit_width(width, height, max_width);
-    if dw >= width & !1 {
-        return bgrx_to_i420(bgrx, width, height, stride);
-    }
-    if width < 2
-        || height < 2
-        || stride < width * 4
-        || bgrx.len() < stride * (height - 1) + width * 4
-    {
+    packed_to_i420_scaled(bgrx, Packed::Bgrx, width, height, stride, max_width)
+}
+
+/// 4-byte pixels laid out as `order` says, `stride` bytes a row, to I420, scaled down to fit
+/// `max_width` (see [`fit_width`]; 0: full size). `None` when the buffer is too short.
+pub(crate) fn packed_to_i420_scaled(
+    data: &[u8],
+    order: Packed,
+    width: usize,
+    height: usize,
+    stride: usize,
+    max_width: usize,
+) -> Option<Frame> {
+    if !packed_fits(data, width, height, stride) {
         return None;
     }
-    let scaled = box_scale(width, height, dw, dh, |col, row| {
+    let [r, g, b] = order.offsets();
+    let pixel = |col: usize, row: usize| {
         let at = row * stride + col * 4;
-        [bgrx[at + 2], bgrx[at + 1], bgrx[at]]
-    });
+        [data[at + r], data[at + g], data[at + b]]
+    };
+    let (dw, dh) = fit_width(width, height, max_width);
+    if dw >= width & !1 {
+        return Some(rgb_fn_to_i420(width, height, pixel));
+    }
+    let scaled = box_scale(width, height, dw, dh, pixel);
     Some(rgb_fn_to_i420(dw, dh, |col, row| scaled[row * dw + col]))
 }
 
@@ -324,15 +343,26 @@ mod tests {
     ];
 
     #[test]
-    fn known_colours_convert_from_rgb_and_bgrx() {
+    fn known_colours_convert_from_rgb_bgrx_and_rgbx() {
         for (rgb, yuv) in COLOURS {
             let pixels: Vec<u8> = std::iter::repeat_n(rgb, 4 * 4).flatten().collect();
             assert_colour(&rgb_to_i420(&pixels, 4, 4).unwrap(), yuv);
             let bgrx: Vec<u8> = std::iter::repeat_n([rgb[2], rgb[1], rgb[0], 255], 4 * 4)
                 .flatten()
                 .collect();
-            assert_colour(&bgrx_to_i420(&bgrx, 4, 4, 16).unwrap(), yuv);
+            assert_colour(&bgrx_to_i420_scaled(&bgrx, 4, 4, 16, 0).unwrap(), yuv);
             assert_colour(&bgrx_to_i420_scaled(&bgrx, 4, 4, 16, 2).unwrap(), yuv);
+            let rgbx: Vec<u8> = std::iter::repeat_n([rgb[0], rgb[1], rgb[2], 0], 4 * 4)
+                .flatten()
+                .collect();
+            assert_colour(
+                &packed_to_i420_scaled(&rgbx, Packed::Rgbx, 4, 4, 16, 0).unwrap(),
+                yuv,
+            );
+            assert_colour(
+                &packed_to_i420_scaled(&rgbx, Packed::Rgbx, 4, 4, 16, 2).unwrap(),
+                yuv,
+            );
         }
     }
 
@@ -341,7 +371,7 @@ mod tests {
         let f = rgb_to_i420(&[200; 5 * 3 * 3], 5, 3).unwrap();
         assert_eq!((f.width, f.height, f.y.len(), f.u.len()), (4, 2, 8, 2));
         assert!(rgb_to_i420(&[0; 10], 4, 4).is_none());
-        assert!(bgrx_to_i420(&[0; 60], 4, 4, 16).is_none());
+        assert!(bgrx_to_i420_scaled(&[0; 60], 4, 4, 16, 0).is_none());
         assert!(yuyv_to_i420(&[0; 31], 4, 4).is_none());
         assert!(nv12_to_i420(&[0; 23], 4, 4).is_none());
         assert!(rgb_to_i420(&[], 0, 0).is_none());
@@ -352,7 +382,7 @@ mod tests {
         // 2x2 pixels, rows padded to 12 bytes; padding is garbage.
         let red = [0u8, 0, 255, 0];
         let row = [red, red, [9, 9, 9, 9]].concat();
-        let f = bgrx_to_i420(&[row.clone(), row].concat(), 2, 2, 12).unwrap();
+        let f = bgrx_to_i420_scaled(&[row.clone(), row].concat(), 2, 2, 12, 0).unwrap();
         assert_colour(&f, (81, 90, 240));
     }
 

@@ -4,13 +4,9 @@ use super::super::paced::Worker;
 use super::super::{CaptureError, CapturedFrame};
 
 fn missing() -> String {
-    let os = match std::env::consts::OS {
-        "windows" => "Windows",
-        "macos" => "macOS",
-        other => other,
-    };
+    let os = std::env::consts::OS;
     format!(
-        "Screen sharing on {os} is not available yet: only Linux with X11 is supported. \
+        "Screen sharing on {os} is not available yet: only Linux, Windows and macOS are supported. \
          Share a camera or a video file instead."
     )
 }
@@ -28,8 +24,7 @@ pub(in crate::capture) fn screenshot(
 }
 
 /// The windows that a screenshot can show.
-pub(in crate::capture) fn list_windows() -> Result<Vec<super::super::ScreenWindow>, CaptureError>
-{
+pub(in crate::capture) fn list_windows() -> Result<Vec<super::super::ScreenWindow>, CaptureError> {
     Err(CaptureError::Unsupported(missing()))
 }
 
