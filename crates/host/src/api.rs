@@ -655,7 +655,7 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
-    paths(healthz, metrics, topics, enrol, create_share, desk, invite_guest, hand_over, bring_in, feedback, wrap_up, remove_guest, crate::image_api::upload, crate::image_api::download, login, logout, me, ticket),
+    paths(healthz, metrics, topics, enrol, create_share, desk, invite_guest, hand_over, bring_in, feedback, wrap_up, remove_guest, crate::image_api::upload, crate::image_api::download, crate::updates::manifest, crate::updates::file, login, logout, me, ticket),
     components(schemas(ClientMessage, ServerFrame, ServerMessage)),
     modifiers(&SecuritySchemes),
 )]

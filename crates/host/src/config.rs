@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// each participant a credential that expires with their token.
     #[arg(long, env = "INSTANT_SHARE_TURN_SECRET", hide_env_values = true)]
     pub turn_secret: Option<String>,
+    /// A directory with an app release to offer enrolled apps: the release's `latest.json` and
+    /// the installers it names (README, "Running the host for real"). None: no updates.
+    #[arg(long, env = "INSTANT_SHARE_UPDATES_DIR")]
+    pub updates_dir: Option<PathBuf>,
     /// Create a demo expert (`demo` / `demo-password`) and print a fresh enrolment code.
     #[arg(long, env = "INSTANT_SHARE_DEMO")]
     pub demo: bool,
@@ -87,6 +91,7 @@ struct FileConfig {
     call_back_timeout_secs: Option<u64>,
     reoffer_pause_secs: Option<u64>,
     token_lifetime_secs: Option<u64>,
+    updates_dir: Option<PathBuf>,
     demo: Option<bool>,
     stun_urls: Option<Vec<String>>,
     turn_urls: Option<Vec<String>>,
@@ -122,6 +127,8 @@ pub struct Config {
     pub token_lifetime: Duration,
     /// STUN and TURN servers handed to participants.
     pub ice: IceConfig,
+    /// The app release offered to enrolled apps (`updates.rs`); `None`: no updates.
+    pub updates_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -269,6 +276,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("ui/dist")),
             routing,
             topics,
+            updates_dir: args.updates_dir.clone().or(file.updates_dir),
             demo: args.demo || file.demo.unwrap_or(false),
             token_lifetime: Duration::from_secs(
                 args.token_lifetime_secs

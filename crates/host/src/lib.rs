@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod report;
 pub mod secrets;
 pub mod store;
+pub mod updates;
 pub mod writer;
 mod ws;
 
@@ -288,6 +289,7 @@ pub fn router(state: AppState) -> Router {
     api::routes(state.clone())
         .merge(ws::routes())
         .merge(image_api::routes())
+        .merge(updates::routes())
         .merge(api::ui_routes(&state.config().ui_dir))
         .with_state(state)
 }
