@@ -389,17 +389,7 @@ impl Controller {
     /// Asks the host what the help desk looks like now. Quietly: a failure leaves the last
     /// picture (or none), and the share button says nothing it does not know.
     async fn refresh_desk(&self) {
-        let (host_url, device_id) = {
-            let inner = self.lock();
-            (
-                inner.config.host_url.clone(),
-                inner.config.device_id.clone(),
-            )
-        };
-        let (Some(host_url), Some(device_id)) = (host_url, device_id) else {
-            return;
-        };
-        let Ok(Some(credential)) = self.credential(&device_id).await else {
+        let Some((host_url, credential)) = self.host_credential().await else {
             return;
         };
         let result = match HostClient::new(&host_url) {
@@ -410,6 +400,35 @@ impl Controller {
             Ok(desk) => self.update(|m| m.set_desk(desk)),
             Err(e) => tracing::debug!(error = %e, "cannot read the help desk"),
         }
+    }
+
+    /// The enrolled host's address and this device's credential, for requests outside a
+    /// session (the desk, updates); `None` when not enrolled or the keychain does not answer.
+    pub async fn host_credential(&self) -> Option<(String, String)> {
+        let (host_url, device_id) = {
+            let inner = self.lock();
+            (
+                inner.config.host_url.clone(),
+                inner.config.device_id.clone(),
+            )
+        };
+        let (host_url, device_id) = (host_url?, device_id?);
+        match self.credential(&device_id).await {
+            Ok(Some(credential)) => Some((host_url, credential)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "the credential cannot be read");
+                None
+            }
+        }
+    }
+
+    /// Whether a request or a session is under way (nothing may restart the app then).
+    pub fn busy(&self) -> bool {
+        matches!(
+            self.lock().model.state().phase,
+            AppPhase::Requesting | AppPhase::Waiting | AppPhase::InSession
+        )
     }
 
     /// Forgets the enrolment: closes any session, removes the credential and the device id.

@@ -14,6 +14,8 @@
 //!   microphone and screen start only on the user's command (`media_set_*`); the state is the
 //!   `media-state` event, pictures come as raw frames over the channel of `media_open_video`.
 //!   `INSTANT_SHARE_MEDIA=synthetic` swaps camera and microphone for a test pattern and a tone.
+//! - Updates (`updates`): from the enrolled help host only, checked at start and every 6 hours,
+//!   installed on the user's consent outside sessions; the state is the `update-state` event.
 
 mod board;
 mod commands;
@@ -25,6 +27,7 @@ mod sharing;
 mod state;
 mod system;
 mod tray;
+mod updates;
 
 use tauri::Manager;
 
@@ -76,6 +79,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .plugin(navigation_guard())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .invoke_handler(tauri::generate_handler![
             commands::get_state,
             commands::enrol,
@@ -109,6 +113,9 @@ pub fn run() {
             media_commands::media_open_video,
             media_commands::media_video_ack,
             media_commands::media_stats,
+            updates::update_state,
+            updates::update_check,
+            updates::update_install,
         ])
         .setup(move |app| {
             let config_dir = app.path().app_config_dir()?;
@@ -118,6 +125,9 @@ pub fn run() {
             app.manage(calls.clone());
             let controller = Controller::new(app.handle().clone(), config_file, calls);
             app.manage(controller.clone());
+            let updates = updates::Updates::new(app.handle().clone());
+            app.manage(updates.clone());
+            updates.watch(controller.clone());
             tray::install_tray(app)?;
             tray::install_shortcut(app);
             tray::hide_on_close(app);

@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppState, Feedback } from '../generated/protocol';
 import { ApiRequestError, toApiError } from '../lib/errors';
+import { UPDATE_STATE_EVENT, type UpdateView } from './update-types';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -30,4 +31,16 @@ export const commands = {
 /** Calls `handler` with every `app-state` event; resolves to the function that stops it. */
 export function onAppState(handler: (state: AppState) => void): Promise<UnlistenFn> {
   return listen<AppState>('app-state', (event) => handler(event.payload));
+}
+
+/** The app's own updates, from the help host (`src-tauri/src/updates.rs`). */
+export const updates = {
+  state: () => call<UpdateView>('update_state'),
+  check: () => call<UpdateView>('update_check'),
+  install: () => call<UpdateView>('update_install'),
+};
+
+/** Calls `handler` with every `update-state` event; resolves to the function that stops it. */
+export function onUpdateState(handler: (view: UpdateView) => void): Promise<UnlistenFn> {
+  return listen<UpdateView>(UPDATE_STATE_EVENT, (event) => handler(event.payload));
 }
