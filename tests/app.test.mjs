@@ -8,6 +8,9 @@
 // - cancelling asks first and ends without a success mark;
 // - "Call me back instead" hides the window; when an expert takes the request the window
 //   comes forward by itself, in the session;
+// - the host offers a newer release: the app shows it with its notes and, on "Install and
+//   restart", downloads it from the host — and refuses an installer that is not signed with the
+//   app's key, saying so, and keeps working;
 // - closing the window hides it, and the global shortcut starts a share and shows it again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +20,11 @@ import { TauriDriver, tid, visibleAppWindows, closeWindow } from './lib/app.mjs'
 import { waitFor } from './lib/wait.mjs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { outputDir } from './lib/paths.mjs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 
 const run = promisify(execFile);
 
@@ -26,11 +34,13 @@ let host;
 let browser;
 let driver;
 let app;
+let updatesDir;
 const pageErrors = [];
 
 before(async () => {
   assert.ok(process.env.DISPLAY, 'the app needs a display: run through scripts/e2e.sh (Xvfb)');
-  host = new Host({ name: 'host-app', offerTimeoutSecs: 30, reofferPauseSecs: 2 });
+  updatesDir = await mkdtemp(path.join(os.tmpdir(), 'instant-share-updates-'));
+  host = new Host({ name: 'host-app', offerTimeoutSecs: 30, reofferPauseSecs: 2, extraArgs: ['--updates-dir', updatesDir] });
   await host.addExpert(expert);
   await host.start();
   browser = await launchChromium();
@@ -222,6 +232,54 @@ async function waitStage(stage) {
     timeout: 15_000,
   });
 }
+
+/** A minisign signature in the updater's format (base64 of the `.sig` file) by a key that is
+ * not the app's: well formed, so the app must check it to refuse it. */
+function foreignSignature() {
+  const line = (bytes) => Buffer.from(bytes).toString('base64');
+  const sig = line(Buffer.concat([Buffer.from('ED'), randomBytes(8), randomBytes(64)]));
+  const text = `untrusted comment: signature from another key\n${sig}\ntrusted comment: timestamp:1764900000\tfile:instant-share_9.9.9_amd64.AppImage\n${line(randomBytes(64))}\n`;
+  return Buffer.from(text).toString('base64');
+}
+
+test('the host offers an update: shown with its notes, and an installer not signed by our key is refused', { timeout: 90_000 }, async () => {
+  try {
+    const installer = randomBytes(3_000_000);
+    await writeFile(path.join(updatesDir, 'instant-share_9.9.9_amd64.AppImage'), installer);
+    await writeFile(
+      path.join(updatesDir, 'latest.json'),
+      JSON.stringify({
+        version: '9.9.9',
+        notes: 'Screen sharing on Wayland.',
+        pub_date: '2026-12-01T10:00:00Z',
+        platforms: {
+          'linux-x86_64': { url: 'https://releases.example.com/instant-share_9.9.9_amd64.AppImage', signature: foreignSignature() },
+        },
+      }),
+    );
+    await app.click(tid('update-check'));
+    await app.waitVisible(tid('update-notice'), 20_000);
+    const offer = await app.waitText(tid('update-notice'), (t) => t.includes('9.9.9'));
+    assert.match(offer, /Screen sharing on Wayland/, 'the release notes are shown');
+    assert.match(await app.waitText(tid('update-status'), (t) => /9\.9\.9 is available/.test(t)), /available/);
+    await app.screenshot('app-update-available');
+
+    await app.click(tid('update-install'));
+    await waitFor('the refusal', async () => (await app.attribute(tid('update-notice'), 'data-stage')) === 'failed', { timeout: 30_000 });
+    const refusal = await app.waitText(tid('update-notice'), () => true);
+    assert.match(refusal, /9\.9\.9 was not installed/);
+    assert.match(refusal, /signature/i, `the reason is the signature: ${refusal}`);
+    await app.screenshot('app-update-refused');
+    // The download came from the host, not from the address in the release's manifest.
+    const hostLog = await readFile(path.join(outputDir, 'host-app.log'), 'utf8');
+    assert.match(hostLog, /update file served.*instant-share_9\.9\.9_amd64\.AppImage/, 'the host served the installer');
+    // The app goes on as before.
+    await app.waitVisible(tid('share-button'), 5_000);
+  } catch (error) {
+    await app.screenshot('app-update-failure').catch(() => {});
+    throw error;
+  }
+});
 
 test('with the window closed, the global shortcut starts a share and shows the window', { timeout: 60_000 }, async () => {
   try {

@@ -154,6 +154,19 @@ fn same_origin(download: &Url, manifest: &Url) -> bool {
     download.origin() == manifest.origin()
 }
 
+/// A library's error message as the middle of a sentence: first letter small, no full stop.
+fn sentence_part(message: &str) -> String {
+    let trimmed = message.trim().trim_end_matches('.');
+    let mut chars = trimmed.chars();
+    match chars.next() {
+        // "HTTP …" and the like keep their capitals.
+        Some(first) if chars.clone().next().is_some_and(char::is_lowercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => trimmed.to_owned(),
+    }
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -285,19 +298,24 @@ impl Updates {
                 tracing::warn!(error = %e, "cannot check for updates");
                 self.fail(
                     None,
-                    format!("Could not check for updates ({e}). The app tries again later."),
+                    format!(
+                        "Could not check for updates: {}. The app tries again later.",
+                        sentence_part(&e.to_string())
+                    ),
                 )
             }
         }
     }
 
+    /// Says in the view that a check or install failed; the view is the answer (the window
+    /// shows it where the update is shown, not as a second error).
     fn fail(&self, new_version: Option<String>, message: String) -> Result<UpdateView, ApiError> {
         self.set(UpdateView::Failed {
             version: own_version(&self.inner.app),
             new_version,
-            message: message.clone(),
+            message,
         });
-        Err(ApiError::new(ErrorCode::Internal, message))
+        Ok(self.view())
     }
 
     /// Downloads, verifies and installs the release the last check found, then starts the app
@@ -368,8 +386,9 @@ impl Updates {
                 self.fail(
                     Some(new_version),
                     format!(
-                        "The update could not be installed ({e}). The app keeps working as it \
-                         is; try again, or ask your IT department."
+                        "The update could not be installed: {}. The app keeps working as it \
+                         is; try again later, or ask your IT department.",
+                        sentence_part(&e.to_string())
                     ),
                 )
             }
@@ -450,6 +469,16 @@ mod tests {
         assert!(e.contains("only fetched over https"), "{e}");
         assert!(manifest_url("http://10.0.0.1").is_err());
         assert!(manifest_url("not a url").unwrap_err().contains("not valid"));
+    }
+
+    #[test]
+    fn library_errors_read_as_part_of_a_sentence() {
+        assert_eq!(
+            sentence_part("The signature was created with a different key."),
+            "the signature was created with a different key"
+        );
+        assert_eq!(sentence_part("HTTP status 502"), "HTTP status 502");
+        assert_eq!(sentence_part(""), "");
     }
 
     #[test]
