@@ -29,7 +29,8 @@ message: string, };
 
 export type EnrolRequest = { 
 /**
- * The code an administrator handed out (`instant-share-host enrolment-code`).
+ * The code an administrator handed out (`instant-share-host enrolment-code`), typed or
+ * carried by an enrolment link (`instant-share://enrol?host=…&code=…`, see `link.rs`).
  */
 code: string, 
 /**
