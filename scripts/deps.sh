@@ -21,7 +21,9 @@ run_pkgs=(libayatana-appindicator3-1)
 headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # openbox and x11-utils (xprop): a real window manager for the app's sharing suite (minimising,
 # stacking, an always-on-top bar), and reading window states.
-test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils)
+# nsis and libxml2-utils: compiling the NSIS installer's hooks and reading the WiX fragment
+# (scripts/check-installers.sh).
+test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils nsis libxml2-utils)
 
 want_build=0 want_run=0 want_headless=0 want_test=0
 if [ $# -eq 0 ]; then set -- build run headless test; fi

@@ -93,6 +93,9 @@ fi
 
 step "cargo clippy" cargo clippy --workspace --all-targets "${features[@]}" -- -D warnings
 
+# The Windows installers' IT policy hooks, as far as Linux can check them (makensis compiles).
+step "installer policy hooks (makensis, xmllint)" "$INSTANT_SHARE_ROOT/scripts/check-installers.sh"
+
 rust_tests() {
   if command -v cargo-nextest >/dev/null 2>&1; then
     "$INSTANT_SHARE_ROOT/scripts/headless.sh" cargo nextest run --workspace --no-fail-fast "${features[@]}"
