@@ -2,7 +2,8 @@
 # Checks the Windows installers' IT policy hooks as far as Linux can (no Windows here):
 # - the NSIS hooks (src-tauri/windows/installer-hooks.nsh) compile with makensis (Debian's nsis),
 #   warnings as errors, inside a harness that inserts them as the bundler's template does
-#   (`!include` at the top, `!insertmacro NSIS_HOOK_POSTINSTALL` in the install section);
+#   (`!include` at the top, `!insertmacro NSIS_HOOK_PREINSTALL` and `…_POSTINSTALL` in the
+#   install section);
 # - the WiX fragment (src-tauri/windows/policy.wxs) is well-formed XML in WiX 3's namespace
 #   (Debian's wixl cannot build it: it has no Fragment custom actions);
 # - tauri.conf.json's bundle.windows names both files, relative to src-tauri as the bundler
@@ -40,9 +41,11 @@ OutFile "$work/harness.exe"
 RequestExecutionLevel user
 !include "$INSTANT_SHARE_ROOT/$hooks"
 Section
-  !ifmacrondef NSIS_HOOK_POSTINSTALL
-    !error "the hooks file defines no NSIS_HOOK_POSTINSTALL"
+  !ifmacrondef NSIS_HOOK_PREINSTALL | NSIS_HOOK_POSTINSTALL
+    !error "the hooks file must define NSIS_HOOK_PREINSTALL and NSIS_HOOK_POSTINSTALL"
   !endif
+  !insertmacro NSIS_HOOK_PREINSTALL
+  ; (the bundler's template installs the files here)
   !insertmacro NSIS_HOOK_POSTINSTALL
 SectionEnd
 NSI
