@@ -478,4 +478,24 @@ mod tests {
         assert_eq!(m.state().phase, AppPhase::Ended);
         assert_eq!(m.state().end_reason, Some(EndReason::NoExpertAvailable));
     }
+
+    #[test]
+    fn an_enrolment_link_waits_until_taken_declined_or_enrolled() {
+        let mut m = AppModel::new("1");
+        m.set_error(ApiError::new(ErrorCode::Conflict, "old"));
+        m.link_opened("https://help.example.com".into());
+        assert_eq!(
+            m.state()
+                .enrolment_link
+                .as_ref()
+                .map(|l| l.host_url.as_str()),
+            Some("https://help.example.com")
+        );
+        assert_eq!(m.state().error, None, "a new link clears the last error");
+        m.link_closed();
+        assert_eq!(m.state().enrolment_link, None);
+        m.link_opened("https://help.example.com".into());
+        m.enrolled("https://help.example.com".into(), Some("Ana".into()));
+        assert_eq!(m.state().enrolment_link, None);
+    }
 }
