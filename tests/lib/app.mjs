@@ -78,6 +78,9 @@ export class TauriDriver {
     await access(application).catch(() => {
       throw new Error(`no app binary at ${application}: build it (cargo build -p instant-share)`);
     });
+    // One instance per user: an app of the suite before that is still closing would take this
+    // launch over (and this one would exit at once).
+    await waitAppGone();
     const { value } = await request(this.url, 'POST', '/session', {
       capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
     });
