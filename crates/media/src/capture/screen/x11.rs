@@ -76,7 +76,8 @@ pub(super) fn choose_display(
 impl X11Screen {
     /// Connects to `display` and checks that its pixels are a format we read.
     pub(super) fn open(display: &str) -> Result<Self, CaptureError> {
-        let (conn, screen_num) = x11rb::connect(Some(display)).map_err(|e| failed(display, e))?;
+        let (conn, screen_num) =
+            x11rb::connect(Some(display)).map_err(|e| failed(display, e))?;
         let setup = conn.setup();
         let screen = setup
             .roots
@@ -115,7 +116,8 @@ impl X11Screen {
             msb_first: setup.image_byte_order == ImageOrder::MSB_FIRST,
             shifts: [r, g, b],
         };
-        let (root, width, height) = (screen.root, screen.width_in_pixels, screen.height_in_pixels);
+        let (root, width, height) =
+            (screen.root, screen.width_in_pixels, screen.height_in_pixels);
         Ok(Self {
             display: display.into(),
             conn,
@@ -259,7 +261,8 @@ impl X11Screen {
     /// it is gone, unmapped, input-only or entirely off the screen.
     fn rect_of(&self, window: Window) -> Option<Rect> {
         let attributes = self.conn.get_window_attributes(window).ok()?.reply().ok()?;
-        if attributes.map_state != MapState::VIEWABLE || attributes.class == WindowClass::INPUT_ONLY
+        if attributes.map_state != MapState::VIEWABLE
+            || attributes.class == WindowClass::INPUT_ONLY
         {
             return None;
         }
@@ -304,7 +307,11 @@ impl X11Screen {
     }
 
     /// The whole screen, or one window.
-    fn grab_source(&self, window: Option<Window>, max_width: usize) -> Result<Frame, CaptureError> {
+    fn grab_source(
+        &self,
+        window: Option<Window>,
+        max_width: usize,
+    ) -> Result<Frame, CaptureError> {
         match window {
             None => self.grab(max_width),
             Some(w) => self.grab_window(w, max_width),
@@ -443,7 +450,9 @@ pub(super) fn start_on(
             let frame = match screen.grab_source(window, max_width) {
                 Ok(frame) => frame,
                 // The shared window was closed (or unmapped): the share ends, saying why.
-                Err(CaptureError::WindowGone) => return fail(&failure, CaptureError::WindowGone),
+                Err(CaptureError::WindowGone) => {
+                    return fail(&failure, CaptureError::WindowGone)
+                }
                 // Resized (RandR) since the last picture: read the size, try once more.
                 Err(_) => match screen
                     .refresh_size()
@@ -477,7 +486,8 @@ mod tests {
             choose_display(Some("".into()), None),
             Err(CaptureError::NoDisplay)
         ));
-        let Err(CaptureError::Unsupported(text)) = choose_display(None, Some("wayland-0".into()))
+        let Err(CaptureError::Unsupported(text)) =
+            choose_display(None, Some("wayland-0".into()))
         else {
             panic!("Wayland without DISPLAY must be unsupported");
         };
