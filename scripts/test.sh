@@ -107,6 +107,9 @@ else
   skip "cargo clippy for Windows (x86_64-pc-windows-gnu)" "the app embeds ui/dist, whose build failed"
 fi
 
+# The Windows installers' IT policy hooks, as far as Linux can check them (makensis compiles).
+step "installer policy hooks (makensis, xmllint)" "$INSTANT_SHARE_ROOT/scripts/check-installers.sh"
+
 rust_tests() {
   if command -v cargo-nextest >/dev/null 2>&1; then
     "$INSTANT_SHARE_ROOT/scripts/headless.sh" cargo nextest run --workspace --no-fail-fast "${features[@]}"
@@ -126,7 +129,7 @@ fi
 rm -rf tests/output
 mkdir -p tests/output
 export E2E_KEEP_OUTPUT=1
-for entry in console console:firefox stamp board-state session-state call call:firefox board media app app-media app-sharing; do
+for entry in console console:firefox stamp board-state session-state call call:firefox board media app app-policy app-media app-sharing; do
   suite="${entry%%:*}" browser=chromium
   name="e2e: tests/$suite.test.mjs"
   if [ "$entry" != "$suite" ]; then

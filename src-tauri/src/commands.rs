@@ -79,3 +79,17 @@ pub async fn send_feedback(
 pub fn show_window(app: tauri::AppHandle) {
     crate::tray::show_main_window(&app);
 }
+
+/// The user confirmed the host of the enrolment link they opened: enrols with it.
+#[tauri::command]
+pub async fn accept_enrolment_link(
+    controller: State<'_, Controller>,
+) -> Result<AppState, ApiError> {
+    controller.accept_enrolment_link().await
+}
+
+/// The user did not want the enrolment link they opened.
+#[tauri::command]
+pub fn decline_enrolment_link(controller: State<'_, Controller>) -> AppState {
+    controller.decline_enrolment_link()
+}

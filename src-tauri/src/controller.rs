@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use instant_share_client::{HostClient, SessionConnection, SessionHandle};
+use instant_share_protocol::link::EnrolmentLink;
 use instant_share_protocol::{
     ApiError, AppPhase, AppState, ErrorCode, Feedback, ShareRequest, MAX_NOTE_CHARS,
 };
@@ -13,6 +14,7 @@ use tauri::{AppHandle, Emitter};
 use crate::config::{host_url_override, Config, ConfigFile};
 use crate::credentials::Keychain;
 use crate::media::Calls;
+use crate::policy::{same_host, PolicyStatus};
 use crate::state::{AfterShare, AppModel, EndAction, Generation};
 use crate::system;
 
@@ -36,6 +38,8 @@ pub struct Controller {
     config_file: ConfigFile,
     keychain: Keychain,
     calls: Calls,
+    /// The IT department's policy, read once at start.
+    policy: Arc<PolicyStatus>,
 }
 
 struct Inner {
@@ -44,6 +48,8 @@ struct Inner {
     session: Option<SessionHandle>,
     /// The live session's address and this participant's token, for its pictures.
     participant: Option<Participation>,
+    /// An enrolment link waiting for the user's yes (its code never goes to the window).
+    pending_link: Option<EnrolmentLink>,
 }
 
 /// What it takes to fetch and share a session's pictures over HTTP.
@@ -58,27 +64,36 @@ pub struct Participation {
 }
 
 impl Controller {
-    /// A controller with the remembered settings; call [`Controller::start`] next. Each
-    /// session's socket also feeds `calls`.
-    pub fn new(app: AppHandle, config_file: ConfigFile, calls: Calls) -> Self {
+    /// A controller with the remembered settings under the IT department's `policy`; call
+    /// [`Controller::start`] next. Each session's socket also feeds `calls`.
+    pub fn new(
+        app: AppHandle,
+        config_file: ConfigFile,
+        calls: Calls,
+        policy: PolicyStatus,
+    ) -> Self {
         let config = config_file.load().unwrap_or_else(|e| {
             tracing::warn!(path = %config_file.path().display(), error = %e,
                 "cannot read the settings; starting unenrolled");
             Config::default()
         });
         let mut model = AppModel::new(app.package_info().version.to_string());
-        model.set_host_url(host_url_override().or_else(|| config.host_url.clone()));
+        // The policy's host wins over the test prefill and over the address last used.
+        model.set_host_url(policy.prefill(host_url_override().or_else(|| config.host_url.clone())));
+        model.set_policy(policy.to_app());
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 model,
                 config,
                 session: None,
                 participant: None,
+                pending_link: None,
             })),
             app,
             config_file,
             keychain: Keychain,
             calls,
+            policy: Arc::new(policy),
         }
     }
 
@@ -100,6 +115,10 @@ impl Controller {
         let (Some(device_id), Some(host_url)) = (device_id, host_url) else {
             return;
         };
+        if !self.policy.allows_stored(&host_url) {
+            self.drop_enrolment_for_policy(&host_url).await;
+            return;
+        }
         match self.credential(&device_id).await {
             Ok(Some(_)) => {
                 tracing::info!(%host_url, %device_id, "enrolled");
@@ -135,6 +154,11 @@ impl Controller {
             Err(e) => return self.fail(e.into()),
         };
         let host_url = client.base_url().as_str().trim_end_matches('/').to_owned();
+        // Here, not only in the window: a locked host cannot be changed by any caller.
+        if let Err(e) = self.policy.check_enrol(&host_url) {
+            tracing::warn!(%host_url, error = %e.message, "enrolment refused by the policy");
+            return self.fail(e);
+        }
         let device_name = device_name
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty())
@@ -171,6 +195,108 @@ impl Controller {
         self.refresh_topics(&host_url).await;
         self.refresh_desk().await;
         Ok(self.state())
+    }
+
+    /// An enrolment link was opened (a cold start with it, a second launch, or the OS handing
+    /// it over): checks it and, if it can be used, asks the user to confirm its host. Nothing
+    /// is sent before the user says yes; a link that cannot be used says why in the window.
+    pub fn open_link(&self, raw: &str) {
+        match self.check_link(raw) {
+            Ok(link) => {
+                // The host is logged; the code, a secret, is not.
+                tracing::info!(host = %link.host_url, "enrolment link opened; asking the user to confirm");
+                let host_url = link.host_url.clone();
+                self.lock().pending_link = Some(link);
+                self.update(|m| m.link_opened(host_url));
+            }
+            Err(error) => {
+                tracing::warn!(error = %error.message, "enrolment link refused");
+                self.update(|m| m.set_error(error));
+            }
+        }
+        crate::tray::bring_forward(&self.app);
+    }
+
+    fn check_link(&self, raw: &str) -> Result<EnrolmentLink, ApiError> {
+        let link = EnrolmentLink::parse(raw).map_err(|e| {
+            ApiError::new(
+                ErrorCode::EnrolmentLinkRefused,
+                format!("This enrolment link cannot be used: {e} Ask your IT department for a new link."),
+            )
+        })?;
+        let state = self.state();
+        if state.phase != AppPhase::Unenrolled {
+            let current = state.host_url.unwrap_or_else(|| "a help host".into());
+            let message = if same_host(&current, &link.host_url) {
+                format!("This computer is already connected to {current}; the enrolment link is not needed.")
+            } else {
+                format!(
+                    "This computer is already connected to {current}. To use the enrolment link for {}, choose \"Disconnect this computer\" first, then open the link again.",
+                    link.host_url
+                )
+            };
+            return Err(ApiError::new(ErrorCode::EnrolmentLinkRefused, message));
+        }
+        self.policy.check_enrol(&link.host_url).map_err(|e| match self.policy.locked_host() {
+            Some(locked) => ApiError::new(
+                ErrorCode::SetByPolicy,
+                format!(
+                    "This enrolment link is for {}, but your IT department set this computer's help host to {locked}. Ask your IT department for a link to {locked}.",
+                    link.host_url
+                ),
+            ),
+            None => e,
+        })?;
+        Ok(link)
+    }
+
+    /// The user confirmed the enrolment link's host: enrols with its code.
+    pub async fn accept_enrolment_link(&self) -> Result<AppState, ApiError> {
+        let link = self.lock().pending_link.take();
+        self.update(|m| m.link_closed());
+        let Some(link) = link else {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "There is no enrolment link waiting; open the link again.",
+            ));
+        };
+        self.enrol(link.host_url, link.code, None).await
+    }
+
+    /// The user did not want the enrolment link.
+    pub fn decline_enrolment_link(&self) -> AppState {
+        if self.lock().pending_link.take().is_some() {
+            tracing::info!("enrolment link declined");
+        }
+        self.update(|m| m.link_closed());
+        self.state()
+    }
+
+    /// A locked policy names another host than the stored enrolment's: that enrolment no
+    /// longer counts. Its credential is removed and the user is told to enrol again.
+    async fn drop_enrolment_for_policy(&self, stored_host: &str) {
+        let locked = self.policy.locked_host().unwrap_or_default().to_owned();
+        tracing::warn!(%stored_host, policy_host = %locked,
+            "the policy locks another help host; the stored enrolment is dropped");
+        self.forget_credential().await;
+        let config = {
+            let mut inner = self.lock();
+            inner.config.forget_enrolment();
+            inner.config.clone()
+        };
+        if let Err(e) = self.config_file.save(&config) {
+            tracing::warn!(error = %e, "cannot save the settings");
+        }
+        self.update(|m| {
+            m.forgot();
+            m.set_host_url(Some(locked.clone()));
+            m.set_error(ApiError::new(
+                ErrorCode::SetByPolicy,
+                format!(
+                    "Your IT department set this computer's help host to {locked}, so the connection to {stored_host} was removed. Connect again with an enrolment code for {locked}."
+                ),
+            ));
+        });
     }
 
     /// Asks the host for a session and joins it.

@@ -9,6 +9,10 @@
 //! - The host address, device id and employee name live in `config.json` in the app's config
 //!   directory (`INSTANT_SHARE_CONFIG_DIR` overrides it); the credential only in the OS
 //!   keychain. `INSTANT_SHARE_HOST_URL` prefills the host address.
+//! - The IT department's policy file (`policy.rs`) presets the host and can lock it; the
+//!   commands refuse a locked host's change. One instance per user: a second launch or an
+//!   `instant-share://enrol?host=…&code=…` link goes to the running app (`links.rs`), which
+//!   asks the user to confirm the link's host (`accept_enrolment_link`, `decline_enrolment_link`).
 //! - The webview never talks to the host: the Rust side holds the credential and the socket.
 //! - Calls (`media`): while a session is live a media engine runs beside its socket; camera,
 //!   microphone and screen start only on the user's command (`media_set_*`); the state is the
@@ -22,7 +26,9 @@ mod commands;
 mod config;
 mod controller;
 mod credentials;
+mod links;
 mod media;
+mod policy;
 mod sharing;
 mod state;
 mod system;
@@ -77,6 +83,9 @@ pub fn run() {
     let renderer = Renderer::choose(std::env::var(RENDERER_ENV).ok().as_deref(), gpu);
 
     let result = tauri::Builder::default()
+        // First: a second instance hands over its arguments and exits before anything else.
+        .plugin(links::single_instance())
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .plugin(navigation_guard())
         .plugin(tauri_plugin_updater::Builder::new().build())
@@ -91,6 +100,8 @@ pub fn run() {
             commands::send_feedback,
             commands::show_window,
             commands::forget_enrolment,
+            commands::accept_enrolment_link,
+            commands::decline_enrolment_link,
             board::board_op,
             board::board_pointer,
             board::take_screenshot,
@@ -121,18 +132,37 @@ pub fn run() {
             let config_dir = app.path().app_config_dir()?;
             let config_file = ConfigFile::locate(config_dir);
             tracing::info!(config = %config_file.path().display(), "starting");
+            let policy_path = policy::locate();
+            let policy = policy::PolicyStatus::load(&policy_path);
+            match &policy {
+                policy::PolicyStatus::Absent => {
+                    tracing::info!(path = %policy_path.display(), "no IT policy file")
+                }
+                policy::PolicyStatus::Set { policy, .. } => tracing::info!(
+                    path = %policy_path.display(), host = ?policy.host_url, locked = policy.lock_host,
+                    "IT policy"
+                ),
+                policy::PolicyStatus::Broken { message, .. } => tracing::error!("{message}"),
+            }
             let calls = Calls::new(app.handle().clone(), MediaMode::from_env(), renderer);
             app.manage(calls.clone());
-            let controller = Controller::new(app.handle().clone(), config_file, calls);
+            let controller = Controller::new(app.handle().clone(), config_file, calls, policy);
             app.manage(controller.clone());
             let updates = updates::Updates::new(app.handle().clone());
             app.manage(updates.clone());
             updates.watch(controller.clone());
+            let startup_links = links::install(app, &controller);
             tray::install_tray(app)?;
             tray::install_shortcut(app);
             tray::hide_on_close(app);
             controller.watch_desk();
-            tauri::async_runtime::spawn(async move { controller.start().await });
+            tauri::async_runtime::spawn(async move {
+                controller.start().await;
+                // After start: whether a link can be used depends on the stored enrolment.
+                for link in startup_links {
+                    controller.open_link(&link);
+                }
+            });
             Ok(())
         })
         .run(tauri::generate_context!());

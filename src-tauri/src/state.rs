@@ -7,8 +7,8 @@
 
 use instant_share_client::SessionEvent;
 use instant_share_protocol::{
-    ApiError, AppPhase, AppState, ConnectionState, DeskOutlook, ErrorCode, SessionSnapshot,
-    SessionStatus, SharePointer, Topic,
+    ApiError, AppPhase, AppPolicy, AppState, ConnectionState, DeskOutlook, ErrorCode,
+    PendingEnrolmentLink, SessionSnapshot, SessionStatus, SharePointer, Topic,
 };
 
 /// Identifies one share request and its socket.
@@ -57,6 +57,8 @@ impl AppModel {
                 error: None,
                 app_version: app_version.into(),
                 desk: None,
+                policy: None,
+                enrolment_link: None,
             },
             generation: 0,
             cancel_requested: false,
@@ -73,12 +75,29 @@ impl AppModel {
         self.state.host_url = host_url;
     }
 
+    /// What the IT department's policy sets, for the window.
+    pub fn set_policy(&mut self, policy: Option<AppPolicy>) {
+        self.state.policy = policy;
+    }
+
+    /// An enrolment link for `host_url` waits for the user's yes; the last error goes.
+    pub fn link_opened(&mut self, host_url: String) {
+        self.state.enrolment_link = Some(PendingEnrolmentLink { host_url });
+        self.state.error = None;
+    }
+
+    /// No enrolment link waits any more (taken or declined).
+    pub fn link_closed(&mut self) {
+        self.state.enrolment_link = None;
+    }
+
     /// Enrolment worked (or a stored one was found at start).
     pub fn enrolled(&mut self, host_url: String, employee_name: Option<String>) {
         self.state.phase = AppPhase::Idle;
         self.state.host_url = Some(host_url);
         self.state.employee_name = employee_name;
         self.state.error = None;
+        self.state.enrolment_link = None;
     }
 
     /// The topics the host routes.
@@ -458,5 +477,25 @@ mod tests {
         m.on_session_event(g, SessionEvent::Snapshot(Box::new(ended)));
         assert_eq!(m.state().phase, AppPhase::Ended);
         assert_eq!(m.state().end_reason, Some(EndReason::NoExpertAvailable));
+    }
+
+    #[test]
+    fn an_enrolment_link_waits_until_taken_declined_or_enrolled() {
+        let mut m = AppModel::new("1");
+        m.set_error(ApiError::new(ErrorCode::Conflict, "old"));
+        m.link_opened("https://help.example.com".into());
+        assert_eq!(
+            m.state()
+                .enrolment_link
+                .as_ref()
+                .map(|l| l.host_url.as_str()),
+            Some("https://help.example.com")
+        );
+        assert_eq!(m.state().error, None, "a new link clears the last error");
+        m.link_closed();
+        assert_eq!(m.state().enrolment_link, None);
+        m.link_opened("https://help.example.com".into());
+        m.enrolled("https://help.example.com".into(), Some("Ana".into()));
+        assert_eq!(m.state().enrolment_link, None);
     }
 }

@@ -86,8 +86,9 @@ pub fn show_main_window(app: &AppHandle) {
             if let Err(e) = window.show().and_then(|()| window.set_focus()) {
                 tracing::warn!(error = %e, "cannot show the window");
             }
-            if hidden {
-                app.state::<Controller>().window_shown();
+            // A second launch can ask for the window before the controller exists.
+            if let Some(controller) = app.try_state::<Controller>().filter(|_| hidden) {
+                controller.window_shown();
             }
         }
         None => tracing::warn!("the main window is gone"),

@@ -3,11 +3,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { appBin, outputDir } from './paths.mjs';
+import { appBin, outputDir, repoRoot } from './paths.mjs';
 import { waitFor } from './wait.mjs';
 
 /** The W3C web element identifier: the key under which an element reference comes. */
@@ -78,6 +78,9 @@ export class TauriDriver {
     await access(application).catch(() => {
       throw new Error(`no app binary at ${application}: build it (cargo build -p instant-share)`);
     });
+    // One instance per user: an app of the suite before that is still closing would take this
+    // launch over (and this one would exit at once).
+    await waitAppGone();
     const { value } = await request(this.url, 'POST', '/session', {
       capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
     });
@@ -374,4 +377,55 @@ export class AppSession {
   async close() {
     await this.cmd('DELETE', '');
   }
+}
+
+/**
+ * The app's bundle identifier (the Linux file's, where it sets one): the single-instance plugin
+ * owns the D-Bus name `<identifier>.SingleInstance` while the app runs.
+ */
+export async function appIdentifier() {
+  let identifier;
+  for (const name of ['tauri.conf.json', 'tauri.linux.conf.json']) {
+    const text = await readFile(path.join(repoRoot, name), 'utf8').catch(() => null);
+    if (text) identifier = JSON.parse(text).identifier ?? identifier;
+  }
+  if (!identifier) throw new Error('tauri.conf.json has no identifier');
+  return identifier;
+}
+
+/** Whether an app instance owns the single-instance name on this session bus. */
+export async function appRunning() {
+  const name = `${await appIdentifier()}.SingleInstance`;
+  const { stdout } = await run('dbus-send', [
+    '--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus',
+    'org.freedesktop.DBus.NameHasOwner', `string:${name}`,
+  ]);
+  return /boolean true/.test(stdout);
+}
+
+/**
+ * Waits until no app instance runs: the next one started must be a first instance, not one
+ * that hands over to a closing app and exits.
+ */
+export async function waitAppGone(timeout = 15_000) {
+  await waitFor('the app to exit (its single-instance D-Bus name released)', async () => !(await appRunning()), { timeout });
+}
+
+/**
+ * Starts the app binary again, as a desktop does for a second launch or for an
+ * `instant-share://` link (on Linux and Windows the link is the only argument). The second
+ * instance must hand its arguments over to the running one and exit; resolves to its exit code,
+ * and kills it (and fails) if it is still running after `timeout`.
+ */
+export async function launchAgain(args = [], { env = {}, timeout = 20_000 } = {}) {
+  const child = spawn(appBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = once(child, 'exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+  const [code, signal] = await exited;
+  clearTimeout(timer);
+  if (signal) throw new Error(`the second instance was still running after ${timeout} ms (killed); it did not hand over:\n${output.slice(-2000)}`);
+  return { code, output };
 }

@@ -172,6 +172,17 @@ export class Host {
   }
 
   /**
+   * Makes a one-time enrolment code through `enrolment-code --public-url` and returns the
+   * enrolment link it prints (`instant-share://enrol?host=…&code=…`) and the code.
+   */
+  async enrolmentLink(employee) {
+    const out = await this.cli(['enrolment-code', '--employee', employee, '--public-url', this.url]);
+    const [code, link] = out.trim().split('\n').map((line) => line.trim());
+    if (!link?.startsWith('instant-share://enrol?')) throw new Error(`enrolment-code printed no link: ${JSON.stringify(out)}`);
+    return { code, link };
+  }
+
+  /**
    * A JSON request to the host's API. Returns `{status, body, headers}`; never throws on an
    * HTTP error status.
    */

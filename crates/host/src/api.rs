@@ -160,6 +160,12 @@ async fn topics(State(state): State<AppState>) -> Json<TopicList> {
     })
 }
 
+/// Trades a one-time enrolment code for a device credential.
+///
+/// Codes come from `instant-share-host enrolment-code`, which also prints an enrolment link
+/// `instant-share://enrol?host=<public URL>&code=<code>` when given the host's public URL (and
+/// `serve --demo` prints one for its demo code). Opening the link starts the installed app, which
+/// asks the employee to confirm the host and then calls this endpoint with the link's code.
 #[utoipa::path(post, path = "/api/v1/enrol", request_body = EnrolRequest, responses(
     (status = 200, body = EnrolResponse),
     (status = 401, body = ApiError, description = "enrolment_code_invalid or enrolment_code_used"),

@@ -47,7 +47,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         Conflict | ParticipantOffline | SkillMismatch => StatusCode::CONFLICT,
         MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        Internal | HostUnreachable | Keychain => StatusCode::INTERNAL_SERVER_ERROR,
+        // The app's own codes never come from the host; a 500 if one ever did.
+        Internal | HostUnreachable | Keychain | PolicyInvalid | SetByPolicy
+        | EnrolmentLinkRefused => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

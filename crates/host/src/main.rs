@@ -11,6 +11,7 @@ use instant_share_host::hub::Now;
 use instant_share_host::store::sqlite::SqliteStore;
 use instant_share_host::store::{ExpertRecord, Store, StoreError};
 use instant_share_host::{secrets, Host};
+use instant_share_protocol::link::{normalise_host_url, EnrolmentLink};
 
 #[derive(Parser)]
 #[command(
@@ -55,7 +56,9 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Make a one-time enrolment code for an employee's device.
+    /// Make a one-time enrolment code for an employee's device. Prints the code and, when the
+    /// host's public address is given, an enrolment link (`instant-share://enrol?...`) that
+    /// fills in host and code in the app.
     EnrolmentCode {
         #[command(flatten)]
         db: DbArg,
@@ -65,6 +68,10 @@ enum Command {
         /// Hours until the code expires.
         #[arg(long, default_value_t = 72)]
         valid_hours: u64,
+        /// The address employees reach the host at (as `serve --public-url`): with it, the
+        /// enrolment link is printed on a second line.
+        #[arg(long, env = "INSTANT_SHARE_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Revoke an enrolled device: its credential stops working at once.
     DeviceRevoke {
@@ -120,10 +127,22 @@ async fn main() -> anyhow::Result<()> {
             db,
             employee,
             valid_hours,
+            public_url,
         } => {
+            // Before a code is made: a link the app would refuse is no use to anyone.
+            let link_host = public_url
+                .map(|u| {
+                    normalise_host_url(&u).map_err(|e| {
+                        anyhow::anyhow!("--public-url cannot be used in an enrolment link: {e}")
+                    })
+                })
+                .transpose()?;
             let store = SqliteStore::open(&db.database).await?;
             let code = enrolment_code(&store, &employee, valid_hours).await?;
             println!("{code}");
+            if let Some(host) = link_host {
+                println!("{}", EnrolmentLink::new(&host, &code)?);
+            }
             Ok(())
         }
         Command::DeviceRevoke { db, device_id } => {
@@ -252,6 +271,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("console: {}/console", host.state().public_url());
         println!("demo expert: demo / demo-password");
         println!("enrolment code: {code}");
+        match EnrolmentLink::new(host.state().public_url(), &code) {
+            Ok(link) => println!("enrolment link: {link}"),
+            Err(e) => tracing::info!("no enrolment link for the demo code: {e}"),
+        }
     }
     host.serve(listener, shutdown_signal()).await
 }

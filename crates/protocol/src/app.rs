@@ -66,4 +66,32 @@ pub struct AppState {
     /// screen; refreshed while idle. `None` until the host has answered.
     #[serde(default)]
     pub desk: Option<DeskOutlook>,
+    /// What the IT department's policy file sets on this computer; `None` without one.
+    #[serde(default)]
+    pub policy: Option<AppPolicy>,
+    /// An enrolment link the user opened, waiting for them to confirm its host (the code stays
+    /// on the Rust side).
+    #[serde(default)]
+    pub enrolment_link: Option<PendingEnrolmentLink>,
+}
+
+/// The IT department's policy as the window shows it (the file: see the app's `policy.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct AppPolicy {
+    /// Where the policy file is, to name it in messages.
+    pub path: String,
+    /// The help host address the policy sets, if it sets one.
+    pub host_url: Option<String>,
+    /// Whether the host address is locked: shown read-only, and the app refuses another.
+    pub host_locked: bool,
+    /// The file is there but cannot be used (`policy_invalid`): until IT fixes it the app says
+    /// so and does not enrol (an existing enrolment keeps working).
+    pub error: Option<ApiError>,
+}
+
+/// An enrolment link waiting for the user's yes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct PendingEnrolmentLink {
+    /// The host the link would enrol this computer with (normalised).
+    pub host_url: String,
 }

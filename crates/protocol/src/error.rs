@@ -50,6 +50,15 @@ pub enum ErrorCode {
     HostUnreachable,
     /// App only: the OS keychain could not be read or written.
     Keychain,
+    /// App only: the IT department's policy file exists but cannot be used (the message says
+    /// which file and why); until IT fixes it the app does not enrol, since it cannot tell which
+    /// host IT allows.
+    PolicyInvalid,
+    /// App only: the IT department's policy sets this and locks it; the app may not change it.
+    SetByPolicy,
+    /// App only: an enrolment link that is not one, or that cannot be used now (the message
+    /// says why).
+    EnrolmentLinkRefused,
 }
 
 /// An error as it crosses a boundary: `{ "code": "...", "message": "..." }`.

@@ -15,6 +15,7 @@
 mod app;
 mod board;
 mod error;
+pub mod link;
 mod rest;
 pub mod typescript;
 mod ws;

@@ -13,7 +13,8 @@ pub type UnixMillis = u64;
 /// `POST /api/v1/enrol`: trade a one-time enrolment code for a device credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct EnrolRequest {
-    /// The code an administrator handed out (`instant-share-host enrolment-code`).
+    /// The code an administrator handed out (`instant-share-host enrolment-code`), typed or
+    /// carried by an enrolment link (`instant-share://enrol?host=…&code=…`, see `link.rs`).
     pub code: String,
     /// A name for this device, shown to administrators ("Ana's laptop").
     pub device_name: String,

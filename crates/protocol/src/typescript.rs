@@ -65,6 +65,8 @@ pub fn render() -> String {
         ServerFrame::decl(),
         AppPhase::decl(),
         ConnectionState::decl(),
+        AppPolicy::decl(),
+        PendingEnrolmentLink::decl(),
         AppState::decl(),
     ];
     module(

@@ -26,6 +26,8 @@ export const commands = {
   sendFeedback: (feedback: Feedback) => call<null>('send_feedback', { feedback }),
   showWindow: () => call<null>('show_window'),
   forgetEnrolment: () => call<AppState>('forget_enrolment'),
+  acceptEnrolmentLink: () => call<AppState>('accept_enrolment_link'),
+  declineEnrolmentLink: () => call<AppState>('decline_enrolment_link'),
 };
 
 /** Calls `handler` with every `app-state` event; resolves to the function that stops it. */

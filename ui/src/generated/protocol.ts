@@ -15,7 +15,7 @@ export const MAX_BOARD_IMAGES = 24;
 export const MAX_TEXT_CHARS = 500;
 export const MAX_UNDO = 50;
 
-export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "skill_mismatch" | "cross_site" | "internal" | "host_unreachable" | "keychain";
+export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "skill_mismatch" | "cross_site" | "internal" | "host_unreachable" | "keychain" | "policy_invalid" | "set_by_policy" | "enrolment_link_refused";
 
 export type ApiError = { 
 /**
@@ -29,7 +29,8 @@ message: string, };
 
 export type EnrolRequest = { 
 /**
- * The code an administrator handed out (`instant-share-host enrolment-code`).
+ * The code an administrator handed out (`instant-share-host enrolment-code`), typed or
+ * carried by an enrolment link (`instant-share://enrol?host=…&code=…`, see `link.rs`).
  */
 code: string, 
 /**
@@ -1051,6 +1052,31 @@ export type AppPhase = "unenrolled" | "idle" | "requesting" | "waiting" | "in_se
 
 export type ConnectionState = "offline" | "connecting" | "connected" | "reconnecting";
 
+export type AppPolicy = { 
+/**
+ * Where the policy file is, to name it in messages.
+ */
+path: string, 
+/**
+ * The help host address the policy sets, if it sets one.
+ */
+host_url: string | null, 
+/**
+ * Whether the host address is locked: shown read-only, and the app refuses another.
+ */
+host_locked: boolean, 
+/**
+ * The file is there but cannot be used (`policy_invalid`): until IT fixes it the app says
+ * so and does not enrol (an existing enrolment keeps working).
+ */
+error: ApiError | null, };
+
+export type PendingEnrolmentLink = { 
+/**
+ * The host the link would enrol this computer with (normalised).
+ */
+host_url: string, };
+
 export type AppState = { 
 /**
  * Which screen.
@@ -1092,4 +1118,13 @@ app_version: string,
  * The help desk now (experts on duty and the expected wait per topic), for the idle
  * screen; refreshed while idle. `None` until the host has answered.
  */
-desk: DeskOutlook | null, };
+desk: DeskOutlook | null, 
+/**
+ * What the IT department's policy file sets on this computer; `None` without one.
+ */
+policy: AppPolicy | null, 
+/**
+ * An enrolment link the user opened, waiting for them to confirm its host (the code stays
+ * on the Rust side).
+ */
+enrolment_link: PendingEnrolmentLink | null, };

@@ -6,6 +6,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'enrolment_code_used', 'bad_credentials', 'forbidden', 'not_found', 'session_ended',
   'conflict', 'participant_offline', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
   'unknown_topic', 'skill_mismatch', 'cross_site', 'internal', 'host_unreachable', 'keychain',
+  'policy_invalid', 'set_by_policy', 'enrolment_link_refused',
 ];
 
 /** Whether `value` has the shape of an `ApiError` with a known code. */
@@ -82,6 +83,12 @@ export function describeError(error: ApiError, hostUrl?: string | null): string 
       return error.message ? `The help host refused the request: ${error.message}` : 'The help host refused the request.';
     case 'internal':
       return 'Something went wrong. Try again in a moment.';
+    // The app's own refusals: its Rust side writes each sentence for this one case (which file,
+    // which host, what to do).
+    case 'policy_invalid':
+    case 'set_by_policy':
+    case 'enrolment_link_refused':
+      return error.message;
   }
 }
 
