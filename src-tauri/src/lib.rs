@@ -20,6 +20,7 @@ mod commands;
 mod config;
 mod controller;
 mod credentials;
+mod legacy;
 mod media;
 mod sharing;
 mod state;
@@ -111,6 +112,7 @@ pub fn run() {
             media_commands::media_stats,
         ])
         .setup(move |app| {
+            legacy::move_app_dirs(app);
             let config_dir = app.path().app_config_dir()?;
             let config_file = ConfigFile::locate(config_dir);
             tracing::info!(config = %config_file.path().display(), "starting");
