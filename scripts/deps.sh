@@ -21,7 +21,10 @@ run_pkgs=(libayatana-appindicator3-1)
 headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # openbox and x11-utils (xprop): a real window manager for the app's sharing suite (minimising,
 # stacking, an always-on-top bar), and reading window states.
-test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils)
+# debootstrap and rpm: the package test (scripts/package-test.sh) makes a clean Debian root to
+# install the .deb in, and reads the .rpm's requirements.
+test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils
+  debootstrap rpm)
 
 want_build=0 want_run=0 want_headless=0 want_test=0
 if [ $# -eq 0 ]; then set -- build run headless test; fi

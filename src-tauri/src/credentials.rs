@@ -81,7 +81,11 @@ fn move_entry(from: &str, to: &str, device_id: &str) -> Result<Option<String>, A
     if let Err(e) = remove(from, device_id) {
         tracing::warn!(error = %e, from, "the credential was copied but its old entry stays");
     }
-    tracing::info!(from, to, "the credential moved to the current keychain service name");
+    tracing::info!(
+        from,
+        to,
+        "the credential moved to the current keychain service name"
+    );
     Ok(Some(secret))
 }
 

@@ -126,7 +126,11 @@ mod tests {
     fn the_former_dir_replaces_the_identifier_component_only() {
         let id = "com.instantshare.desktop";
         assert_eq!(
-            former_dir(Path::new("/home/a/.config/com.instantshare.desktop"), id, FORMER_IDENTIFIER),
+            former_dir(
+                Path::new("/home/a/.config/com.instantshare.desktop"),
+                id,
+                FORMER_IDENTIFIER
+            ),
             Some(PathBuf::from("/home/a/.config/com.instantshare.app"))
         );
         // Linux's log dir lies inside the data dir.
@@ -136,9 +140,14 @@ mod tests {
                 id,
                 FORMER_IDENTIFIER
             ),
-            Some(PathBuf::from("/home/a/.local/share/com.instantshare.app/logs"))
+            Some(PathBuf::from(
+                "/home/a/.local/share/com.instantshare.app/logs"
+            ))
         );
-        assert_eq!(former_dir(Path::new("/home/a/.config/other"), id, FORMER_IDENTIFIER), None);
+        assert_eq!(
+            former_dir(Path::new("/home/a/.config/other"), id, FORMER_IDENTIFIER),
+            None
+        );
     }
 
     #[test]
@@ -176,11 +185,17 @@ mod tests {
             }
         );
         assert_eq!(std::fs::read(new.join("config.json")).unwrap(), b"old");
-        assert!(old.join("EBWebView").is_dir(), "nothing in the new place is overwritten");
+        assert!(
+            old.join("EBWebView").is_dir(),
+            "nothing in the new place is overwritten"
+        );
 
         // Nothing in the way: the old directory goes.
         std::fs::remove_dir(new.join("EBWebView")).unwrap();
-        assert_eq!(move_dir(&old, &new).unwrap(), Moved::Merged { kept: vec![] });
+        assert_eq!(
+            move_dir(&old, &new).unwrap(),
+            Moved::Merged { kept: vec![] }
+        );
         assert!(!old.exists());
         assert!(new.join("EBWebView").is_dir());
         std::fs::remove_dir_all(&root).unwrap();
