@@ -42,9 +42,20 @@ security_mirror="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security
 # shellcheck disable=SC1091
 suite="${PACKAGE_TEST_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}"
 arch="$(dpkg --print-architecture)"
-bundle_dir="$CARGO_TARGET_DIR/release/bundle"
-# What the test user keeps: their own data, allowed to stay after the purge.
-user_home=/home/employee
+# PACKAGE_TEST_PROFILE=debug: package the debug build instead (`tauri build --debug`), quicker
+# when working on this script; the release build is what users get.
+profile="${PACKAGE_TEST_PROFILE:-release}"
+case "$profile" in
+  release) profile_flags=() ;;
+  debug) profile_flags=(--debug) ;;
+  *) die "PACKAGE_TEST_PROFILE must be release or debug, not '$profile'" ;;
+esac
+bundle_dir="$CARGO_TARGET_DIR/$profile/bundle"
+# The app runs as root inside the root (the D-Bus session bus and the keyring outside accept
+# only their own user), so the user's own data, which may stay after the purge, is under root's
+# home: what the app writes under $HOME and what libraries write under the passwd home (Mesa's
+# shader cache).
+user_home=/root
 
 # Second stage: inside `unshare --mount`, with the root unpacked at $2.
 if [ "${1:-}" = "--inner" ]; then
@@ -72,8 +83,6 @@ if [ "${1:-}" = "--inner" ]; then
   say "root: the package's dependencies alone: apt-get satisfy '$depends'"
   in_root apt-get satisfy -y -q --no-install-recommends "$depends" >"$work/apt-satisfy.log" 2>&1 ||
     { tail -30 "$work/apt-satisfy.log" >&2; die "the .deb's Depends cannot be satisfied from $suite"; }
-  in_root apt-get clean
-  mkdir -p "$root$user_home"
   packages >"$work/packages-before"
   file_list >"$work/files-before"
 
@@ -141,11 +150,11 @@ done
 
 if [ "$build" -eq 1 ]; then
   [ -x ui/node_modules/.bin/tauri ] || die "ui/node_modules has no Tauri CLI: run scripts/deps.sh build"
-  say "tauri build --bundles deb,rpm (release build of the app, then the packages)"
+  say "tauri build --bundles deb,rpm ($profile build of the app, then the packages)"
   rm -rf "$bundle_dir/deb" "$bundle_dir/rpm"
   start=$SECONDS
-  TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri build --ci --bundles deb,rpm
-  say "release build and packages: $((SECONDS - start)) s"
+  TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri build --ci "${profile_flags[@]}" --bundles deb,rpm
+  say "$profile build and packages: $((SECONDS - start)) s"
 fi
 debs=("$bundle_dir"/deb/*.deb)
 rpms=("$bundle_dir"/rpm/*.rpm)
@@ -154,7 +163,7 @@ rpms=("$bundle_dir"/rpm/*.rpm)
 deb="${debs[0]}" rpm="${rpms[0]}"
 ls -l "$deb" "$rpm" >&2
 
-"$INSTANT_SHARE_ROOT/scripts/package-deps.sh" "$CARGO_TARGET_DIR/release/instant-share" "$deb" "$rpm"
+"$INSTANT_SHARE_ROOT/scripts/package-deps.sh" "$CARGO_TARGET_DIR/$profile/instant-share" "$deb" "$rpm"
 
 # The bare root, made once per suite and architecture.
 cache="$INSTANT_SHARE_CACHE/debootstrap"
