@@ -6,7 +6,7 @@
 #   install section);
 # - the WiX fragment (src-tauri/windows/policy.wxs) is well-formed XML in WiX 3's namespace
 #   (Debian's wixl cannot build it: it has no Fragment custom actions);
-# - tauri.conf.json's bundle.windows names both files, relative to src-tauri as the bundler
+# - tauri.windows.conf.json's bundle.windows names both files, relative to src-tauri as the bundler
 #   reads them, and links the fragment's component group.
 set -euo pipefail
 # shellcheck source=env.sh
@@ -23,16 +23,16 @@ trap 'rm -rf "$work"' EXIT
 hooks="src-tauri/windows/installer-hooks.nsh"
 wxs="src-tauri/windows/policy.wxs"
 
-# The paths tauri.conf.json gives, as the bundler resolves them (from src-tauri).
+# The paths tauri.windows.conf.json gives, as the bundler resolves them (from src-tauri).
 node -e '
-  const c = require("./tauri.conf.json");
+  const c = require("./tauri.windows.conf.json");
   const w = (c.bundle && c.bundle.windows) || {};
   const fail = (m) => { console.error(m); process.exit(1); };
   if (w.nsis?.installerHooks !== "windows/installer-hooks.nsh") fail("bundle.windows.nsis.installerHooks must be windows/installer-hooks.nsh");
   if (!(w.wix?.fragmentPaths ?? []).includes("windows/policy.wxs")) fail("bundle.windows.wix.fragmentPaths must list windows/policy.wxs");
   if (!(w.wix?.componentGroupRefs ?? []).includes("InstantSharePolicy")) fail("bundle.windows.wix.componentGroupRefs must list InstantSharePolicy");
 '
-say "tauri.conf.json names the hooks and the fragment"
+say "tauri.windows.conf.json names the hooks and the fragment"
 
 cat >"$work/harness.nsi" <<NSI
 Unicode true

