@@ -28,8 +28,7 @@ pub(in crate::capture) fn screenshot(
 }
 
 /// The windows that a screenshot can show.
-pub(in crate::capture) fn list_windows() -> Result<Vec<super::super::ScreenWindow>, CaptureError>
-{
+pub(in crate::capture) fn list_windows() -> Result<Vec<super::super::ScreenWindow>, CaptureError> {
     Err(CaptureError::Unsupported(missing()))
 }
 
