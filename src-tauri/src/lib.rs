@@ -91,6 +91,7 @@ pub fn run() {
             board::board_pointer,
             board::take_screenshot,
             board::list_windows,
+            board::system_picks_window,
             board::camera_still,
             board::remove_guest,
             board::share_picture,
@@ -114,6 +115,14 @@ pub fn run() {
             let config_dir = app.path().app_config_dir()?;
             let config_file = ConfigFile::locate(config_dir);
             tracing::info!(config = %config_file.path().display(), "starting");
+            // Wayland's screen-sharing permission: asked once, then kept beside the settings.
+            let permission = config_file.screen_permission();
+            instant_share_media::capture::keep_screen_permission(permission.load(), move |token| {
+                match permission.save(token) {
+                    Ok(()) => tracing::info!("the screen-sharing permission was kept"),
+                    Err(e) => tracing::warn!(error = %e, "the screen-sharing permission was not kept"),
+                }
+            });
             let calls = Calls::new(app.handle().clone(), MediaMode::from_env(), renderer);
             app.manage(calls.clone());
             let controller = Controller::new(app.handle().clone(), config_file, calls);
