@@ -514,6 +514,22 @@ fn read_stream(
             }
         })
         .register();
+    // The shared node going away is the end of the share (the desktop's "stop sharing" on some
+    // desktops; the stream itself then only pauses, waiting for a node that never comes).
+    let registry = core
+        .get_registry()
+        .map_err(|e| pipewire_failed(format!("no registry ({e})")))?;
+    let removed_news = news.clone();
+    let _registry_listener = registry
+        .add_listener_local()
+        .global_remove(move |id| {
+            if id == node {
+                lock(&removed_news)
+                    .ended
+                    .get_or_insert_with(|| "the screen-sharing stream was removed".into());
+            }
+        })
+        .register();
     let stream = pw::stream::StreamBox::new(
         &core,
         "instant-share-screen",
