@@ -120,7 +120,9 @@ pub fn run() {
             instant_share_media::capture::keep_screen_permission(permission.load(), move |token| {
                 match permission.save(token) {
                     Ok(()) => tracing::info!("the screen-sharing permission was kept"),
-                    Err(e) => tracing::warn!(error = %e, "the screen-sharing permission was not kept"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the screen-sharing permission was not kept")
+                    }
                 }
             });
             let calls = Calls::new(app.handle().clone(), MediaMode::from_env(), renderer);
