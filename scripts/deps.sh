@@ -16,7 +16,8 @@ set -euo pipefail
 . "$INSTANT_SHARE_ROOT/scripts/common.sh"
 
 build_pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-  librsvg2-dev libssl-dev libasound2-dev libclang-dev libxdo-dev cmake libvpx-dev)
+  librsvg2-dev libssl-dev libasound2-dev libclang-dev libxdo-dev cmake libvpx-dev
+  libpipewire-0.3-dev)
 run_pkgs=(libayatana-appindicator3-1)
 headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # openbox and x11-utils (xprop): a real window manager for the app's sharing suite (minimising,
@@ -28,6 +29,12 @@ headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # in, and reads the .rpm's requirements.
 test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis libxml2-utils debootstrap rpm)
+# A headless Wayland desktop for the screen-sharing suite (scripts/wayland-session.sh): sway,
+# PipeWire, the portal; and what rebuilding Debian's xdg-desktop-portal-wlr from its source
+# package takes (scripts/wayland-portal.sh: dpkg-source, meson and its build dependencies).
+test_pkgs+=(sway pipewire wireplumber xdg-desktop-portal xdg-desktop-portal-wlr
+  dpkg-dev meson ninja-build libinih-dev libgbm-dev libdrm-dev libwayland-dev wayland-protocols
+  libsystemd-dev)
 
 want_build=0 want_run=0 want_headless=0 want_test=0
 if [ $# -eq 0 ]; then set -- build run headless test; fi

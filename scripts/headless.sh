@@ -35,6 +35,11 @@ if [ "${1:-}" = "--inner" ]; then
   exit $?
 fi
 
+# An X11 session, whatever the caller's desktop is: the screen capture follows the session
+# type (scripts/wayland-session.sh is the Wayland one).
+export XDG_SESSION_TYPE=x11
+unset WAYLAND_DISPLAY
+
 real_home="$HOME"
 export CARGO_HOME="${CARGO_HOME:-$real_home/.cargo}"
 export RUSTUP_HOME="${RUSTUP_HOME:-$real_home/.rustup}"

@@ -129,7 +129,7 @@ fi
 rm -rf tests/output
 mkdir -p tests/output
 export E2E_KEEP_OUTPUT=1
-for entry in console console:firefox stamp board-state session-state call call:firefox board media app app-policy app-media app-sharing; do
+for entry in console console:firefox stamp board-state session-state call call:firefox board media wayland app app-policy app-media app-sharing; do
   suite="${entry%%:*}" browser=chromium
   name="e2e: tests/$suite.test.mjs"
   if [ "$entry" != "$suite" ]; then

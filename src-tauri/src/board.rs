@@ -86,6 +86,13 @@ pub async fn list_windows(app: tauri::AppHandle) -> Result<Vec<WindowChoice>, Ap
         .collect())
 }
 
+/// Whether one window to share is chosen in the system's own dialog (Wayland's screen-sharing
+/// portal) instead of from [`list_windows`], which cannot see other applications' windows there.
+#[tauri::command]
+pub fn system_picks_window() -> bool {
+    instant_share_media::capture::system_picks_window()
+}
+
 /// The X11 ids of the app's windows. Elsewhere the media crate leaves the app's own windows out
 /// of its list (by process), so none are needed.
 fn own_windows(app: &tauri::AppHandle) -> Vec<u32> {

@@ -60,6 +60,13 @@ impl ConfigFile {
         &self.path
     }
 
+    /// The screen-sharing permission's file, beside `config.json`.
+    pub fn screen_permission(&self) -> PermissionFile {
+        PermissionFile {
+            path: self.path.with_file_name("screen-permission"),
+        }
+    }
+
     /// Reads the settings. A missing file is a first run; an unreadable one is reported.
     pub fn load(&self) -> std::io::Result<Config> {
         match std::fs::read(&self.path) {
@@ -78,6 +85,39 @@ impl ConfigFile {
         let tmp = self.path.with_extension("json.tmp");
         let json = serde_json::to_vec_pretty(config).map_err(std::io::Error::other)?;
         std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+/// The desktop's permission to share the whole screen (Wayland: the screen-sharing portal's
+/// restore token), so its dialog is asked once, not at every share. A file of its own: the
+/// capture hands out a new token at every start, from its own thread, apart from the settings.
+#[derive(Debug, Clone)]
+pub struct PermissionFile {
+    path: PathBuf,
+}
+
+impl PermissionFile {
+    /// The token stored last; `None` when there is none (or it cannot be read: then the
+    /// dialog is asked again, which is all a lost token costs).
+    pub fn load(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let token = text.trim();
+        (!token.is_empty()).then(|| token.to_owned())
+    }
+
+    /// Stores `token` in place of the old one (atomically, readable by this user only).
+    pub fn save(&self, token: &str) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, token)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
         std::fs::rename(&tmp, &self.path)
     }
 }
@@ -119,6 +159,22 @@ mod tests {
         assert!(
             !text.contains("credential"),
             "no secret in the file: {text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_screen_permission_is_kept_beside_the_settings() {
+        let dir = scratch_dir("permission");
+        let file = ConfigFile::in_dir(&dir).screen_permission();
+        assert_eq!(file.load(), None, "none before the first share");
+        file.save("token-1").unwrap();
+        file.save("token-2").unwrap();
+        assert_eq!(file.load().as_deref(), Some("token-2"));
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

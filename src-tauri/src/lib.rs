@@ -107,6 +107,7 @@ pub fn run() {
             board::board_pointer,
             board::take_screenshot,
             board::list_windows,
+            board::system_picks_window,
             board::camera_still,
             board::remove_guest,
             board::share_picture,
@@ -146,6 +147,16 @@ pub fn run() {
                 ),
                 policy::PolicyStatus::Broken { message, .. } => tracing::error!("{message}"),
             }
+            // Wayland's screen-sharing permission: asked once, then kept beside the settings.
+            let permission = config_file.screen_permission();
+            instant_share_media::capture::keep_screen_permission(permission.load(), move |token| {
+                match permission.save(token) {
+                    Ok(()) => tracing::info!("the screen-sharing permission was kept"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the screen-sharing permission was not kept")
+                    }
+                }
+            });
             let calls = Calls::new(app.handle().clone(), MediaMode::from_env(), renderer);
             app.manage(calls.clone());
             let controller = Controller::new(app.handle().clone(), config_file, calls, policy);

@@ -1,7 +1,7 @@
 // The headless native participant (`instant-share-peer`) as the tests drive it: a child
 // process that prints one JSON event per line and records what it sent and received.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -12,12 +12,15 @@ export class Peer {
    * Starts a peer. `role` is `requester` or `expert`; `args` are its other flags.
    * @param {'requester' | 'expert'} role
    * @param {string[]} args
-   * @param {{ stdin?: string }} [options]
+   * `run` starts the process instead of `spawn` (e.g. in another desktop session, as another
+   * user: the record folder is then writable by everyone).
+   * @param {{ stdin?: string, run?: (command: string, args: string[], options: object) => import('node:child_process').ChildProcess }} [options]
    */
-  static async start(role, args, { stdin } = {}) {
+  static async start(role, args, { stdin, run } = {}) {
     const dir = await mkdtemp(path.join(os.tmpdir(), `instant-share-peer-${role}-`));
+    if (run) await chmod(dir, 0o777);
     const peer = new Peer(role, dir);
-    const child = spawn(peerBin, [role, '--udp', '127.0.0.1:0', '--record', dir, ...args], {
+    const child = (run ?? spawn)(peerBin, [role, '--udp', '127.0.0.1:0', '--record', dir, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn,instant_share_media=info' },
     });

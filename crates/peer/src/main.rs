@@ -482,6 +482,9 @@ async fn take_part(
                 Some(MediaEvent::Problem { kind, message }) => {
                     emit(json!({"event": "problem", "kind": kind, "message": message}));
                 }
+                Some(MediaEvent::SourceEnded { kind, message }) => {
+                    emit(json!({"event": "source_ended", "kind": kind, "message": message}));
+                }
                 None => break,
             },
             _ = stats.tick() => {

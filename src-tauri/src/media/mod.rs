@@ -481,6 +481,11 @@ impl Calls {
                     tracing::info!(with, ?state, since_active_ms = ?self.since_active(generation), "call");
                     self.update(generation, |v| v.call(&with, state));
                 }
+                MediaEvent::SourceEnded { kind, message } => {
+                    // The share (or camera) ended without the user: off, with the reason.
+                    tracing::warn!(?kind, %message, "a source ended");
+                    self.update(generation, |v| v.failed(MediaTrack::of(kind), &message));
+                }
                 MediaEvent::Problem { kind, message } => {
                     tracing::warn!(?kind, %message, "media problem");
                     self.update(generation, |v| v.engine_problem(kind, &message));

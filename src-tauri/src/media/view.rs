@@ -25,7 +25,7 @@ pub enum MediaTrack {
 }
 
 impl MediaTrack {
-    fn of(kind: TrackKind) -> Self {
+    pub(super) fn of(kind: TrackKind) -> Self {
         match kind {
             TrackKind::Camera => Self::Camera,
             TrackKind::Microphone => Self::Microphone,
@@ -292,9 +292,16 @@ fn problem_code(message: &str) -> &'static str {
         CaptureError::NoMicrophone,
         CaptureError::NoSpeaker,
         CaptureError::NoDisplay,
+        CaptureError::WindowGone,
+        CaptureError::Declined,
     ]
     .into_iter()
-    .find(|e| e.to_string() == message)
+    .chain(
+        message
+            .starts_with("The system stopped the screen share")
+            .then(|| CaptureError::SharingEnded(String::new())),
+    )
+    .find(|e| e.to_string() == message || matches!(e, CaptureError::SharingEnded(_)))
     .map_or("device_failed", |e| e.code())
 }
 

@@ -75,6 +75,18 @@ export async function takeCameraStill(): Promise<Blob> {
   return new Blob([png], { type: 'image/png' });
 }
 
+/**
+ * Whether one window to share is chosen in the system's own dialog (Wayland) rather than from
+ * `listWindows`, which cannot see other applications' windows there.
+ */
+export async function systemPicksWindow(): Promise<boolean> {
+  try {
+    return await invoke<boolean>('system_picks_window');
+  } catch {
+    return false;
+  }
+}
+
 /** The windows a screenshot can show on their own, topmost first. */
 export async function listWindows(): Promise<WindowChoice[]> {
   try {

@@ -15,12 +15,14 @@
 
 mod audio_device;
 mod camera;
-// Only the X11 screen scales BGRX pictures; elsewhere that part is unused.
+// Only the Linux screen (X11 and Wayland) scales BGRX pictures; elsewhere that part is unused.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 mod convert;
 pub use convert::i420_to_rgb;
 mod microphone;
 mod paced;
+mod permission;
+pub use permission::keep_screen_permission;
 mod resample;
 mod screen;
 mod sources;
@@ -49,7 +51,8 @@ pub enum VideoSourceConfig {
         /// Wanted frames a second; faster cameras are thinned to this.
         fps: u32,
     },
-    /// The whole screen, or one window as it shows on it (X11 on Linux).
+    /// The whole screen, or one window as it shows on it (X11, or Wayland through the
+    /// desktop's screen-sharing portal, on Linux).
     Screen {
         /// Frames a second, capped at 15.
         fps: u32,
@@ -57,6 +60,8 @@ pub enum VideoSourceConfig {
         max_width: u32,
         /// One window (an id from [`list_windows`]), followed as it moves and resizes; the
         /// capture stops with [`CaptureError::WindowGone`] when it closes. `None`: the screen.
+        /// Where [`system_picks_window`] is true (Wayland), the system's own dialog asks which
+        /// window and the id is not used (pass 0).
         #[serde(default)]
         window: Option<u32>,
     },
@@ -172,8 +177,8 @@ pub enum CaptureError {
     NoSpeaker,
     /// No display to capture.
     #[error(
-        "There is no screen to share: this session has no X11 display (DISPLAY is not set). \
-         Share from a desktop session."
+        "There is no screen to share: this session has no X11 display (DISPLAY is not set) \
+         and is not a Wayland session. Share from a desktop session."
     )]
     NoDisplay,
     /// A device exists but could not be opened or stopped working.
@@ -204,6 +209,15 @@ pub enum CaptureError {
     /// A window chosen for a screenshot was closed or left the screen.
     #[error("That window was closed or is no longer on the screen. Choose another one.")]
     WindowGone,
+    /// The user said no in the system's screen-sharing dialog (Wayland's portal).
+    #[error(
+        "Screen sharing was not allowed in the system's dialog, so nothing is shared. Share \
+         again and choose what to share to go on."
+    )]
+    Declined,
+    /// The system ended a running screen share (its own "stop sharing", or the stream ended).
+    #[error("The system stopped the screen share ({0}). Share again to go on.")]
+    SharingEnded(String),
 }
 
 impl CaptureError {
@@ -219,6 +233,8 @@ impl CaptureError {
             Self::File { .. } => "file",
             Self::InvalidConfig(_) => "invalid_config",
             Self::WindowGone => "window_gone",
+            Self::Declined => "declined",
+            Self::SharingEnded(_) => "sharing_ended",
         }
     }
 
@@ -358,7 +374,21 @@ pub struct ScreenWindow {
     pub height: u32,
 }
 
-/// Takes a screenshot of the screen (X11 `DISPLAY`); a clear error where there is none.
+/// Whether one window to share is chosen in the system's own dialog (Wayland's portal) rather
+/// than from [`list_windows`], which cannot see other applications' windows there.
+pub fn system_picks_window() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        screen::system_picks_window()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// Takes a screenshot of the screen (X11 `DISPLAY`, or on Wayland the first picture of a
+/// screen-sharing portal session); a clear error where there is none.
 pub fn screenshot() -> Result<Screenshot, CaptureError> {
     screen::screenshot(None)
 }
@@ -439,6 +469,8 @@ mod tests {
             },
             CaptureError::file(std::path::Path::new("/tmp/x.wav"), "it does not exist"),
             CaptureError::WindowGone,
+            CaptureError::Declined,
+            CaptureError::SharingEnded("the desktop closed the screen share".into()),
         ];
         for e in errors {
             let text = e.to_string();

@@ -162,6 +162,14 @@ pub enum MediaEvent {
         /// The new state.
         state: CallState,
     },
+    /// A video source stopped on its own with an error (a shared window closed, the system
+    /// ended a screen share, a camera failed): its track is off now, and `message` says why.
+    SourceEnded {
+        /// Camera or screen.
+        kind: TrackKind,
+        /// A sentence for the user.
+        message: String,
+    },
     /// Something the user should know: a device missing or failing.
     Problem {
         /// The track concerned, if one.
@@ -366,7 +374,10 @@ impl Session {
                     Some(command) => self.command(command).await,
                 },
                 Some(input) = inputs.recv() => self.input(input).await,
-                _ = tick.tick() => self.follow_estimates(),
+                _ = tick.tick() => {
+                    self.follow_estimates();
+                    self.end_failed_sources().await;
+                }
             }
         }
         for (_, call) in self.calls.drain() {
@@ -835,6 +846,28 @@ impl Session {
         self.controls[&kind].keyframe.store(true, Ordering::Relaxed);
         *slot = Some(pipeline);
         Ok(())
+    }
+
+    /// Turns off a video track whose source stopped with an error, and says why.
+    async fn end_failed_sources(&mut self) {
+        for kind in [TrackKind::Camera, TrackKind::Screen] {
+            let slot = match kind {
+                TrackKind::Camera => &mut self.camera,
+                _ => &mut self.screen,
+            };
+            let Some(error) = slot.as_ref().and_then(VideoPipeline::failed) else {
+                continue;
+            };
+            *slot = None;
+            tracing::warn!(track = kind.name(), %error, "the source stopped: its track is off");
+            self.events
+                .send(MediaEvent::SourceEnded {
+                    kind,
+                    message: error.to_string(),
+                })
+                .await;
+            self.announce().await;
+        }
     }
 
     fn set_audio(&mut self, source: Option<AudioSourceConfig>) -> Result<(), String> {

@@ -98,7 +98,7 @@ async fn write_loop(mut rx: mpsc::UnboundedReceiver<Encoded>, fanout: Arc<Fanout
 
 /// A running video track: capture → encoder thread → every call.
 pub(crate) struct VideoPipeline {
-    _capture: VideoCapture,
+    capture: VideoCapture,
     pub counters: Arc<SendCounters>,
 }
 
@@ -161,10 +161,17 @@ impl VideoPipeline {
                 Err(TrySendError::Disconnected(_)) => {}
             }
         })?;
-        Ok(Self {
-            _capture: capture,
-            counters,
-        })
+        Ok(Self { capture, counters })
+    }
+
+    /// Why the source stopped on its own, once it stopped with an error (a shared window
+    /// closed, the system ended a screen share, a device failed); said once.
+    pub fn failed(&self) -> Option<capture::CaptureError> {
+        if self.capture.is_running() {
+            None
+        } else {
+            self.capture.take_error()
+        }
     }
 }
 

@@ -222,10 +222,7 @@ fn start_screen(
                     let _ = recorder.stop();
                     return fail(
                         &failure,
-                        CaptureError::DeviceFailed {
-                            device: "screen".into(),
-                            reason: "the system stopped the screen capture".into(),
-                        },
+                        CaptureError::SharingEnded("the screen recorder stopped".into()),
                     );
                 }
             }

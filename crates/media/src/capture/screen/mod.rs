@@ -1,16 +1,18 @@
 //! The screen, one window of it, and screenshots, behind one interface (`start`, `screenshot`,
 //! `list_windows`, `describe`) with one adapter file per platform:
 //!
-//! - `x11.rs`: Linux with X11, a `GetImage` of the root window each tick. Not done: MIT-SHM (it
-//!   needs shared memory mapped by unsafe code, which this crate denies; `GetImage` over the
-//!   local socket costs ~4 MB a frame at 1280x800, fine at 15 fps).
+//! - Linux, chosen at run time from the session: Wayland (`XDG_SESSION_TYPE=wayland`, or
+//!   `WAYLAND_DISPLAY` set) through the desktop's screen-sharing portal and PipeWire
+//!   (`wayland.rs`); X11 reads the root window with `GetImage` (`x11.rs`). Not done: MIT-SHM on
+//!   X11 (it needs shared memory mapped by unsafe code, which this crate denies; `GetImage` over
+//!   the local socket costs ~4 MB a frame at 1280x800, fine at 15 fps).
 //! - `desktop.rs`: Windows and macOS through `xcap`.
 //! - `other.rs`: any other system, where each call says that screen capture is missing.
 //!
 //! Every adapter sends at most 15 frames a second, scaled down to the wanted width, as I420.
 
 #[cfg(target_os = "linux")]
-pub(super) use x11::{describe, list_windows, screenshot, start};
+pub(super) use linux::{describe, list_windows, screenshot, start, system_picks_window};
 
 #[cfg(any(target_os = "windows", target_os = "macos"))]
 pub(super) use desktop::{describe, list_windows, screenshot, start};
@@ -18,6 +20,8 @@ pub(super) use desktop::{describe, list_windows, screenshot, start};
 #[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
 pub(super) use other::{describe, list_windows, screenshot, start};
 
+#[cfg(target_os = "linux")]
+mod wayland;
 #[cfg(target_os = "linux")]
 mod x11;
 
@@ -29,3 +33,53 @@ mod other;
 
 #[cfg(any(test, target_os = "windows", target_os = "macos"))]
 mod newest;
+
+/// Linux: Wayland or X11, by the session this process runs in.
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::super::paced::Worker;
+    use super::super::{CaptureError, CapturedFrame, ScreenWindow, Screenshot};
+    use super::{wayland, x11};
+
+    /// Whether one window is chosen in the system's own dialog, not from [`list_windows`].
+    pub(in crate::capture) fn system_picks_window() -> bool {
+        wayland::in_session()
+    }
+
+    pub(in crate::capture) fn describe() -> Result<String, String> {
+        if wayland::in_session() {
+            wayland::describe()
+        } else {
+            x11::describe()
+        }
+    }
+
+    pub(in crate::capture) fn screenshot(window: Option<u32>) -> Result<Screenshot, CaptureError> {
+        if wayland::in_session() {
+            wayland::screenshot(window)
+        } else {
+            x11::screenshot(window)
+        }
+    }
+
+    pub(in crate::capture) fn list_windows() -> Result<Vec<ScreenWindow>, CaptureError> {
+        if wayland::in_session() {
+            wayland::list_windows()
+        } else {
+            x11::list_windows()
+        }
+    }
+
+    pub(in crate::capture) fn start(
+        fps: u32,
+        max_width: usize,
+        window: Option<u32>,
+        on_frame: impl FnMut(CapturedFrame) + Send + 'static,
+    ) -> Result<(Worker, String), CaptureError> {
+        if wayland::in_session() {
+            wayland::start(fps, max_width, window, on_frame)
+        } else {
+            x11::start(fps, max_width, window, on_frame)
+        }
+    }
+}

@@ -56,19 +56,11 @@ fn failed(display: &str, reason: impl std::fmt::Display) -> CaptureError {
     }
 }
 
-/// The display to use, from `DISPLAY` and `WAYLAND_DISPLAY` as given.
-pub(super) fn choose_display(
-    display: Option<OsString>,
-    wayland: Option<OsString>,
-) -> Result<String, CaptureError> {
+/// The display to use, from `DISPLAY` as given. (A Wayland session never comes here: see
+/// `mod.rs`; XWayland's `DISPLAY` there would show X clients only.)
+pub(super) fn choose_display(display: Option<OsString>) -> Result<String, CaptureError> {
     match display.filter(|d| !d.is_empty()) {
         Some(d) => Ok(d.to_string_lossy().into_owned()),
-        None if wayland.is_some_and(|w| !w.is_empty()) => Err(CaptureError::Unsupported(
-            "Screen sharing on Wayland is not available yet: only X11 is supported. Log in \
-             to an X11 session (or run the app under XWayland with DISPLAY set) to share \
-             your screen."
-                .into(),
-        )),
         None => Err(CaptureError::NoDisplay),
     }
 }
@@ -351,10 +343,7 @@ fn clip(at: (i32, i32), size: (i32, i32), screen: (u16, u16)) -> Option<Rect> {
 
 /// The screen of `DISPLAY`.
 fn open_display() -> Result<X11Screen, CaptureError> {
-    let display = choose_display(
-        std::env::var_os("DISPLAY"),
-        std::env::var_os("WAYLAND_DISPLAY"),
-    )?;
+    let display = choose_display(std::env::var_os("DISPLAY"))?;
     X11Screen::open(&display)
 }
 
@@ -390,11 +379,7 @@ fn to_bgrx(data: &[u8], layout: Layout) -> Vec<u8> {
 
 /// The screen that can be shared, or a sentence saying why there is none.
 pub(in crate::capture) fn describe() -> Result<String, String> {
-    let display = choose_display(
-        std::env::var_os("DISPLAY"),
-        std::env::var_os("WAYLAND_DISPLAY"),
-    )
-    .map_err(|e| e.to_string())?;
+    let display = choose_display(std::env::var_os("DISPLAY")).map_err(|e| e.to_string())?;
     X11Screen::open(&display)
         .map(|s| s.describe())
         .map_err(|e| e.to_string())
@@ -407,10 +392,7 @@ pub(in crate::capture) fn start(
     window: Option<u32>,
     on_frame: impl FnMut(CapturedFrame) + Send + 'static,
 ) -> Result<(Worker, String), CaptureError> {
-    let display = choose_display(
-        std::env::var_os("DISPLAY"),
-        std::env::var_os("WAYLAND_DISPLAY"),
-    )?;
+    let display = choose_display(std::env::var_os("DISPLAY"))?;
     start_on(X11Screen::open(&display)?, fps, max_width, window, on_frame)
 }
 
@@ -468,24 +450,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_display_and_wayland_only_are_told_apart() {
+    fn no_display_is_told() {
+        assert!(matches!(choose_display(None), Err(CaptureError::NoDisplay)));
         assert!(matches!(
-            choose_display(None, None),
+            choose_display(Some("".into())),
             Err(CaptureError::NoDisplay)
         ));
-        assert!(matches!(
-            choose_display(Some("".into()), None),
-            Err(CaptureError::NoDisplay)
-        ));
-        let Err(CaptureError::Unsupported(text)) = choose_display(None, Some("wayland-0".into()))
-        else {
-            panic!("Wayland without DISPLAY must be unsupported");
-        };
-        assert!(text.contains("Wayland"));
-        assert_eq!(
-            choose_display(Some(":99".into()), Some("wayland-0".into())).unwrap(),
-            ":99"
-        );
+        assert_eq!(choose_display(Some(":99".into())).unwrap(), ":99");
     }
 
     #[test]
