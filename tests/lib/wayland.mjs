@@ -23,10 +23,15 @@ export async function stampModule() {
   return { code, module };
 }
 
+/** The widest picture a screen share sends (src-tauri/src/media/sources.rs `SCREEN`). */
+const SHARED_WIDTH = 1280;
+
 /**
  * Writes `dir`/pattern.html (readable by everyone): a page that fills its window with mid-grey
  * and paints the stamp of a frame counter that goes up at every repaint, top left
- * (ui/src/lib/stamp.ts). Returns its path.
+ * (ui/src/lib/stamp.ts). On a window wider than a share sends, the stamp is drawn larger by the
+ * ratio, so that it has its own size again once the share scaled the screen down (the native
+ * reader takes 16-pixel blocks only). Returns its path.
  */
 export async function writePatternPage(dir) {
   const { code } = await stampModule();
@@ -37,11 +42,20 @@ export async function writePatternPage(dir) {
 <body style="margin:0;background:#808080;overflow:hidden"><canvas id="c"></canvas>
 <script type="module">${code}
 const canvas = document.getElementById('c');
-canvas.width = innerWidth; canvas.height = innerHeight;
 const ctx = canvas.getContext('2d');
-ctx.fillStyle = '#808080'; ctx.fillRect(0, 0, canvas.width, canvas.height);
+let scale = 1;
+// The window may get its final size (full screen) after the page loaded.
+function fit() {
+  canvas.width = innerWidth; canvas.height = innerHeight;
+  ctx.resetTransform();
+  ctx.fillStyle = '#808080'; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  scale = Math.max(1, canvas.width / ${SHARED_WIDTH});
+  ctx.scale(scale, scale);
+}
+fit();
+addEventListener('resize', fit);
 let frame = 0;
-function paint() { frame = (frame + 1) & 0xffff; drawStamp(ctx, canvas.width, frame); requestAnimationFrame(paint); }
+function paint() { frame = (frame + 1) & 0xffff; drawStamp(ctx, canvas.width / scale, frame); requestAnimationFrame(paint); }
 paint();
 </script></body></html>`,
   );
