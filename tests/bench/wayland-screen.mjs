@@ -2,13 +2,14 @@
 // SIZE (default 1920x1080) show the same stamped test pattern (a Chromium window that paints a
 // new stamp at every repaint, tests/lib/wayland.mjs) and the same sharer shares them at 15
 // frames a second: the native engine (`instant-share-peer --screen-fps 15`, the capture code the
-// app uses; it picks the portal on Wayland, XShm on X11). The expert is the Chromium console
+// app uses; it picks the portal on Wayland, GetImage on X11). The expert is the Chromium console
 // (headless). Per desktop, over SECS seconds of a running share (ROUNDS rounds, alternating,
 // Wayland first):
 //   - glass to glass: the sharer's capture time of each stamp → the time the expert's Chromium
 //     decoded and showed it (one clock), p50/p95;
-//   - frames a second: captured by the sharer, and new pictures (different stamps) shown by the
-//     expert;
+//   - frames a second: captured by the sharer (and the p95 of the time between two captures),
+//     and new pictures (different stamps) shown by the expert; the mean time a frame waited in
+//     the expert Chromium's jitter buffer (getStats);
 //   - CPU, % of one core: the sharer; the desktop's side (Wayland: sway, PipeWire, WirePlumber
 //     and the portals; X11: Xvfb); the pattern window's Chromium is left out of both.
 // Run through scripts/bench-wayland.sh (release host and peer). Prints Markdown and writes it to
@@ -94,7 +95,7 @@ async function x11() {
   const run = (command, args, options = {}) =>
     spawn(command, args, { stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(options.env ?? {}), DISPLAY: display, WAYLAND_DISPLAY: '' } });
   return {
-    name: `X11 (Xvfb ${display}, XShm)`,
+    name: `X11 (Xvfb ${display}, GetImage)`,
     run,
     desktopPids: [xvfb.pid],
     stop: async () => {
@@ -133,12 +134,18 @@ async function measure(desktop, round) {
     const to = await pageNow(page);
     const [peer1, desk1] = [await ticks([peer.child.pid]), await ticks(desktop.desktopPids)];
     const shown = (await media(page, 'received', id, 'screen')).filter((r) => r.at >= from && r.at <= to);
+    // Chromium's jitter buffer: the mean time a decoded frame waited there, since the start.
+    const jitterBufferMs = (await media(page, 'stats'))[id]?.inbound?.screen?.jitterBufferMs ?? null;
     const sent = await peer.stamps('sent-screen.csv');
-    const captured = sent.filter((r) => r.at >= from && r.at <= to).length;
+    const inWindow = sent.filter((r) => r.at >= from && r.at <= to);
+    const captured = inWindow.length;
+    const gaps = inWindow.slice(1).map((r, i) => r.at - inWindow[i].at);
     const glass = join(sent, shown);
     const secs = (to - from) / 1000;
     return {
       glass,
+      gaps,
+      jitterBufferMs,
       capturedFps: captured / secs,
       shownFps: new Set(shown.map((r) => r.stamp)).size / secs,
       sharerCpu: (100 * (peer1 - peer0)) / CLK_TCK / secs,
@@ -161,7 +168,7 @@ try {
       names[key] = desktop.name;
       try {
         const r = await measure(desktop, `${key} ${round}`);
-        console.log(`round ${round}, ${key}: ${JSON.stringify({ ...r, glass: pct(r.glass) })}`);
+        console.log(`round ${round}, ${key}: ${JSON.stringify({ ...r, glass: pct(r.glass), gaps: pct(r.gaps) })}`);
         results[key].push(r);
       } finally {
         await desktop.stop();
@@ -176,14 +183,14 @@ try {
 const median = (xs) => pct(xs).p50;
 say(`### Screen share at ${SIZE}, ${FPS} frames a second: Wayland against X11\n`);
 say(`Sharer: instant-share-peer (release), the app's capture code. ${ROUNDS} rounds of ${SECS} s per desktop, alternating; glass to glass over all frames of all rounds, the rest the median of the rounds.\n`);
-say('| desktop | frames | glass to glass p50 (ms) | p95 (ms) | captured fps | new pictures shown a second | sharer CPU (% of a core) | desktop CPU (% of a core) |');
-say('| --- | --- | --- | --- | --- | --- | --- | --- |');
+say('| desktop | frames | glass to glass p50 (ms) | p95 (ms) | between captures p95 (ms) | Chromium jitter buffer (ms) | captured fps | new pictures shown a second | sharer CPU (% of a core) | desktop CPU (% of a core) |');
+say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const key of ['wayland', 'x11']) {
   const rs = results[key];
   if (rs.length === 0) continue;
   const glass = pct(rs.flatMap((r) => r.glass));
   say(
-    `| ${names[key]} | ${glass.n} | ${fmt(glass.p50)} | ${fmt(glass.p95)} | ${fmt(median(rs.map((r) => r.capturedFps)))} | ${fmt(median(rs.map((r) => r.shownFps)))} | ${fmt(median(rs.map((r) => r.sharerCpu)))} | ${fmt(median(rs.map((r) => r.desktopCpu)))} |`,
+    `| ${names[key]} | ${glass.n} | ${fmt(glass.p50)} | ${fmt(glass.p95)} | ${fmt(pct(rs.flatMap((r) => r.gaps)).p95)} | ${fmt(median(rs.map((r) => r.jitterBufferMs)))} | ${fmt(median(rs.map((r) => r.capturedFps)))} | ${fmt(median(rs.map((r) => r.shownFps)))} | ${fmt(median(rs.map((r) => r.sharerCpu)))} | ${fmt(median(rs.map((r) => r.desktopCpu)))} |`,
   );
 }
 await writeFile(process.env.OUT ?? path.join(outputDir, 'bench-wayland.md'), `${out.join('\n')}\n`);
