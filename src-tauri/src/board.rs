@@ -98,6 +98,12 @@ pub fn system_picks_window() -> bool {
 fn own_windows(app: &tauri::AppHandle) -> Vec<u32> {
     use raw_window_handle::{HasWindowHandle, RawWindowHandle};
     use tauri::Manager;
+    // On Wayland there is no X11 id to leave out, and asking for the handle of a window that is
+    // not on screen (the hidden sharing bar) aborts the app: tao 0.37 makes a non-null pointer
+    // of the null `wl_surface` of an unmapped GTK window.
+    if instant_share_media::capture::system_picks_window() {
+        return Vec::new();
+    }
     app.webview_windows()
         .values()
         .filter_map(|w| match w.window_handle().ok()?.as_raw() {

@@ -28,8 +28,12 @@ export async function freePort() {
 
 /** tauri-driver with its native driver, on free ports. */
 export class TauriDriver {
-  /** @param {{env?: object, name?: string}} [options]  env: the app inherits it */
-  static async start({ env = {}, name = 'tauri-driver' } = {}) {
+  /**
+   * @param {{env?: object, name?: string, run?: (command: string, args: string[], options: object) => import('node:child_process').ChildProcess}} [options]
+   * env: the app inherits it; run: starts tauri-driver instead of `spawn` (in another desktop
+   * session, as another user: tests/lib/wayland.mjs), with `env` added to that session's.
+   */
+  static async start({ env = {}, name = 'tauri-driver', run } = {}) {
     await access(nativeDriver).catch(() => {
       throw new Error(`no ${nativeDriver}: install webkit2gtk-driver (scripts/deps.sh test)`);
     });
@@ -37,14 +41,13 @@ export class TauriDriver {
     const nativePort = await freePort();
     await mkdir(outputDir, { recursive: true });
     const log = createWriteStream(path.join(outputDir, `${name}.log`));
-    const child = spawn(
-      'tauri-driver',
-      ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    );
+    const args = ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver];
+    const child = run
+      ? run('tauri-driver', args, { extraEnv: env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('tauri-driver', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
-    const driver = new TauriDriver(child, `http://127.0.0.1:${port}`);
+    const driver = new TauriDriver(child, `http://127.0.0.1:${port}`, run);
     const spawnError = once(child, 'error').then(([error]) => {
       throw new Error(`tauri-driver did not start: ${error.message} (is it on PATH? scripts/deps.sh test installs it)`);
     });
@@ -67,9 +70,10 @@ export class TauriDriver {
     return driver;
   }
 
-  constructor(child, url) {
+  constructor(child, url, run) {
     this.child = child;
     this.url = url;
+    this.run = run;
     this.exited = once(child, 'exit');
   }
 
@@ -80,7 +84,7 @@ export class TauriDriver {
     });
     // One instance per user: an app of the suite before that is still closing would take this
     // launch over (and this one would exit at once).
-    await waitAppGone();
+    await waitAppGone(15_000, this.run);
     const { value } = await request(this.url, 'POST', '/session', {
       capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
     });
@@ -393,13 +397,19 @@ export async function appIdentifier() {
   return identifier;
 }
 
-/** Whether an app instance owns the single-instance name on this session bus. */
-export async function appRunning() {
+/**
+ * Whether an app instance owns the single-instance name on this session bus, or on the bus of
+ * the session that `runIn` starts programs in (as `TauriDriver.start`'s `run`).
+ */
+export async function appRunning(runIn) {
   const name = `${await appIdentifier()}.SingleInstance`;
-  const { stdout } = await run('dbus-send', [
-    '--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus',
-    'org.freedesktop.DBus.NameHasOwner', `string:${name}`,
-  ]);
+  const args = ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', `string:${name}`];
+  if (!runIn) return /boolean true/.test((await run('dbus-send', args)).stdout);
+  const child = runIn('dbus-send', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`dbus-send in the session failed (${code})`);
   return /boolean true/.test(stdout);
 }
 
@@ -407,8 +417,8 @@ export async function appRunning() {
  * Waits until no app instance runs: the next one started must be a first instance, not one
  * that hands over to a closing app and exits.
  */
-export async function waitAppGone(timeout = 15_000) {
-  await waitFor('the app to exit (its single-instance D-Bus name released)', async () => !(await appRunning()), { timeout });
+export async function waitAppGone(timeout = 15_000, runIn = undefined) {
+  await waitFor('the app to exit (its single-instance D-Bus name released)', async () => !(await appRunning(runIn)), { timeout });
 }
 
 /**

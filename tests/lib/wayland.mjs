@@ -10,6 +10,59 @@ import path from 'node:path';
 import { outputDir, repoRoot } from './paths.mjs';
 import { waitFor } from './wait.mjs';
 
+/**
+ * The frame stamp module (ui/src/lib/stamp.ts: `drawStamp`, `readStamp`), compiled with the
+ * esbuild the UI's build installs: its source, and the module loaded here.
+ */
+export async function stampModule() {
+  const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
+  const esbuild = require('esbuild');
+  const source = await readFile(path.join(repoRoot, 'ui', 'src', 'lib', 'stamp.ts'), 'utf8');
+  const { code } = esbuild.transformSync(source, { loader: 'ts', format: 'esm', target: 'es2022' });
+  const module = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+  return { code, module };
+}
+
+/** The widest picture a screen share sends (src-tauri/src/media/sources.rs `SCREEN`). */
+const SHARED_WIDTH = 1280;
+
+/**
+ * Writes `dir`/pattern.html (readable by everyone): a page that fills its window with mid-grey
+ * and paints the stamp of a frame counter that goes up at every repaint, top left
+ * (ui/src/lib/stamp.ts). On a window wider than a share sends, the stamp is drawn larger by the
+ * ratio, so that it has its own size again once the share scaled the screen down (the native
+ * reader takes 16-pixel blocks only). Returns its path.
+ */
+export async function writePatternPage(dir) {
+  const { code } = await stampModule();
+  const page = path.join(dir, 'pattern.html');
+  await writeFile(
+    page,
+    `<!doctype html><html><head><title>Stamped pattern</title></head>
+<body style="margin:0;background:#808080;overflow:hidden"><canvas id="c"></canvas>
+<script type="module">${code}
+const canvas = document.getElementById('c');
+const ctx = canvas.getContext('2d');
+let scale = 1;
+// The window may get its final size (full screen) after the page loaded.
+function fit() {
+  canvas.width = innerWidth; canvas.height = innerHeight;
+  ctx.resetTransform();
+  ctx.fillStyle = '#808080'; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  scale = Math.max(1, canvas.width / ${SHARED_WIDTH});
+  ctx.scale(scale, scale);
+}
+fit();
+addEventListener('resize', fit);
+let frame = 0;
+function paint() { frame = (frame + 1) & 0xffff; drawStamp(ctx, canvas.width / scale, frame); requestAnimationFrame(paint); }
+paint();
+</script></body></html>`,
+  );
+  await chmod(page, 0o644);
+  return page;
+}
+
 export class WaylandDesktop {
   /**
    * Starts the desktop; its first output (the one screen sharing picks) is `size` ("1280x720").
@@ -89,26 +142,7 @@ export class WaylandDesktop {
    * stamp of a frame counter that goes up at every repaint, top left (ui/src/lib/stamp.ts).
    */
   async showPattern() {
-    const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
-    const esbuild = require('esbuild');
-    const source = await readFile(path.join(repoRoot, 'ui', 'src', 'lib', 'stamp.ts'), 'utf8');
-    const { code } = esbuild.transformSync(source, { loader: 'ts', format: 'esm', target: 'es2022' });
-    const page = path.join(this.dir, 'pattern.html');
-    await writeFile(
-      page,
-      `<!doctype html><html><head><title>Stamped pattern</title></head>
-<body style="margin:0;background:#808080;overflow:hidden"><canvas id="c"></canvas>
-<script type="module">${code}
-const canvas = document.getElementById('c');
-canvas.width = innerWidth; canvas.height = innerHeight;
-const ctx = canvas.getContext('2d');
-ctx.fillStyle = '#808080'; ctx.fillRect(0, 0, canvas.width, canvas.height);
-let frame = 0;
-function paint() { frame = (frame + 1) & 0xffff; drawStamp(ctx, canvas.width, frame); requestAnimationFrame(paint); }
-paint();
-</script></body></html>`,
-    );
-    await chmod(page, 0o644);
+    const page = await writePatternPage(this.dir);
     const chromium = this.run(
       process.env.INSTANT_SHARE_CHROMIUM ?? '/usr/bin/chromium',
       ['--ozone-platform=wayland', `--user-data-dir=${path.join(this.env.HOME, 'pattern-profile')}`, '--no-first-run', '--no-default-browser-check',
@@ -120,6 +154,31 @@ paint();
       interval: 300,
     });
     return chromium;
+  }
+
+  /**
+   * The PipeWire nodes that are screen-sharing streams (media.class Video/Source), as
+   * `pw-dump` lists them: `{ id, name }`.
+   */
+  async videoSources() {
+    const objects = JSON.parse(await this.output('pw-dump'));
+    return objects
+      .filter((o) => o.type === 'PipeWire:Interface:Node' && o.info?.props?.['media.class'] === 'Video/Source')
+      .map((o) => ({ id: o.id, name: o.info.props['node.name'] }));
+  }
+
+  /** The windows sway shows: `{ appId, shell, output, name }` of each. */
+  async windows() {
+    const found = [];
+    const walk = (node, output) => {
+      const here = node.type === 'output' ? node.name : output;
+      if ((node.type === 'con' || node.type === 'floating_con') && node.pid) {
+        found.push({ appId: node.app_id, shell: node.shell, output: here, name: node.name });
+      }
+      for (const child of [...(node.nodes ?? []), ...(node.floating_nodes ?? [])]) walk(child, here);
+    };
+    walk(JSON.parse(await this.output('swaymsg', ['-t', 'get_tree', '-r'])), null);
+    return found;
   }
 
   /** Ends everything started in the session, then the session. */
