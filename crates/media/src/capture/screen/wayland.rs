@@ -38,9 +38,6 @@ use super::super::paced::{fail, unix_micros, Worker};
 use super::super::permission;
 use super::super::{CaptureError, CapturedFrame, ScreenWindow, Screenshot};
 
-/// The screen is never captured faster than this.
-const MAX_FPS: u32 = 15;
-
 /// How long the portal and PipeWire may take to deliver the stream's format (the portal's
 /// dialog is answered before this starts counting).
 const FIRST_PICTURE: Duration = Duration::from_secs(10);
@@ -721,12 +718,7 @@ pub(in crate::capture) fn start(
     window: Option<u32>,
     on_frame: impl FnMut(CapturedFrame) + Send + 'static,
 ) -> Result<(Worker, String), CaptureError> {
-    if fps == 0 {
-        return Err(CaptureError::InvalidConfig(
-            "A screen share of 0 frames a second is not possible. Choose 1 to 15.".into(),
-        ));
-    }
-    let fps = fps.min(MAX_FPS);
+    let fps = super::frame_rate(fps)?;
     let what = What::of(window);
     let (portal, grant) = PortalSession::open(what)?;
     Worker::spawn_ready("capture-screen", move |stop, failure, ready| {
@@ -817,7 +809,7 @@ pub(in crate::capture) fn screenshot(window: Option<u32>) -> Result<Screenshot, 
     read_stream(
         grant.remote,
         grant.node,
-        MAX_FPS,
+        super::MAX_FPS,
         move |picture| {
             let mut taken = lock(&taken);
             if taken.is_none() {
