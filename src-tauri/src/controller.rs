@@ -278,15 +278,7 @@ impl Controller {
         let locked = self.policy.locked_host().unwrap_or_default().to_owned();
         tracing::warn!(%stored_host, policy_host = %locked,
             "the policy locks another help host; the stored enrolment is dropped");
-        self.forget_credential().await;
-        let config = {
-            let mut inner = self.lock();
-            inner.config.forget_enrolment();
-            inner.config.clone()
-        };
-        if let Err(e) = self.config_file.save(&config) {
-            tracing::warn!(error = %e, "cannot save the settings");
-        }
+        self.forget_stored_enrolment().await;
         self.update(|m| {
             m.forgot();
             m.set_host_url(Some(locked.clone()));
@@ -563,15 +555,7 @@ impl Controller {
             handle.close();
         }
         self.calls.stop(None);
-        self.forget_credential().await;
-        let config = {
-            let mut inner = self.lock();
-            inner.config.forget_enrolment();
-            inner.config.clone()
-        };
-        if let Err(e) = self.config_file.save(&config) {
-            tracing::warn!(error = %e, "cannot save the settings");
-        }
+        self.forget_stored_enrolment().await;
         self.update(|m| m.forgot());
         Ok(self.state())
     }
@@ -619,6 +603,19 @@ impl Controller {
         let keychain = self.keychain;
         let device_id = device_id.to_owned();
         blocking(move || keychain.get(&device_id)).await
+    }
+
+    /// Removes the credential from the keychain and the device id from the saved settings.
+    async fn forget_stored_enrolment(&self) {
+        self.forget_credential().await;
+        let config = {
+            let mut inner = self.lock();
+            inner.config.forget_enrolment();
+            inner.config.clone()
+        };
+        if let Err(e) = self.config_file.save(&config) {
+            tracing::warn!(error = %e, "cannot save the settings");
+        }
     }
 
     async fn forget_credential(&self) {

@@ -38,7 +38,10 @@ export async function connected(page, label, notCallId = null) {
 
 /**
  * Asserts that `page` shows `remoteId`'s camera moving: over ~2 s the stamps it read go up
- * strictly, at least 20 different ones.
+ * strictly, at least 12 different ones. This is whether the picture flows, not how fast: a
+ * frozen or stuttering picture shows one or two, a 30 fps source shows 20–60 on an idle
+ * machine and dropped to 18 while other builds loaded both cores; rates are benchmarks
+ * (BENCHMARKS.md), not test thresholds.
  */
 export async function assertVideoFlows(page, remoteId, label, kind = 'camera') {
   // Wait for the first readable frame, then measure a fresh window.
@@ -52,7 +55,7 @@ export async function assertVideoFlows(page, remoteId, label, kind = 'camera') {
   const records = (await media(page, 'received', remoteId, kind)).filter((r) => r.at >= start);
   const unreadable = (await media(page, 'unreadable', remoteId, kind)) - unreadableBefore;
   const stamps = records.map((r) => r.stamp);
-  const distinct = assertStampsInOrder(stamps, label, 20, `in 2 s (unreadable: ${unreadable})`);
+  const distinct = assertStampsInOrder(stamps, label, 12, `in 2 s (unreadable: ${unreadable})`);
   return { distinct, unreadable, skipped: (stamps.at(-1) ?? 0) - (stamps[0] ?? 0) + 1 - distinct };
 }
 

@@ -25,9 +25,6 @@ use super::super::paced::{fail, unix_micros, Pacer, Worker};
 use super::super::{CaptureError, CapturedFrame, Frame, ScreenWindow, Screenshot};
 use super::newest::Newest;
 
-/// The screen is never captured faster than this.
-const MAX_FPS: u32 = 15;
-
 /// A window smaller than this either way is not offered (tool tips, hidden helper windows).
 const MIN_WINDOW: u32 = 32;
 
@@ -179,12 +176,7 @@ pub(in crate::capture) fn start(
     window: Option<u32>,
     on_frame: impl FnMut(CapturedFrame) + Send + 'static,
 ) -> Result<(Worker, String), CaptureError> {
-    if fps == 0 {
-        return Err(CaptureError::InvalidConfig(
-            "A screen share of 0 frames a second is not possible. Choose 1 to 15.".into(),
-        ));
-    }
-    let fps = fps.min(MAX_FPS);
+    let fps = super::frame_rate(fps)?;
     match window {
         None => start_screen(fps, max_width, on_frame),
         Some(id) => start_window(id, fps, max_width, on_frame),

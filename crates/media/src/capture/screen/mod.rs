@@ -11,6 +11,26 @@
 //!
 //! Every adapter sends at most 15 frames a second, scaled down to the wanted width, as I420.
 
+use super::CaptureError;
+
+/// The screen is never captured faster than this: screen content changes in steps, and the
+/// encoder's bits go further into sharpness than into motion.
+const MAX_FPS: u32 = 15;
+
+/// The frame rate a screen capture runs at: `fps` up to [`MAX_FPS`]; 0 is refused.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "windows", target_os = "macos")),
+    allow(dead_code)
+)]
+fn frame_rate(fps: u32) -> Result<u32, CaptureError> {
+    if fps == 0 {
+        return Err(CaptureError::InvalidConfig(
+            "A screen share of 0 frames a second is not possible. Choose 1 to 15.".into(),
+        ));
+    }
+    Ok(fps.min(MAX_FPS))
+}
+
 #[cfg(target_os = "linux")]
 pub(super) use linux::{describe, list_windows, screenshot, start, system_picks_window};
 
@@ -33,6 +53,20 @@ mod other;
 
 #[cfg(any(test, target_os = "windows", target_os = "macos"))]
 mod newest;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screen_frame_rates_are_capped_and_zero_refused() {
+        assert_eq!(frame_rate(1).unwrap(), 1);
+        assert_eq!(frame_rate(15).unwrap(), 15);
+        assert_eq!(frame_rate(60).unwrap(), MAX_FPS);
+        let e = frame_rate(0).unwrap_err();
+        assert!(e.to_string().contains("0 frames a second"), "{e}");
+    }
+}
 
 /// Linux: Wayland or X11, by the session this process runs in.
 #[cfg(target_os = "linux")]

@@ -19,9 +19,6 @@ const MIN_WINDOW: u16 = 32;
 /// A part of the screen: left, top, width, height.
 type Rect = (u16, u16, u16, u16);
 
-/// The screen is never captured faster than this.
-const MAX_FPS: u32 = 15;
-
 /// How the server lays out a 32-bit pixel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
@@ -404,12 +401,7 @@ pub(super) fn start_on(
     window: Option<Window>,
     mut on_frame: impl FnMut(CapturedFrame) + Send + 'static,
 ) -> Result<(Worker, String), CaptureError> {
-    if fps == 0 {
-        return Err(CaptureError::InvalidConfig(
-            "A screen share of 0 frames a second is not possible. Choose 1 to 15.".into(),
-        ));
-    }
-    let fps = fps.min(MAX_FPS);
+    let fps = super::frame_rate(fps)?;
     // Fail now, not on the thread, if the first picture cannot be read.
     let first = screen.grab_source(window, max_width)?;
     let what = match window {
