@@ -227,7 +227,11 @@ if [ "$build" -eq 1 ]; then
   mkdir -p "$updates_dir"
   update_debs=("$bundle_dir"/deb/*_"${update_version}"_*.deb)
   [ -f "${update_debs[0]}.sig" ] || die "the build of $update_version made no signed .deb in $bundle_dir/deb"
-  mv "${update_debs[0]}" "${update_debs[0]}.sig" "$updates_dir/"
+  # Named as the release publishes it (scripts/release-build.sh: no spaces).
+  for file in "${update_debs[0]}" "${update_debs[0]}.sig"; do
+    name="$(basename -- "$file")"
+    mv "$file" "$updates_dir/${name// /.}"
+  done
   # The URL is the release's; the host points it at itself.
   node scripts/update-manifest.mjs --version "$update_version" --base-url https://releases.example.com/instant-share \
     --notes "Instant Share $update_version: the package test's update." "$updates_dir" >"$updates_dir/latest.json"
