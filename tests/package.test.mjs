@@ -153,7 +153,7 @@ async function installedVersion() {
 
 /** The SHA-256 of `/usr/bin/instant-share` in a .deb, and in the root. */
 async function binaryDigests(deb) {
-  const inDeb = await run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/bin/instant-share | sha256sum', 'sh', deb]);
+  const inDeb = await run('bash', ['-c', 'set -o pipefail; dpkg-deb --fsys-tarfile "$1" | tar -xO usr/bin/instant-share | sha256sum', 'bash', deb]);
   const inRoot = await run('sha256sum', [path.join(root, 'usr/bin/instant-share')]);
   return { deb: inDeb.stdout.split(' ')[0], root: inRoot.stdout.split(' ')[0] };
 }
@@ -229,6 +229,8 @@ async function updateFlow() {
   // the new version and the enrolment kept.
   process.kill(Number(after), 'SIGTERM');
   await waitAppGone(15_000);
+  // WebKitWebDriver keeps the old session until it is deleted, and runs one at a time.
+  await app.close().catch(() => {});
   app = await driver.newSession({ application: appBin });
   await app.waitVisible(tid('share-button'), 30_000);
   const footer = await app.waitText('footer', (t) => t.includes(`version ${updateVersion}`), 15_000);
