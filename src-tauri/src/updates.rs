@@ -247,6 +247,13 @@ impl Updates {
             return Ok(self.view());
         };
         let version = own_version(&self.inner.app);
+        if let Some(reason) = controller.updates_off() {
+            self.set(UpdateView::Off {
+                version,
+                reason: reason.into(),
+            });
+            return Ok(self.view());
+        }
         let Some((host_url, credential)) = controller.host_credential().await else {
             self.set(UpdateView::Off {
                 version,
