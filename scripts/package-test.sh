@@ -14,9 +14,19 @@
 #    and nothing else (`apt-get satisfy`, no recommends), a file list of the root, then
 #    `apt-get install ./instant-share_*.deb`, which must add only our package.
 # 4. tests/package.test.mjs: the installed /usr/bin/instant-share, started inside the root under
-#    Xvfb, enrols and starts a share against a host on this machine (see "Display and driver").
+#    Xvfb, enrols and starts a share against a host on this machine (see "Display and driver");
+#    then it updates itself to the next version served by that host (see "Updates").
 # 5. `apt-get purge instant-share`, and the file list again: nothing may be left or gone but the
 #    user's own data (the test user's home, listed).
+#
+# Updates: the release's updater key is not here (its private half is a secret of the release
+# workflow), so the build makes a throwaway key (`tauri signer generate`) and builds the package
+# with that key's public half instead of `plugins > updater > pubkey`. Then it builds the same
+# app as the next patch version, its .deb signed with the throwaway key
+# (`createUpdaterArtifacts`), and writes `latest.json` for it (scripts/update-manifest.mjs) into a
+# directory the test's host serves (`serve --updates-dir`). The private key is deleted with the
+# work directory. The second build leaves that version's binary in $CARGO_TARGET_DIR; the next
+# plain cargo build sees TAURI_CONFIG change and rebuilds the app crate.
 #
 # Display and driver: the app runs inside the root, chrooted, with only what the package
 # declared; the test tools stay outside. Xvfb, the D-Bus session bus with its Secret Service
@@ -61,6 +71,8 @@ user_home=/root
 if [ "${1:-}" = "--inner" ]; then
   root="$2"
   deb="$3"
+  updates_dir="$4"
+  update_version="$5"
   work="$(dirname -- "$root")"
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
@@ -83,6 +95,13 @@ if [ "${1:-}" = "--inner" ]; then
   say "root: the package's dependencies alone: apt-get satisfy '$depends'"
   in_root apt-get satisfy -y -q --no-install-recommends "$depends" >"$work/apt-satisfy.log" 2>&1 ||
     { tail -30 "$work/apt-satisfy.log" >&2; die "the .deb's Depends cannot be satisfied from $suite"; }
+  # sudo, for the update: the updater installs a .deb with `pkexec dpkg -i`, else a password
+  # dialog and `sudo -S`, else `sudo dpkg -i`; the machines IT manages have sudo or pkexec, a
+  # minimal root has neither. The app runs as root here, so sudo asks nothing. Nothing the app
+  # links comes with it (libaudit, libpam, libselinux), so it cannot hide a missing Depends.
+  say "root: apt-get install sudo (the updater's way to run dpkg)"
+  in_root apt-get install -y -q --no-install-recommends sudo >"$work/apt-sudo.log" 2>&1 ||
+    { tail -30 "$work/apt-sudo.log" >&2; die "apt-get install sudo failed in the root"; }
   packages >"$work/packages-before"
   file_list >"$work/files-before"
 
@@ -112,8 +131,13 @@ EOF
   say "the installed app, driven from outside the root"
   status=0
   INSTANT_SHARE_APP_BIN="$launcher" PACKAGE_TEST_ROOT="$root" PACKAGE_TEST_USER_HOME="$root$user_home" \
+    PACKAGE_TEST_UPDATES_DIR="$updates_dir" PACKAGE_TEST_UPDATE_VERSION="$update_version" \
     "$INSTANT_SHARE_ROOT/scripts/e2e.sh" package || status=$?
   [ "$status" -eq 0 ] || die "the installed app's suite failed (status $status)"
+  # shellcheck disable=SC2016 # a dpkg-query format, not a shell expansion
+  installed="$(in_root dpkg-query -W -f '${Version}' instant-share)"
+  [ "$installed" = "$update_version" ] || die "after the update the root has instant-share $installed, not $update_version"
+  say "root: the app updated itself to $installed"
 
   say "root: apt-get purge instant-share"
   in_root apt-get purge -y -q instant-share >"$work/apt-purge.log" 2>&1 ||
@@ -148,12 +172,38 @@ for arg in "$@"; do
   esac
 done
 
+work="$(mktemp -d /var/tmp/instant-share-package.XXXXXX)"
+cleanup() {
+  local status=$?
+  if [ -n "${KEEP_PACKAGE_ROOT:-}" ]; then
+    rm -rf "$work/signing"
+    say "kept the root: $work/root"
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+
+version="$(node -p 'require("./tauri.conf.json").version')"
+# The release the installed app updates itself to: the next patch version.
+# shellcheck disable=SC2016 # JavaScript, not a shell expansion
+update_version="$(node -p 'const [a, b, c] = require("./tauri.conf.json").version.split(/[.+-]/); `${a}.${b}.${Number(c) + 1}`')"
+# Its .deb and .sig and latest.json, kept with the bundles for --no-build.
+updates_dir="$bundle_dir/update-test"
+tauri=(env TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri)
 if [ "$build" -eq 1 ]; then
   [ -x ui/node_modules/.bin/tauri ] || die "ui/node_modules has no Tauri CLI: run scripts/deps.sh build"
-  say "tauri build --bundles deb,rpm ($profile build of the app, then the packages)"
-  rm -rf "$bundle_dir/deb" "$bundle_dir/rpm"
+  mkdir -m 700 "$work/signing"
+  "${tauri[@]}" signer generate --ci -p '' -w "$work/signing/update.key" >"$work/signing/generate.log" 2>&1 ||
+    { cat "$work/signing/generate.log" >&2; die "tauri signer generate failed"; }
+  pubkey="$(cat "$work/signing/update.key.pub")"
+  pubkey_config="\"plugins\":{\"updater\":{\"pubkey\":\"$pubkey\"}}"
+
+  say "tauri build --bundles deb,rpm ($profile build of the app $version, then the packages; the test's updater key)"
+  rm -rf "$bundle_dir/deb" "$bundle_dir/rpm" "$updates_dir"
   start=$SECONDS
-  TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri build --ci "${profile_flags[@]}" --bundles deb,rpm
+  "${tauri[@]}" build --ci "${profile_flags[@]}" --bundles deb,rpm --config "{$pubkey_config}"
   say "$profile build and packages: $((SECONDS - start)) s"
 fi
 debs=("$bundle_dir"/deb/*.deb)
@@ -164,6 +214,30 @@ deb="${debs[0]}" rpm="${rpms[0]}"
 ls -l "$deb" "$rpm" >&2
 
 "$INSTANT_SHARE_ROOT/scripts/package-deps.sh" "$CARGO_TARGET_DIR/$profile/instant-share" "$deb" "$rpm"
+
+if [ "$build" -eq 1 ]; then
+  # The update: the same app as $update_version, only its .deb, signed. The UI in ui/dist is
+  # the one just built (no beforeBuildCommand).
+  say "tauri build --bundles deb of $update_version, signed with the test's updater key (the update)"
+  start=$SECONDS
+  TAURI_SIGNING_PRIVATE_KEY="$(cat "$work/signing/update.key")" TAURI_SIGNING_PRIVATE_KEY_PASSWORD='' \
+    "${tauri[@]}" build --ci "${profile_flags[@]}" --bundles deb --config \
+    "{\"version\":\"$update_version\",\"build\":{\"beforeBuildCommand\":null},\"bundle\":{\"createUpdaterArtifacts\":true},$pubkey_config}"
+  rm -rf "$work/signing"
+  mkdir -p "$updates_dir"
+  update_debs=("$bundle_dir"/deb/*_"${update_version}"_*.deb)
+  [ -f "${update_debs[0]}.sig" ] || die "the build of $update_version made no signed .deb in $bundle_dir/deb"
+  # Named as the release publishes it (scripts/release-build.sh: no spaces).
+  for file in "${update_debs[0]}" "${update_debs[0]}.sig"; do
+    name="$(basename -- "$file")"
+    mv "$file" "$updates_dir/${name// /.}"
+  done
+  # The URL is the release's; the host points it at itself.
+  node scripts/update-manifest.mjs --version "$update_version" --base-url https://releases.example.com/instant-share \
+    --notes "Instant Share $update_version: the package test's update." "$updates_dir" >"$updates_dir/latest.json"
+  say "the update ($update_version): $((SECONDS - start)) s"
+fi
+[ -f "$updates_dir/latest.json" ] || die "no update in $updates_dir: build it (scripts/package-test.sh without --no-build)"
 
 # The bare root, made once per suite and architecture.
 cache="$INSTANT_SHARE_CACHE/debootstrap"
@@ -190,19 +264,8 @@ EOF
   say "debootstrap: $((SECONDS - start)) s"
 fi
 
-work="$(mktemp -d /var/tmp/instant-share-package.XXXXXX)"
-cleanup() {
-  local status=$?
-  if [ -n "${KEEP_PACKAGE_ROOT:-}" ]; then
-    say "kept the root: $work/root"
-  else
-    rm -rf "$work"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
 mkdir "$work/root"
 tar -C "$work/root" -xf "$tarball"
 # The root's own resolver settings, for apt.
 cp /etc/resolv.conf "$work/root/etc/resolv.conf"
-unshare --mount --propagation private -- "$BASH" "$INSTANT_SHARE_ROOT/scripts/package-test.sh" --inner "$work/root" "$deb"
+unshare --mount --propagation private -- "$BASH" "$INSTANT_SHARE_ROOT/scripts/package-test.sh" --inner "$work/root" "$deb" "$updates_dir" "$update_version"

@@ -157,7 +157,8 @@ if [ -f .github/workflows/release.yml ]; then
 fi
 
 # The installers: the release build, the .deb and .rpm, their dependencies, the .deb installed
-# in a clean Debian root where the installed app enrols and shares, then purged.
+# in a clean Debian root where the installed app enrols, shares and updates itself to the next
+# version served by the host, then purged.
 if [ "$has_app" -eq 0 ] || [ "$has_host" -eq 0 ]; then
   skip "packages: .deb and .rpm, installed in a clean Debian root" "the app or the host is not in the workspace yet"
 elif ! ok "cargo build" || ! ok "ui: check and build"; then

@@ -5,7 +5,8 @@
 //   enrol (not from the form, not through its command) and the code stays unspent;
 // - the policy's host wins over the address the user had; unlocked, the user may change it;
 // - locked, the field is read-only and says IT set it, the `enrol` command refuses another host,
-//   and an enrolment link to another host is refused with a clear message;
+//   and an enrolment link to another host is refused with a clear message; with `updates: false`
+//   the app does not look for updates of its own (IT deploys them) and says so;
 // - an enrolment link printed by the host's CLI, opened as a desktop opens it (the app binary
 //   started again with the link as its only argument), reaches the running app — the second
 //   instance hands over and exits — which asks which host and enrols once the user says yes;
@@ -140,7 +141,7 @@ test("the policy's host wins over the user's; unlocked, the user may change it",
 test('a locked host cannot be changed in the window or by a command; a link to another host is refused', { timeout: 180_000 }, () =>
   withScreenshot('locked', async () => {
     const { app, env } = await startApp('locked', {
-      policy: JSON.stringify({ host_url: host.url, lock_host: true }),
+      policy: JSON.stringify({ host_url: host.url, lock_host: true, updates: false }),
       config: { host_url: 'https://old.example.com' },
     });
     assert.equal(await app.value(tid('enrol-host')), host.url);
@@ -169,6 +170,10 @@ test('a locked host cannot be changed in the window or by a command; a link to a
     assert.equal(state.host_url, host.url);
     assert.equal(state.employee_name, 'Lee Locked');
     assert.equal(state.policy.host_locked, true);
+
+    // IT deploys the new versions (`updates: false`): the app does not ask the host.
+    await app.click(tid('update-check'));
+    await app.waitText(tid('update-status'), (t) => t.includes('Updates are managed by your IT department.'));
   }));
 
 test("the host's enrolment link enrols the running app after the user confirms; one instance only", { timeout: 180_000 }, () =>

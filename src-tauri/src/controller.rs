@@ -542,6 +542,11 @@ impl Controller {
     }
 
     /// Whether a request or a session is under way (nothing may restart the app then).
+    /// Why the app must not update itself, when the IT policy turns its updates off.
+    pub fn updates_off(&self) -> Option<&'static str> {
+        self.policy.updates_off()
+    }
+
     pub fn busy(&self) -> bool {
         matches!(
             self.lock().model.state().phase,

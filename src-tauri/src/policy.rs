@@ -7,8 +7,9 @@
 //! - macOS: `/Library/Application Support/Instant Share/policy.json`
 //! - anywhere: `$INSTANT_SHARE_POLICY` (tests, and trying a policy out)
 //!
-//! What it holds: `{"host_url": "https://help.example.com", "lock_host": true}`. Both keys are
-//! optional; any other key is an error, so that a misspelt `lock_host` never leaves a host
+//! What it holds: `{"host_url": "https://help.example.com", "lock_host": true, "updates": false}`.
+//! Every key is optional (`updates` is true unless IT deploys new versions itself, with SCCM,
+//! Intune or an MDM: then the app never looks for or installs an update of its own); any other key is an error, so that a misspelt `lock_host` never leaves a host
 //! unlocked without anyone noticing. A file that cannot be used is never ignored: it is logged,
 //! the window says which file and why, and the app does not enrol until IT fixes it (it cannot
 //! tell which host IT allows). It never stops the app: an existing enrolment keeps working.
@@ -67,7 +68,16 @@ struct PolicyFile {
     host_url: Option<String>,
     #[serde(default)]
     lock_host: bool,
+    #[serde(default = "updates_default")]
+    updates: bool,
 }
+
+fn updates_default() -> bool {
+    true
+}
+
+/// What the window says when the policy turns the app's own updates off.
+pub const UPDATES_OFF: &str = "Updates are managed by your IT department.";
 
 /// A usable policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +86,8 @@ pub struct Policy {
     pub host_url: Option<String>,
     /// Whether the user may enrol with another host.
     pub lock_host: bool,
+    /// Whether the app updates itself from the help host (false: IT deploys new versions).
+    pub updates: bool,
 }
 
 /// Reads a policy from the file's bytes; the error says what is wrong, in a sentence.
@@ -85,7 +97,7 @@ pub struct Policy {
 pub fn parse(bytes: &[u8]) -> Result<Policy, String> {
     let text = decode(bytes)?;
     let file: PolicyFile = serde_json::from_str(&text).map_err(|e| {
-        format!("it is not a policy: {e} (expected {{\"host_url\": \"https://…\", \"lock_host\": true}})")
+        format!("it is not a policy: {e} (expected {{\"host_url\": \"https://…\", \"lock_host\": true, \"updates\": false}})")
     })?;
     let host_url = match file.host_url.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -97,6 +109,7 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, String> {
     Ok(Policy {
         host_url,
         lock_host: file.lock_host,
+        updates: file.updates,
     })
 }
 
@@ -196,9 +209,22 @@ impl PolicyStatus {
                     Policy {
                         host_url: Some(host),
                         lock_host: true,
+                        ..
                     },
                 ..
             } => Some(host),
+            _ => None,
+        }
+    }
+
+    /// Why the app must not update itself, if the policy says so. A broken policy does not turn
+    /// updates off: the file's author meant something else, and a fixed release may be the cure.
+    pub fn updates_off(&self) -> Option<&'static str> {
+        match self {
+            Self::Set {
+                policy: Policy { updates: false, .. },
+                ..
+            } => Some(UPDATES_OFF),
             _ => None,
         }
     }
@@ -267,6 +293,7 @@ mod tests {
             policy: Policy {
                 host_url: host_url.map(str::to_owned),
                 lock_host,
+                updates: true,
             },
         }
     }
@@ -277,23 +304,48 @@ mod tests {
             parse(br#"{"host_url": "https://Help.Example.com/", "lock_host": true}"#),
             Ok(Policy {
                 host_url: Some(HOST.into()),
-                lock_host: true
+                lock_host: true,
+                updates: true,
             })
         );
         assert_eq!(
             parse(br#"{"host_url": "https://help.example.com"}"#),
             Ok(Policy {
                 host_url: Some(HOST.into()),
-                lock_host: false
+                lock_host: false,
+                updates: true,
             })
         );
         assert_eq!(
             parse(b"{}"),
             Ok(Policy {
                 host_url: None,
-                lock_host: false
+                lock_host: false,
+                updates: true,
             })
         );
+    }
+
+    #[test]
+    fn it_can_turn_the_apps_own_updates_off() {
+        let off = parse(br#"{"host_url": "https://help.example.com", "updates": false}"#).unwrap();
+        assert!(!off.updates);
+        let status = PolicyStatus::Set {
+            path: PathBuf::from("/etc/instant-share/policy.json"),
+            policy: off,
+        };
+        assert_eq!(status.updates_off(), Some(UPDATES_OFF));
+        assert!(parse(br#"{"updates": true}"#).unwrap().updates);
+        assert_eq!(set(Some(HOST), true).updates_off(), None);
+        assert_eq!(PolicyStatus::Absent.updates_off(), None);
+        let broken = PolicyStatus::Broken {
+            path: PathBuf::from("/etc/instant-share/policy.json"),
+            message: "cannot be used".into(),
+        };
+        assert_eq!(broken.updates_off(), None);
+        assert!(parse(br#"{"updates": "no"}"#)
+            .unwrap_err()
+            .contains("not a policy"));
     }
 
     #[test]

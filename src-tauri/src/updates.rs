@@ -167,6 +167,21 @@ fn sentence_part(message: &str) -> String {
     }
 }
 
+/// An error with the errors it wraps: reqwest's "builder error" alone does not say that the
+/// system has no CA certificates.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -232,6 +247,13 @@ impl Updates {
             return Ok(self.view());
         };
         let version = own_version(&self.inner.app);
+        if let Some(reason) = controller.updates_off() {
+            self.set(UpdateView::Off {
+                version,
+                reason: reason.into(),
+            });
+            return Ok(self.view());
+        }
         let Some((host_url, credential)) = controller.host_credential().await else {
             self.set(UpdateView::Off {
                 version,
@@ -300,7 +322,7 @@ impl Updates {
                     None,
                     format!(
                         "Could not check for updates: {}. The app tries again later.",
-                        sentence_part(&e.to_string())
+                        sentence_part(&with_causes(&e))
                     ),
                 )
             }
@@ -388,7 +410,7 @@ impl Updates {
                     format!(
                         "The update could not be installed: {}. The app keeps working as it \
                          is; try again later, or ask your IT department.",
-                        sentence_part(&e.to_string())
+                        sentence_part(&with_causes(&e))
                     ),
                 )
             }
@@ -479,6 +501,34 @@ mod tests {
         );
         assert_eq!(sentence_part("HTTP status 502"), "HTTP status 502");
         assert_eq!(sentence_part(""), "");
+    }
+
+    /// An error that says little and wraps the one that says why, as reqwest's do.
+    #[derive(Debug)]
+    struct Builder(std::io::Error);
+
+    impl std::fmt::Display for Builder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("builder error")
+        }
+    }
+
+    impl std::error::Error for Builder {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_says_what_it_wraps() {
+        let e = Builder(std::io::Error::other(
+            "No CA certificates were loaded from the system",
+        ));
+        assert_eq!(
+            with_causes(&e),
+            "builder error: No CA certificates were loaded from the system"
+        );
+        assert_eq!(with_causes(&e.0), e.0.to_string());
     }
 
     #[test]
