@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use instant_share_protocol::{ApiError, ErrorCode};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
@@ -86,12 +87,21 @@ pub enum ManifestError {
     },
 }
 
-/// The last path segment of a download URL: the file's name in the updates directory.
-fn file_name_of(url: &str) -> Option<&str> {
+/// The last path segment of a download URL, percent-decoded: the file's name in the updates
+/// directory (a release may name `Instant Share_0.2.0_amd64.deb` as `Instant%20Share_…`).
+fn file_name_of(url: &str) -> Option<String> {
     let path = url.split(['?', '#']).next()?;
-    let name = path.rsplit('/').next()?;
-    is_plain_name(name).then_some(name)
+    let segment = path.rsplit('/').next()?;
+    let name = percent_decode_str(segment).decode_utf8().ok()?.into_owned();
+    is_plain_name(&name).then_some(name)
 }
+
+/// What may stand in a URL path segment as it is; everything else is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A file name that stays inside the directory: no separators, not hidden, not `..`.
 fn is_plain_name(name: &str) -> bool {
@@ -133,6 +143,7 @@ pub fn load_manifest(
     manifest.platforms.retain(|target, platform| {
         match file_name_of(&platform.url).filter(|name| dir.join(name).is_file()) {
             Some(name) => {
+                let name = utf8_percent_encode(&name, SEGMENT);
                 platform.url = format!("{public_url}{FILES_PATH}/{name}");
                 true
             }
@@ -274,11 +285,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_release(
             dir.path(),
-            &["Instant.Share_0.2.0_amd64.deb", "Instant.Share_0.2.0_x64_en-US.msi"],
+            &["Instant Share_0.2.0_amd64.deb", "Instant.Share_0.2.0_x64_en-US.msi"],
             &[
                 (
                     "linux-x86_64-deb",
-                    "https://github.com/acme/instant-share/releases/download/v0.2.0/Instant.Share_0.2.0_amd64.deb",
+                    "https://github.com/acme/instant-share/releases/download/v0.2.0/Instant%20Share_0.2.0_amd64.deb",
                 ),
                 (
                     "windows-x86_64-msi",
@@ -296,7 +307,7 @@ mod tests {
         assert_eq!(targets, ["linux-x86_64-deb", "windows-x86_64-msi"]);
         assert_eq!(
             m.platforms["linux-x86_64-deb"].url,
-            "https://help.example.com/api/v1/updates/files/Instant.Share_0.2.0_amd64.deb"
+            "https://help.example.com/api/v1/updates/files/Instant%20Share_0.2.0_amd64.deb"
         );
         assert_eq!(
             m.platforms["windows-x86_64-msi"].url,
@@ -329,7 +340,15 @@ mod tests {
         for bad in ["", ".", "..", ".hidden", "a/b", "..\\x", "a\0b"] {
             assert!(!is_plain_name(bad), "{bad:?}");
         }
-        assert_eq!(file_name_of("https://h/x/../y.deb?q=1#f"), Some("y.deb"));
+        assert_eq!(
+            file_name_of("https://h/x/../y.deb?q=1#f").as_deref(),
+            Some("y.deb")
+        );
+        assert_eq!(
+            file_name_of("https://h/Instant%20Share_0.2.0_amd64.deb").as_deref(),
+            Some("Instant Share_0.2.0_amd64.deb")
+        );
+        assert_eq!(file_name_of("https://h/..%2Fhost.sqlite3"), None);
         assert_eq!(file_name_of("https://h/dir/"), None);
         assert!(is_semver("1.2.3") && is_semver("0.2.0-beta.1+7"));
         assert!(!is_semver("1.2") && !is_semver("v1.2.3") && !is_semver("1.2.x"));
