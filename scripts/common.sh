@@ -57,3 +57,36 @@ app_features() {
     printf '%s\n' "--features" "$INSTANT_SHARE_APP_FEATURES"
   fi
 }
+
+# any_alive PID...: whether one of them still runs (a zombie does not count).
+any_alive() {
+  local pid state
+  for pid in "$@"; do
+    state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)"
+    [ -z "$state" ] || [ "$state" = Z ] || return 0
+  done
+  return 1
+}
+
+# stop_started_in RUNTIME_DIR: ends every process (but this shell) whose XDG_RUNTIME_DIR is
+# RUNTIME_DIR — a headless session's daemons, also those that outlived its bus — with TERM,
+# then KILL after 5 s. The directory is unique to one session, so nothing else is touched.
+stop_started_in() {
+  local runtime="$1" environ pid pids=()
+  for environ in /proc/[0-9]*/environ; do
+    pid="${environ#/proc/}"
+    pid="${pid%/environ}"
+    [ "$pid" != "$$" ] || continue
+    if grep -qzx -- "XDG_RUNTIME_DIR=$runtime" "$environ" 2>/dev/null; then
+      pids+=("$pid")
+    fi
+  done
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local _
+  for _ in $(seq 1 50); do
+    any_alive "${pids[@]}" || break
+    sleep 0.1
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+}

@@ -47,38 +47,11 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$real_home/.rustup}"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/instant-share-headless.XXXXXX")"
 xvfb_pid=""
 
-# any_alive PID...: whether one of them still runs (a zombie does not count).
-any_alive() {
-  local pid state
-  for pid in "$@"; do
-    state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)"
-    [ -z "$state" ] || [ "$state" = Z ] || return 0
-  done
-  return 1
-}
-
 cleanup() {
   local status=$?
   # Anything still running that was started in this environment (a daemon that outlived the
   # bus): find it by its XDG_RUNTIME_DIR, which is unique to this run, and end it by pid.
-  local environ pid pids=()
-  for environ in /proc/[0-9]*/environ; do
-    pid="${environ#/proc/}"
-    pid="${pid%/environ}"
-    [ "$pid" != "$$" ] || continue
-    if grep -qzx -- "XDG_RUNTIME_DIR=$scratch/runtime" "$environ" 2>/dev/null; then
-      pids+=("$pid")
-    fi
-  done
-  if [ "${#pids[@]}" -gt 0 ]; then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    local _
-    for _ in $(seq 1 50); do
-      any_alive "${pids[@]}" || break
-      sleep 0.1
-    done
-    kill -KILL "${pids[@]}" 2>/dev/null || true
-  fi
+  stop_started_in "$scratch/runtime"
   if [ -n "$xvfb_pid" ]; then
     kill "$xvfb_pid" 2>/dev/null || true
     wait "$xvfb_pid" 2>/dev/null || true

@@ -139,37 +139,11 @@ if [ "$(id -u)" -eq 0 ]; then
   run_as=(setpriv "--reuid=$uid" "--regid=$gid" --clear-groups)
 fi
 
-any_alive() {
-  local pid state
-  for pid in "$@"; do
-    state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)"
-    [ -z "$state" ] || [ "$state" = Z ] || return 0
-  done
-  return 1
-}
-
 cleanup() {
   local status=$?
   # Anything that outlived the bus (a daemon activated on it): found by its XDG_RUNTIME_DIR,
   # unique to this run, and ended by pid.
-  local environ pid pids=()
-  for environ in /proc/[0-9]*/environ; do
-    pid="${environ#/proc/}"
-    pid="${pid%/environ}"
-    [ "$pid" != "$$" ] || continue
-    if grep -qzx -- "XDG_RUNTIME_DIR=$scratch/runtime" "$environ" 2>/dev/null; then
-      pids+=("$pid")
-    fi
-  done
-  if [ "${#pids[@]}" -gt 0 ]; then
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    local _
-    for _ in $(seq 1 50); do
-      any_alive "${pids[@]}" || break
-      sleep 0.1
-    done
-    kill -KILL "${pids[@]}" 2>/dev/null || true
-  fi
+  stop_started_in "$scratch/runtime"
   if [ -z "${WAYLAND_SESSION_LOGS:-}" ]; then rm -rf "$scratch"; else rm -rf "$scratch/home" "$scratch/runtime" "$scratch/config" "$scratch/data" "$scratch/cache"; rmdir "$scratch" 2>/dev/null || true; fi
   exit "$status"
 }
