@@ -56,16 +56,6 @@ descendants() {
   printf '%s\n' "${found[@]}"
 }
 
-# alive PID...: whether one of them still runs (a zombie does not count).
-alive() {
-  local pid state
-  for pid in "$@"; do
-    state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)"
-    [ -z "$state" ] || [ "$state" = Z ] || return 0
-  done
-  return 1
-}
-
 # stop_app: ends the app and every process it started (WebKit's helpers), by pid.
 stop_app() {
   if [ -n "$watch_pid" ]; then
@@ -80,7 +70,7 @@ stop_app() {
   kill -TERM "${pids[@]}" 2>/dev/null || true
   local _
   for _ in $(seq 50); do
-    alive "${pids[@]}" || break
+    any_alive "${pids[@]}" || break
     sleep 0.1
   done
   kill -KILL "${pids[@]}" 2>/dev/null || true
@@ -101,7 +91,7 @@ launch() {
   local _
   for _ in $(seq 200); do
     [ -e "$dir/ready" ] && break
-    alive "$watch_pid" || { cat "$dir/watch.err" >&2; die "the screen watcher did not start"; }
+    any_alive "$watch_pid" || { cat "$dir/watch.err" >&2; die "the screen watcher did not start"; }
     sleep 0.05
   done
   [ -e "$dir/ready" ] || die "the screen watcher did not start within 10 s"

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Host } from './lib/host.mjs';
 import { launchChromium, tid as css, recordPageErrors, screenshotsOnFailure } from './lib/browser.mjs';
-import { TauriDriver, tid, waitAppGone } from './lib/app.mjs';
+import { TauriDriver, appIdentifier, tid, waitAppGone } from './lib/app.mjs';
 import { appBin, outputDir } from './lib/paths.mjs';
 import { waitFor } from './lib/wait.mjs';
 
@@ -31,7 +31,7 @@ const userHome = process.env.PACKAGE_TEST_USER_HOME;
 const builtUpdate = process.env.PACKAGE_TEST_UPDATES_DIR;
 const updateVersion = process.env.PACKAGE_TEST_UPDATE_VERSION;
 const run = promisify(execFile);
-const identifier = JSON.parse(await readFile(new URL('../tauri.conf.json', import.meta.url), 'utf8')).identifier;
+const identifier = await appIdentifier();
 const expert = { username: 'pat', displayName: 'Pat Expert', password: 'a long enough password' };
 
 let host;

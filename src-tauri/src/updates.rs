@@ -374,28 +374,29 @@ impl Updates {
             downloaded: 0,
             total: None,
         });
-        let progress = self.clone();
-        let name = new_version.clone();
+        // The plugin calls both back while this call waits: they borrow, nothing is cloned.
         let mut downloaded = 0u64;
         let mut last_shown = 0u64;
-        let installing = self.clone();
-        let name2 = new_version.clone();
         let result = update
             .download_and_install(
-                move |chunk, total| {
+                |chunk, total| {
                     downloaded += chunk as u64;
                     // About a hundred steps, not one event per network read.
                     let step = total.map_or(256 * 1024, |t| (t / 100).max(1));
                     if downloaded - last_shown >= step || Some(downloaded) == total {
                         last_shown = downloaded;
-                        progress.set(UpdateView::Downloading {
-                            new_version: name.clone(),
+                        self.set(UpdateView::Downloading {
+                            new_version: new_version.clone(),
                             downloaded,
                             total,
                         });
                     }
                 },
-                move || installing.set(UpdateView::Installing { new_version: name2 }),
+                || {
+                    self.set(UpdateView::Installing {
+                        new_version: new_version.clone(),
+                    })
+                },
             )
             .await;
         match result {
