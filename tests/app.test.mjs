@@ -263,6 +263,11 @@ test('the host offers an update: shown with its notes, and an installer not sign
     assert.match(offer, /Screen sharing on Wayland/, 'the release notes are shown');
     assert.match(await app.waitText(tid('update-status'), (t) => /9\.9\.9 is available/.test(t)), /available/);
     await app.screenshot('app-update-available');
+    // At the smallest window the app allows, to look at.
+    const normal = await app.cmd('GET', '/window/rect');
+    await app.cmd('POST', '/window/rect', { width: 640, height: 480 });
+    await app.screenshot('app-update-available-min-size');
+    await app.cmd('POST', '/window/rect', { width: normal.width, height: normal.height });
 
     await app.click(tid('update-install'));
     await waitFor('the refusal', async () => (await app.attribute(tid('update-notice'), 'data-stage')) === 'failed', { timeout: 30_000 });
