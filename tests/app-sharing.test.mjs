@@ -121,7 +121,8 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
     name: 'tauri-driver-sharing',
     env: { INSTANT_SHARE_HOST_URL: suite.host.url, RUST_LOG: 'info,instant_share_app=debug', INSTANT_SHARE_MEDIA: 'synthetic' },
   });
-  const app = await driver.newSession();
+  // Page load strategy "none": commands do not wait for a page's load to end (see onBar).
+  const app = await driver.newSession({ pageLoadStrategy: 'none' });
   const context = await suite.browser.newContext({ viewport: { width: 1280, height: 820 } });
   try {
     await screenshotsOnFailure(context, 'app-sharing-console', async () => {
@@ -157,7 +158,7 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
       await app.cmd('POST', '/window/rect', { width: normal.width, height: normal.height });
       assert.equal(await app.attribute(`${tid('share-choice-screen')}`, 'aria-checked'), 'true', 'the entire screen is the first choice');
       await app.click(`${tid('share-choice-window')}[data-window="${other}"]`);
-      await app.click(tid('share-confirm'));
+      await app.clickInPage(tid('share-confirm')); // the window steps aside at once: see clickInPage
 
       // The console gets that window alone: its size, its blue.
       const appId = await waitFor('the requester id', async () => {
@@ -184,7 +185,7 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
         const text = await app.waitText(tid('sharing-bar-text'), (t) => /Gia Expert/.test(t) && /Notes/.test(t));
         console.log(`the bar says: ${text}`);
         await screenPng(app, 'app-sharing-bar-window');
-        await app.click(tid('sharing-bar-stop'));
+        await app.clickInPage(tid('sharing-bar-stop'));
       });
       await waitFor('the expert to see the share stop', async () => (await site.locator(`${css('participant')}[data-role="requester"]`).getAttribute('data-screen')) === 'false', { timeout: 10_000 });
       await waitFor('the bar to go', async () => (await visible('^Instant Share • sharing$')).length === 0, { timeout: 10_000 });
@@ -193,14 +194,14 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
       // The entire screen, then a screenshot to black out: the console sees the pause card
       // while the dialog is open, the screen again once it closes.
       await app.click(tid('media-screen'));
-      await app.click(tid('share-confirm'));
+      await app.clickInPage(tid('share-confirm')); // the window steps aside at once: see clickInPage
       await waitFor('the main window to step aside again', async () => (await wmState(main)) === 'iconic', { timeout: 10_000 });
       await waitFor('the console to show the screen', async () => {
         const s = await remoteScreen(site);
         return s && !isCard(s) && s.blue > 0.01 ? s : null;
       }, { timeout: 20_000 });
       // Back to the app while sharing (the bar's Open): the share goes on.
-      await onBar(app, () => app.click(tid('sharing-bar-open')));
+      await onBar(app, () => app.clickInPage(tid('sharing-bar-open')));
       await waitFor('the main window to come forward', async () => (await wmState(main)) === 'normal', { timeout: 10_000 });
       await app.click(tid('picture-screenshot'));
       await app.click(tid('screenshot-whole'));
@@ -236,26 +237,31 @@ test('sharing asks what to share, shows a bar, steps aside, and a black-out neve
   }
 });
 
-/** Runs `body` with the WebDriver session on the sharing bar's window, then back on the main. */
+/**
+ * Runs `body` with the WebDriver session on the sharing bar's window, then back on the main.
+ *
+ * The session uses page load strategy "none" (see the test): the bar's window is made when the
+ * first share starts, and on a loaded machine its page can take many seconds to load; with the
+ * default strategy every command to it waits for that load and, when it does not end, hangs the
+ * session. So the bar is looked for, window by window, until its page shows it.
+ */
 async function onBar(app, body) {
   const main = await app.cmd('GET', '/window');
   const handles = await app.cmd('GET', '/window/handles');
-  let bar = null;
-  // The current window last: it is usually the main one, minimised while sharing, and a
-  // WebDriver command to a window that does not render waits for a rendering update that never
-  // comes (this hung the suite in 2 of 6 runs when the main window's handle came first).
+  // The current window last: it is usually the main one, minimised while sharing.
   const ordered = [...handles.filter((h) => h !== main), ...handles.filter((h) => h === main)];
-  for (const handle of ordered) {
-    await app.cmd('POST', '/window', { handle });
-    if (await app.findVisible(tid('sharing-bar'))) {
-      bar = handle;
-      break;
+  const bar = await waitFor(`the sharing bar in one of the app's ${handles.length} windows`, async () => {
+    for (const handle of ordered) {
+      await app.cmd('POST', '/window', { handle }, 10_000);
+      const found = await app.cmd('POST', '/elements', { using: 'css selector', value: tid('sharing-bar') }, 10_000);
+      if (found.length > 0) return handle;
     }
-  }
-  assert.ok(bar, `the sharing bar is one of the app's windows (${handles.length} windows)`);
+    return null;
+  }, { timeout: 30_000, interval: 250 });
   try {
     await body();
   } finally {
     await app.cmd('POST', '/window', { handle: main });
   }
+  void bar;
 }

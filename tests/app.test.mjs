@@ -3,7 +3,8 @@
 // - the start screen and the waiting view say what the desk says: nobody on duty (with a call
 //   back offered), an expert being asked, or waiting for a free expert after the only expert
 //   declined — and the request rings for that expert again a moment later, never stranded;
-// - the expert joins, chat goes both ways, the expert ends; the app asks "Did this solve it?"
+// - the expert joins, chat goes both ways; the app crashes and, started again, comes back into
+//   the same session by itself; the expert ends; the app asks "Did this solve it?"
 //   with a rating, and the host's report has the answer;
 // - cancelling asks first and ends without a success mark;
 // - "Call me back instead" hides the window; when an expert takes the request the window
@@ -44,7 +45,7 @@ before(async () => {
   await host.addExpert(expert);
   await host.start();
   browser = await launchChromium();
-  driver = await TauriDriver.start({ name: 'app-tauri-driver', env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info' } });
+  driver = await startDriver();
   app = await driver.newSession();
 });
 
@@ -56,7 +57,7 @@ after(async () => {
   if (pageErrors.length) console.log(`page errors seen:\n${pageErrors.join('\n')}`);
 });
 
-test('enrol, Instant share, queue, expert joins, chat both ways, expert ends', { timeout: 180_000 }, async () => {
+test('enrol, Instant share, queue, expert joins, chat both ways, the app crashes and comes back, expert ends', { timeout: 240_000 }, async () => {
   try {
     await flow();
   } catch (error) {
@@ -161,6 +162,24 @@ async function flow() {
     await app.screenshot('app-in-session');
     await screenshot(site, 'app-site-in-session');
 
+    // The app crashes mid-session. Started again, it comes back into the same session by
+    // itself: the chat is there, the expert sees the employee back, and chat flows again.
+    const requester = site.locator(`${css('participant')}[data-role="requester"]`);
+    let since = Date.now();
+    await crashApp();
+    await waitFor('the expert to see the employee drop', async () => (await requester.getAttribute('data-online')) === 'false', { timeout: 15_000 });
+    console.log(`the app crashed; the expert saw the employee drop after ${Date.now() - since} ms`);
+    since = Date.now();
+    app = await driver.newSession();
+    await app.waitVisible(tid('session-view'), 30_000);
+    await app.waitText(tid('chat-log'), (t) => t.includes('Hello from the app') && t.includes('Hello from the console'), 15_000);
+    await waitFor('the expert to see the employee back', async () => (await requester.getAttribute('data-online')) === 'true', { timeout: 15_000 });
+    await site.locator(css('chat-input')).fill('Welcome back');
+    await site.locator(css('chat-send')).click();
+    console.log(`started again: back in the session, chat restored, the expert sees the employee, after ${Date.now() - since} ms`);
+    await app.waitText(tid('chat-log'), (t) => t.includes('Welcome back'), 10_000);
+    await app.screenshot('app-back-in-session');
+
     // Ending from the app asks first; "Keep going" keeps the session.
     await app.click(tid('end-session'));
     await app.waitVisible(tid('confirm-end'));
@@ -226,9 +245,32 @@ async function flow() {
   }).finally(() => context.close());
 }
 
+/** tauri-driver (and WebKitWebDriver), whose sessions start the app. */
+function startDriver() {
+  return TauriDriver.start({ name: 'app-tauri-driver', env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info,instant_share_app::controller=debug' } });
+}
+
+/**
+ * Kills the app as a crash would (SIGKILL: nothing of it runs after), and the WebDriver behind
+ * it: a session whose browser died is not ended cleanly, and the next would wait for it.
+ */
+async function crashApp() {
+  const { stdout } = await run('pgrep', ['-x', 'instant-share']);
+  const pids = stdout.split('\n').filter(Boolean).map(Number);
+  assert.equal(pids.length, 1, `one app process runs (${pids})`);
+  process.kill(pids[0], 'SIGKILL');
+  await driver.stop();
+  driver = await startDriver();
+}
+
 /** Waits until the app's waiting view shows `stage` (asking, in_line, nobody, call_back). */
 async function waitStage(stage) {
-  await waitFor(`the waiting view to say "${stage}"`, async () => (await app.attribute(tid('waiting'), 'data-stage')) === stage, {
+  const seen = [];
+  await waitFor(() => `the waiting view to say "${stage}" (seen: ${seen.join(' ')})`, async () => {
+    const now = await app.attribute(tid('waiting'), 'data-stage');
+    if (seen.at(-1) !== now) seen.push(`${now}@${new Date().toISOString().slice(11, 23)}`);
+    return now === stage;
+  }, {
     timeout: 15_000,
   });
 }

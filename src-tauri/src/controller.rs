@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use instant_share_client::{HostClient, SessionConnection, SessionHandle};
 use instant_share_protocol::link::EnrolmentLink;
 use instant_share_protocol::{
-    ApiError, AppPhase, AppState, ErrorCode, Feedback, ShareRequest, MAX_NOTE_CHARS,
+    ApiError, AppPhase, AppState, ErrorCode, Feedback, SharePointer, ShareRequest, MAX_NOTE_CHARS,
 };
 use tauri::{AppHandle, Emitter};
 
@@ -15,6 +15,7 @@ use crate::config::{host_url_override, Config, ConfigFile};
 use crate::credentials::Keychain;
 use crate::media::Calls;
 use crate::policy::{same_host, PolicyStatus};
+use crate::resume::LiveSession;
 use crate::state::{AfterShare, AppModel, EndAction, Generation};
 use crate::system;
 
@@ -123,6 +124,7 @@ impl Controller {
             Ok(Some(_)) => {
                 tracing::info!(%host_url, %device_id, "enrolled");
                 self.update(|m| m.enrolled(host_url.clone(), employee));
+                self.come_back(&device_id, &host_url).await;
                 self.refresh_topics(&host_url).await;
                 self.refresh_desk().await;
             }
@@ -339,48 +341,126 @@ impl Controller {
                 return Err(error);
             }
         };
-        let (after, connection) = {
-            let mut inner = self.lock();
-            let after = inner.model.share_created(
+        let after = self.lock().model.share_created(
+            generation,
+            &pointer,
+            &topic,
+            note.as_deref(),
+            now_millis(),
+        );
+        if after != AfterShare::Drop {
+            self.open_session(
                 generation,
                 &pointer,
-                &topic,
-                note.as_deref(),
-                now_millis(),
+                &host_url,
+                after == AfterShare::ConnectAndEnd,
             );
-            let mut connection = None;
-            if after != AfterShare::Drop {
-                let (handle, events) = SessionConnection::spawn(
-                    pointer.ws_url.clone(),
-                    pointer.participant_token.clone(),
-                );
-                if after == AfterShare::ConnectAndEnd {
-                    let _ = handle.end_session();
-                }
-                if let Some(old) = inner.session.replace(handle.clone()) {
-                    old.close();
-                }
-                inner.participant = HostClient::new(&host_url).ok().map(|host| Participation {
-                    host,
-                    session_id: pointer.session_id.clone(),
-                    token: pointer.participant_token.clone(),
-                });
-                connection = Some((handle, events));
-            }
-            (after, connection)
-        };
-        // Outside the lock: the calls talk to the window, whose commands wait for this lock on
-        // the main thread. The calls start before the events flow (they buffer meanwhile), so
-        // the engine sees the welcome and the first snapshot.
-        if let Some((handle, events)) = connection {
-            if after != AfterShare::ConnectAndEnd {
-                self.calls.start(generation, handle, &pointer.ws_url);
-            }
-            self.forward(generation, events);
+        }
+        if after == AfterShare::Connect {
+            // Kept until it ends, so that a restarted app comes back into it.
+            let kept = LiveSession::new(&host_url, &pointer, &topic, note.as_deref());
+            self.keep_live_session(&device_id, kept);
         }
         tracing::info!(session = %pointer.session_id, ?after, "share created");
         self.publish();
         Ok(self.state())
+    }
+
+    /// Opens the socket of the session `pointer` for share `generation` (closing an older
+    /// one), starts its calls unless it is ended at once, and feeds its events.
+    fn open_session(
+        &self,
+        generation: Generation,
+        pointer: &SharePointer,
+        host_url: &str,
+        end_at_once: bool,
+    ) {
+        let (handle, events) =
+            SessionConnection::spawn(pointer.ws_url.clone(), pointer.participant_token.clone());
+        if end_at_once {
+            let _ = handle.end_session();
+        }
+        {
+            let mut inner = self.lock();
+            if let Some(old) = inner.session.replace(handle.clone()) {
+                old.close();
+            }
+            inner.participant = HostClient::new(host_url).ok().map(|host| Participation {
+                host,
+                session_id: pointer.session_id.clone(),
+                token: pointer.participant_token.clone(),
+            });
+        }
+        // Outside the lock: the calls talk to the window, whose commands wait for this lock on
+        // the main thread. The calls start before the events flow (they buffer meanwhile), so
+        // the engine sees the welcome and the first snapshot.
+        if !end_at_once {
+            self.calls.start(generation, handle, &pointer.ws_url);
+        }
+        self.forward(generation, events);
+    }
+
+    /// Joins the session kept from the app's last run, if it was live when the app stopped
+    /// (a crash, a quit): no press needed. One that cannot be joined is forgotten; one the
+    /// host says is over leaves the app on the start screen (see `AppModel::resume`).
+    async fn come_back(&self, device_id: &str, host_url: &str) {
+        let keychain = self.keychain;
+        let id = device_id.to_owned();
+        let kept = match blocking(move || keychain.live_session(&id)).await {
+            Ok(Some(kept)) => kept,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the kept session; not coming back to it");
+                return;
+            }
+        };
+        let session = match LiveSession::from_json(&kept) {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::warn!(%error, "the kept session is unreadable; forgetting it");
+                self.forget_live_session(device_id);
+                return;
+            }
+        };
+        if let Err(why) = session.check(host_url, now_millis()) {
+            tracing::info!(session = %session.session_id, %why, "not coming back to the kept session");
+            self.forget_live_session(device_id);
+            return;
+        }
+        let pointer = session.pointer();
+        let generation = self.lock().model.resume(
+            &pointer,
+            &session.topic,
+            session.note.as_deref(),
+            now_millis(),
+        );
+        let Some(generation) = generation else { return };
+        tracing::info!(session = %session.session_id, "coming back into the session the app left");
+        self.publish();
+        self.open_session(generation, &pointer, host_url, false);
+    }
+
+    /// Keeps `session` in the keychain, off the caller's thread (a D-Bus round trip).
+    fn keep_live_session(&self, device_id: &str, session: LiveSession) {
+        let keychain = self.keychain;
+        let id = device_id.to_owned();
+        tauri::async_runtime::spawn(async move {
+            let json = session.to_json();
+            if let Err(error) = blocking(move || keychain.keep_live_session(&id, &json)).await {
+                tracing::warn!(%error, "cannot keep the session; a restarted app will not come back to it");
+            }
+        });
+    }
+
+    /// Forgets the kept session, off the caller's thread.
+    fn forget_live_session(&self, device_id: &str) {
+        let keychain = self.keychain;
+        let id = device_id.to_owned();
+        tauri::async_runtime::spawn(async move {
+            if let Err(error) = blocking(move || keychain.forget_live_session(&id)).await {
+                tracing::warn!(%error, "cannot forget the kept session");
+            }
+        });
     }
 
     /// Cancels the request or ends the session.
@@ -627,7 +707,12 @@ impl Controller {
         let device_id = self.lock().config.device_id.clone();
         if let Some(device_id) = device_id {
             let keychain = self.keychain;
-            if let Err(e) = blocking(move || keychain.delete(&device_id)).await {
+            let result = blocking(move || {
+                keychain.forget_live_session(&device_id)?;
+                keychain.delete(&device_id)
+            })
+            .await;
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "cannot remove the credential");
             }
         }
@@ -659,18 +744,24 @@ impl Controller {
                 tracing::debug!(event = event_kind(&event), "session event");
                 crate::board::on_session_event(&this.app, &event);
                 this.calls.on_session_event(generation, &event);
-                let (changed, joined) = {
+                let (changed, joined, over, device_id) = {
                     let mut inner = this.lock();
                     let before = inner.model.state().phase;
                     let changed = inner.model.on_session_event(generation, event);
                     let after = inner.model.state().phase;
+                    let live = |p| matches!(p, AppPhase::Waiting | AppPhase::InSession);
                     (
                         changed,
                         before == AppPhase::Waiting && after == AppPhase::InSession,
+                        live(before) && !live(after),
+                        inner.config.device_id.clone(),
                     )
                 };
                 if changed {
                     this.publish();
+                }
+                if let (true, Some(device_id)) = (over, device_id) {
+                    this.forget_live_session(&device_id);
                 }
                 if joined {
                     // Help arrived: wherever the window was, it comes forward.

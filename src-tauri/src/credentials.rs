@@ -53,6 +53,31 @@ impl Keychain {
     }
 }
 
+/// The account under which the live session of `device_id` is kept: the session's participant
+/// token is a credential too, so it lives beside the device's and never in a file.
+fn live_session_account(device_id: &str) -> String {
+    format!("{device_id}/live-session")
+}
+
+impl Keychain {
+    /// The live session kept by [`Keychain::keep_live_session`] for `device_id`, if any.
+    pub fn live_session(&self, device_id: &str) -> Result<Option<String>, ApiError> {
+        read(SERVICE, &live_session_account(device_id))
+    }
+
+    /// Keeps the live session of `device_id` (serialised by the caller), replacing any other.
+    pub fn keep_live_session(&self, device_id: &str, session: &str) -> Result<(), ApiError> {
+        entry(SERVICE, &live_session_account(device_id))?
+            .set_password(session)
+            .map_err(|e| failed("store", e))
+    }
+
+    /// Forgets the live session of `device_id`; forgetting none is fine.
+    pub fn forget_live_session(&self, device_id: &str) -> Result<(), ApiError> {
+        remove(SERVICE, &live_session_account(device_id))
+    }
+}
+
 fn read(service: &str, device_id: &str) -> Result<Option<String>, ApiError> {
     match entry(service, device_id)?.get_password() {
         Ok(secret) => Ok(Some(secret)),
@@ -183,6 +208,24 @@ mod tests {
             Err(keyring::Error::NoEntry)
         ));
         assert_eq!(Keychain.get(&id).unwrap(), None);
+    }
+
+    #[test]
+    fn the_live_session_is_kept_beside_the_credential_and_forgotten_alone() {
+        let id = device("live");
+        Keychain.set(&id, "device secret").unwrap();
+        assert_eq!(Keychain.live_session(&id).unwrap(), None);
+        Keychain.keep_live_session(&id, "{\"session\":1}").unwrap();
+        Keychain.keep_live_session(&id, "{\"session\":2}").unwrap();
+        assert_eq!(
+            Keychain.live_session(&id).unwrap().as_deref(),
+            Some("{\"session\":2}")
+        );
+        Keychain.forget_live_session(&id).unwrap();
+        Keychain.forget_live_session(&id).unwrap();
+        assert_eq!(Keychain.live_session(&id).unwrap(), None);
+        assert_eq!(Keychain.get(&id).unwrap().as_deref(), Some("device secret"));
+        Keychain.delete(&id).unwrap();
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod legacy;
 mod links;
 mod media;
 mod policy;
+mod resume;
 mod sharing;
 mod state;
 mod system;

@@ -40,6 +40,10 @@ pub struct AppModel {
     state: AppState,
     generation: Generation,
     cancel_requested: bool,
+    /// The current share is one the app came back into after a restart, and the host has not
+    /// welcomed it yet: if the host refuses it (the session ended meanwhile), the app goes back
+    /// to the start screen quietly instead of showing an error about a session the user left.
+    resuming: bool,
 }
 
 impl AppModel {
@@ -62,6 +66,7 @@ impl AppModel {
             },
             generation: 0,
             cancel_requested: false,
+            resuming: false,
         }
     }
 
@@ -131,6 +136,7 @@ impl AppModel {
     pub fn forgot(&mut self) {
         self.generation += 1;
         self.cancel_requested = false;
+        self.resuming = false;
         self.state.phase = AppPhase::Unenrolled;
         self.state.employee_name = None;
         self.state.topics.clear();
@@ -233,6 +239,27 @@ impl AppModel {
         }
     }
 
+    /// Comes back into the session `pointer` that was live when the app last ran (it crashed
+    /// or was quit mid-session): as if the share had just been created, from the start screen
+    /// only. Returns the new share's generation, or `None` if the app is busy with another.
+    pub fn resume(
+        &mut self,
+        pointer: &SharePointer,
+        topic: &str,
+        note: Option<&str>,
+        now_millis: u64,
+    ) -> Option<Generation> {
+        if self.state.phase != AppPhase::Idle {
+            return None;
+        }
+        let generation = self.begin_share().ok()?;
+        if self.share_created(generation, pointer, topic, note, now_millis) != AfterShare::Connect {
+            return None;
+        }
+        self.resuming = true;
+        Some(generation)
+    }
+
     /// Applies an event from the session socket of `generation`. Returns whether the state
     /// changed.
     pub fn on_session_event(&mut self, generation: Generation, event: SessionEvent) -> bool {
@@ -243,7 +270,15 @@ impl AppModel {
         }
         let before = self.state.clone();
         match event {
+            SessionEvent::Fatal(error) if self.resuming => {
+                let _ = error; // the controller logs it
+                self.resuming = false;
+                self.state.phase = AppPhase::Idle;
+                self.state.session = None;
+                self.state.connection = ConnectionState::Offline;
+            }
             SessionEvent::Snapshot(snapshot) => {
+                self.resuming = false;
                 self.state.phase = match snapshot.status {
                     SessionStatus::Requested | SessionStatus::Queued | SessionStatus::Offered => {
                         AppPhase::Waiting
@@ -316,6 +351,67 @@ mod tests {
             estimated_wait_secs: 60,
             experts_on_duty: 1,
         }
+    }
+
+    #[test]
+    fn a_restarted_app_comes_back_into_its_session() {
+        let mut m = enrolled();
+        let g = m
+            .resume(&pointer(0), "email", Some("sync"), 5)
+            .expect("idle: resumes");
+        assert_eq!(m.state().phase, AppPhase::Waiting);
+        assert_eq!(m.state().session.as_ref().unwrap().topic, "email");
+        assert!(m.on_session_event(
+            g,
+            SessionEvent::Snapshot(Box::new(snapshot(SessionStatus::Active)))
+        ));
+        assert_eq!(m.state().phase, AppPhase::InSession);
+        // Welcomed: a refusal now is a real error, shown as for any session.
+        m.on_session_event(
+            g,
+            SessionEvent::Fatal(ApiError::new(ErrorCode::Unauthenticated, "expired")),
+        );
+        assert_eq!(m.state().phase, AppPhase::Ended);
+        assert!(m.state().error.is_some());
+    }
+
+    #[test]
+    fn a_session_that_ended_while_the_app_was_away_leaves_it_at_the_start_quietly() {
+        let mut m = enrolled();
+        let g = m.resume(&pointer(0), "other", None, 5).unwrap();
+        assert!(m.on_session_event(
+            g,
+            SessionEvent::Fatal(ApiError::new(ErrorCode::Unauthenticated, "unknown token")),
+        ));
+        assert_eq!(m.state().phase, AppPhase::Idle);
+        assert_eq!(m.state().error, None);
+        assert_eq!(m.state().session, None);
+        // And a new share is a normal one.
+        let g2 = m.begin_share().unwrap();
+        m.share_created(g2, &pointer(1), "other", None, 6);
+        m.on_session_event(
+            g2,
+            SessionEvent::Fatal(ApiError::new(ErrorCode::Unauthenticated, "x")),
+        );
+        assert_eq!(m.state().phase, AppPhase::Ended);
+    }
+
+    #[test]
+    fn resuming_only_from_the_start_screen() {
+        let mut m = AppModel::new("0.1.0");
+        assert_eq!(
+            m.resume(&pointer(0), "other", None, 5),
+            None,
+            "not enrolled"
+        );
+        let mut m = enrolled();
+        m.begin_share().unwrap();
+        assert_eq!(
+            m.resume(&pointer(0), "other", None, 5),
+            None,
+            "busy with a share"
+        );
+        assert_eq!(m.state().phase, AppPhase::Requesting);
     }
 
     fn snapshot(status: SessionStatus) -> SessionSnapshot {

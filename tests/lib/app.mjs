@@ -78,7 +78,7 @@ export class TauriDriver {
   }
 
   /** Starts the app and returns its session. */
-  async newSession({ application = appBin, args = [] } = {}) {
+  async newSession({ application = appBin, args = [], pageLoadStrategy } = {}) {
     await access(application).catch(() => {
       throw new Error(`no app binary at ${application}: build it (cargo build -p instant-share)`);
     });
@@ -86,7 +86,7 @@ export class TauriDriver {
     // launch over (and this one would exit at once).
     await waitAppGone(15_000, this.run);
     const { value } = await request(this.url, 'POST', '/session', {
-      capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
+      capabilities: { alwaysMatch: { 'tauri:options': { application, args }, ...(pageLoadStrategy ? { pageLoadStrategy } : {}) } },
     });
     const session = new AppSession(this.url, value.sessionId);
     await session.checkEmbeddedUi();
@@ -104,12 +104,30 @@ export class TauriDriver {
   }
 }
 
-async function request(base, method, urlPath, body) {
-  const response = await fetch(`${base}${urlPath}`, {
-    method,
-    headers: body !== undefined ? { 'content-type': 'application/json' } : {},
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
+/**
+ * How long one WebDriver command may take. Some never answer (WebKitWebDriver waits for a
+ * rendering update of a window that does not render): the command then fails with its name
+ * instead of hanging the suite until the test's own timeout, which says nothing.
+ */
+const COMMAND_TIMEOUT = Number(process.env.E2E_WEBDRIVER_TIMEOUT ?? 60_000);
+
+async function request(base, method, urlPath, body, timeout = COMMAND_TIMEOUT) {
+  let response;
+  try {
+    response = await fetch(`${base}${urlPath}`, {
+      method,
+      headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(timeout),
+    });
+  } catch (error) {
+    if (error.name === 'TimeoutError') {
+      const timedOut = new Error(`WebDriver ${method} ${urlPath}: no answer in ${timeout} ms`);
+      timedOut.webdriverError = 'timeout';
+      throw timedOut;
+    }
+    throw error;
+  }
   const text = await response.text();
   let json;
   try {
@@ -185,8 +203,9 @@ export class AppSession {
     if (/^https?:\/\/localhost:\d+/.test(url)) throw new Error(`the app loads ${url}, a dev server: ${fix}`);
   }
 
-  async cmd(method, urlPath, body) {
-    return (await request(this.base, method, `/session/${this.id}${urlPath}`, body)).value;
+  /** One WebDriver command of this session; `timeout`: how long it may take (ms). */
+  async cmd(method, urlPath, body, timeout = undefined) {
+    return (await request(this.base, method, `/session/${this.id}${urlPath}`, body, timeout)).value;
   }
 
   /** Every element matching a CSS selector (ids, possibly none). */
@@ -241,6 +260,23 @@ export class AppSession {
   async click(selector, timeout = 10_000) {
     const element = await this.waitVisible(selector, timeout);
     await this.cmd('POST', `/element/${element}/click`, {});
+  }
+
+  /**
+   * Clicks the displayed element `selector` from the page's own script. For a button whose
+   * click hides its window (the sharing bar's Stop): WebDriver's click waits for the window's
+   * next rendering update, which a hidden window never makes, and the whole session hangs.
+   */
+  async clickInPage(selector, timeout = 10_000) {
+    await this.waitVisible(selector, timeout);
+    const clicked = await this.execute(
+      `const element = document.querySelector(arguments[0]);
+       if (!element || element.disabled) return false;
+       element.click();
+       return true;`,
+      [selector],
+    );
+    if (!clicked) throw new Error(`${selector} is gone or disabled: cannot click it`);
   }
 
   /** Clears a field and types `text` into it. */
@@ -377,9 +413,9 @@ export class AppSession {
     return png;
   }
 
-  /** Ends the session, which closes the app. */
-  async close() {
-    await this.cmd('DELETE', '');
+  /** Ends the session, which closes the app; `timeout` (ms) for an app that is gone. */
+  async close(timeout = undefined) {
+    await this.cmd('DELETE', '', undefined, timeout);
   }
 }
 
