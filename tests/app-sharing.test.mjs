@@ -250,7 +250,7 @@ async function onBar(app, body) {
   const handles = await app.cmd('GET', '/window/handles');
   // The current window last: it is usually the main one, minimised while sharing.
   const ordered = [...handles.filter((h) => h !== main), ...handles.filter((h) => h === main)];
-  const bar = await waitFor(`the sharing bar in one of the app's ${handles.length} windows`, async () => {
+  await waitFor(`the sharing bar in one of the app's ${handles.length} windows`, async () => {
     for (const handle of ordered) {
       await app.cmd('POST', '/window', { handle }, 10_000);
       const found = await app.cmd('POST', '/elements', { using: 'css selector', value: tid('sharing-bar') }, 10_000);
@@ -263,5 +263,4 @@ async function onBar(app, body) {
   } finally {
     await app.cmd('POST', '/window', { handle: main });
   }
-  void bar;
 }

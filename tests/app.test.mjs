@@ -247,7 +247,7 @@ async function flow() {
 
 /** tauri-driver (and WebKitWebDriver), whose sessions start the app. */
 function startDriver() {
-  return TauriDriver.start({ name: 'app-tauri-driver', env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info,instant_share_app::controller=debug' } });
+  return TauriDriver.start({ name: 'app-tauri-driver', env: { INSTANT_SHARE_HOST_URL: host.url, RUST_LOG: 'info' } });
 }
 
 /**

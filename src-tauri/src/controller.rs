@@ -744,7 +744,7 @@ impl Controller {
                 tracing::debug!(event = event_kind(&event), "session event");
                 crate::board::on_session_event(&this.app, &event);
                 this.calls.on_session_event(generation, &event);
-                let (changed, joined, over, device_id) = {
+                let (changed, joined, ended_device) = {
                     let mut inner = this.lock();
                     let before = inner.model.state().phase;
                     let changed = inner.model.on_session_event(generation, event);
@@ -753,14 +753,16 @@ impl Controller {
                     (
                         changed,
                         before == AppPhase::Waiting && after == AppPhase::InSession,
-                        live(before) && !live(after),
-                        inner.config.device_id.clone(),
+                        // The device whose kept session to forget, once it is over.
+                        (live(before) && !live(after))
+                            .then(|| inner.config.device_id.clone())
+                            .flatten(),
                     )
                 };
                 if changed {
                     this.publish();
                 }
-                if let (true, Some(device_id)) = (over, device_id) {
+                if let Some(device_id) = ended_device {
                     this.forget_live_session(&device_id);
                 }
                 if joined {

@@ -270,8 +270,8 @@ impl AppModel {
         }
         let before = self.state.clone();
         match event {
-            SessionEvent::Fatal(error) if self.resuming => {
-                let _ = error; // the controller logs it
+            // The session socket logs the refusal.
+            SessionEvent::Fatal(_) if self.resuming => {
                 self.resuming = false;
                 self.state.phase = AppPhase::Idle;
                 self.state.session = None;
