@@ -23,8 +23,8 @@ pub enum BoardError {
         /// The most points.
         max: usize,
     },
-    /// Text that is empty, too long, or holds control characters.
-    #[error("text has 1 to {max} characters, not only spaces, and no control characters")]
+    /// Text that is empty, too long, or holds control characters or direction overrides.
+    #[error("text has 1 to {max} characters, not only spaces, and no control characters or text-direction overrides")]
     Text {
         /// The most characters.
         max: usize,

@@ -3,7 +3,7 @@
 use instant_share_protocol::{
     Annotation, BoardEvent, BoardImage, BoardOp, BoardPoint, BoardState, BoardTarget, BoardView,
     NewAnnotation, PointerAt, Role, Shape, ViewRequest, BOARD_UNITS, MAX_ANNOTATIONS,
-    MAX_BOARD_IMAGES, MAX_BOARD_POINTS, MAX_STROKE_POINTS, MAX_TEXT_CHARS,
+    MAX_BOARD_IMAGES, MAX_BOARD_POINTS, MAX_STROKE_POINTS, MAX_TEXT_CHARS, text,
 };
 
 use crate::apply::visible_images;
@@ -195,7 +195,12 @@ fn annotate(state: &BoardState, by: &str, new: &NewAnnotation) -> Result<BoardEv
         Shape::Text { at, text } => {
             check_point(at)?;
             let n = text.chars().count();
-            if text.trim().is_empty() || n > MAX_TEXT_CHARS || text.chars().any(char::is_control) {
+            if text.trim().is_empty()
+                || n > MAX_TEXT_CHARS
+                || text
+                    .chars()
+                    .any(|c| c.is_control() || text::is_direction_control(c))
+            {
                 return Err(BoardError::Text {
                     max: MAX_TEXT_CHARS,
                 });

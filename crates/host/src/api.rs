@@ -3,17 +3,19 @@
 use std::path::Path;
 
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use instant_share_protocol::text;
 use instant_share_protocol::*;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::HttpError;
+use crate::openapi::{CommonRefusals, Limits};
 use crate::hub::{NewShare, Now};
 use crate::store::{DeviceRecord, ExpertRecord, RedeemRefusal};
 use crate::{secrets, AppState};
@@ -85,11 +87,15 @@ async fn same_site_posts(
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
             });
         if !json {
-            return HttpError::new(ErrorCode::BadRequest, "send the body as application/json")
-                .into_response();
+            return HttpError::new(
+                ErrorCode::CrossSite,
+                "send the body as application/json: other content types are what another \
+                 site's form could send, and are refused",
+            )
+            .into_response();
         }
         if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
-            if !same_origin(origin, headers, state.public_url()) {
+            if !crate::browser::same_origin(origin, state.public_url()) {
                 return HttpError::new(
                     ErrorCode::CrossSite,
                     "requests from other sites are refused",
@@ -101,29 +107,43 @@ async fn same_site_posts(
     next.run(req).await
 }
 
-pub(crate) fn same_origin(origin: &str, headers: &HeaderMap, public_url: &str) -> bool {
-    if origin == public_url {
-        return true;
+/// JSON body whose rejection is an [`ApiError`] with code `bad_request` (`message_too_large`
+/// over [`MAX_BODY`]). Every body is a JSON object: serde would also take a struct's fields
+/// from an array, which the OpenAPI document does not allow.
+pub struct Body<T>(pub T);
+
+/// The body of a `POST` that carries nothing: `{}` (members are ignored).
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub struct EmptyBody(pub serde_json::Map<String, serde_json::Value>);
+
+impl utoipa::PartialSchema for EmptyBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Object)
+            .description(Some("`{}`: nothing to say (members are ignored)"))
+            .into()
     }
-    let host = headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        == Some(host)
 }
 
-/// JSON body whose rejection is an [`ApiError`] with code `bad_request`.
-pub struct Body<T>(pub T);
+impl utoipa::ToSchema for EmptyBody {}
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = HttpError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v @ serde_json::Value::Object(_))) => serde_json::from_value(v)
+                .map(Body)
+                .map_err(|e| HttpError::new(ErrorCode::BadRequest, format!("{e}"))),
+            Ok(Json(_)) => Err(HttpError::new(
+                ErrorCode::BadRequest,
+                "the body must be a JSON object",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(HttpError::new(
+                ErrorCode::MessageTooLarge,
+                format!("a request body has at most {} KiB", MAX_BODY / 1024),
+            )),
             Err(e) => Err(HttpError::new(ErrorCode::BadRequest, e.body_text())),
         }
     }
@@ -174,13 +194,7 @@ async fn enrol(
     State(state): State<AppState>,
     Body(req): Body<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, HttpError> {
-    let name = req.device_name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(HttpError::new(
-            ErrorCode::BadRequest,
-            "the device name must have 1 to 100 characters",
-        ));
-    }
+    let name = &text::DEVICE_NAME.required(&req.device_name)?;
     let code = secrets::normalise_code(&req.code);
     let device_id = secrets::id();
     let credential = secrets::token();
@@ -316,7 +330,7 @@ async fn feedback(
     if req.rating.is_some_and(|r| !(1..=5).contains(&r)) {
         return Err(HttpError::new(ErrorCode::BadRequest, "a rating is 1 to 5"));
     }
-    req.comment = people_text(req.comment.as_deref(), "the comment")?;
+    req.comment = text::FEEDBACK_COMMENT.optional(req.comment.as_deref())?;
     state
         .store()
         .save_feedback(&session_id, &req, Now::get().millis)
@@ -342,7 +356,7 @@ async fn wrap_up(
     Body(mut req): Body<WrapUp>,
 ) -> Result<StatusCode, HttpError> {
     let p = ended_session_participant(&state, &headers, &session_id, Role::Expert).await?;
-    req.note = people_text(req.note.as_deref(), "the note")?;
+    req.note = text::WRAP_UP_NOTE.optional(req.note.as_deref())?;
     let expert = p.expert_id.unwrap_or_default();
     state
         .store()
@@ -388,25 +402,6 @@ async fn ended_session_participant(
         ));
     }
     Ok(p)
-}
-
-/// Text people typed, for the records: trimmed, without control characters, `None` when
-/// empty; an error beyond [`MAX_FEEDBACK_CHARS`].
-fn people_text(text: Option<&str>, what: &str) -> Result<Option<String>, HttpError> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > MAX_FEEDBACK_CHARS {
-        return Err(HttpError::new(
-            ErrorCode::BadRequest,
-            format!("{what} has at most {MAX_FEEDBACK_CHARS} characters"),
-        ));
-    }
-    Ok(Some(
-        text.chars()
-            .filter(|c| !c.is_control() || *c == '\n')
-            .collect(),
-    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{session_id}/guests", request_body = GuestInviteRequest,
@@ -629,14 +624,20 @@ async fn login(
     Ok(([(SET_COOKIE, cookie)], Json(profile(&expert))).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/expert/logout", responses((status = 204, description = "signed out")))]
-async fn logout(State(state): State<AppState>, expert: Expert) -> Result<Response, HttpError> {
+#[utoipa::path(post, path = "/api/v1/expert/logout", request_body = EmptyBody,
+    security(("console" = [])),
+    responses((status = 204, description = "signed out"), (status = 401, body = ApiError)))]
+async fn logout(
+    State(state): State<AppState>,
+    expert: Expert,
+    _body: Body<EmptyBody>,
+) -> Result<Response, HttpError> {
     state.store().remove_login(&expert.1).await?;
     let cookie = format!("{LOGIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/expert/me", responses(
+#[utoipa::path(get, path = "/api/v1/expert/me", security(("console" = [])), responses(
     (status = 200, body = ExpertProfile),
     (status = 401, body = ApiError),
 ))]
@@ -644,11 +645,17 @@ async fn me(expert: Expert) -> Json<ExpertProfile> {
     Json(profile(&expert.0))
 }
 
-#[utoipa::path(post, path = "/api/v1/expert/ticket", responses(
+#[utoipa::path(post, path = "/api/v1/expert/ticket", request_body = EmptyBody,
+    security(("console" = [])),
+    responses(
     (status = 200, body = ConsoleTicket),
     (status = 401, body = ApiError),
 ))]
-async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTicket> {
+async fn ticket(
+    State(state): State<AppState>,
+    expert: Expert,
+    _body: Body<EmptyBody>,
+) -> Json<ConsoleTicket> {
     let ticket = state.with_hub(|hub, now, _| hub.issue_ticket(now, profile(&expert.0)));
     let ws = state.public_url().replacen("http", "ws", 1);
     Json(ConsoleTicket {
@@ -662,8 +669,8 @@ async fn ticket(State(state): State<AppState>, expert: Expert) -> Json<ConsoleTi
 #[openapi(
     info(title = "Instant Share host", description = "The help host's HTTP API. The WebSocket at /api/v1/ws speaks ClientMessage and ServerFrame."),
     paths(healthz, metrics, topics, enrol, create_share, desk, invite_guest, hand_over, bring_in, feedback, wrap_up, remove_guest, crate::image_api::upload, crate::image_api::download, crate::updates::manifest, crate::updates::file, login, logout, me, ticket),
-    components(schemas(ClientMessage, ServerFrame, ServerMessage)),
-    modifiers(&SecuritySchemes),
+    components(schemas(ClientMessage, ServerFrame, ServerMessage, EmptyBody)),
+    modifiers(&SecuritySchemes, &Limits, &CommonRefusals),
 )]
 pub struct ApiDoc;
 
@@ -671,7 +678,9 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "device",
@@ -681,6 +690,13 @@ impl utoipa::Modify for SecuritySchemes {
                     .description(Some("device credential"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "console",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                LOGIN_COOKIE,
+                "the console's login cookie (POST /api/v1/expert/login sets it)",
+            ))),
         );
         components.add_security_scheme(
             "participant",

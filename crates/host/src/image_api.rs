@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use instant_share_protocol::{ApiError, BoardImage, ErrorCode, ImageSource};
+use instant_share_protocol::{text, ApiError, BoardImage, ErrorCode, ImageSource};
 use serde::Deserialize;
 
 use crate::error::HttpError;
@@ -71,7 +71,7 @@ pub(crate) async fn upload(
     request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<BoardImage>), HttpError> {
     if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        if !crate::api::same_origin(origin, &headers, state.public_url()) {
+        if !crate::browser::same_origin(origin, state.public_url()) {
             return Err(HttpError::new(
                 ErrorCode::CrossSite,
                 "requests from other sites are refused",
@@ -98,10 +98,8 @@ pub(crate) async fn upload(
             refused(&e)
         })?;
     let source = query.source.unwrap_or(ImageSource::File);
-    let name = query
-        .name
-        .map(|n| n.trim().chars().take(200).collect::<String>())
-        .filter(|n| !n.is_empty())
+    let name = text::PICTURE_NAME
+        .optional(query.name.as_deref())?
         .unwrap_or_else(|| {
             match source {
                 ImageSource::Screenshot => "Screenshot",

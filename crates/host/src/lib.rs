@@ -9,6 +9,7 @@
 //!   resulting effects to the [`writer::Writer`] under the lock.
 
 pub mod api;
+pub mod browser;
 pub mod config;
 pub mod error;
 pub mod hub;
@@ -284,14 +285,23 @@ impl Host {
     }
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface. Every response carries the browser security headers
+/// ([`browser::SecurityHeaders`]).
 pub fn router(state: AppState) -> Router {
+    let headers = browser::SecurityHeaders::new(state.public_url());
     api::routes(state.clone())
         .merge(ws::routes())
         .merge(image_api::routes())
         .merge(updates::routes())
         .merge(api::ui_routes(&state.config().ui_dir))
         .with_state(state)
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::map_response(
+            move |response: axum::response::Response| {
+                let headers = headers.clone();
+                async move { headers.apply(response) }
+            },
+        ))
 }
 
 /// Now and every ten minutes: deletes the pictures nobody can see any more (see

@@ -12,6 +12,7 @@ use instant_share_host::store::sqlite::SqliteStore;
 use instant_share_host::store::{ExpertRecord, Store, StoreError};
 use instant_share_host::{secrets, Host};
 use instant_share_protocol::link::{normalise_host_url, EnrolmentLink};
+use instant_share_protocol::text;
 
 #[derive(Parser)]
 #[command(
@@ -180,10 +181,10 @@ async fn add_expert(
     skills: Vec<String>,
     password: &str,
 ) -> anyhow::Result<()> {
-    let username = username.trim();
-    if username.is_empty() {
-        anyhow::bail!("the user name is empty");
-    }
+    let username = &text::PERSON_NAME.required(username).map_err(|_| {
+        anyhow::anyhow!("the user name needs 1 to 100 characters, without control characters")
+    })?;
+    let name = text::PERSON_NAME.required(name)?;
     let skills: Vec<String> = skills
         .into_iter()
         .map(|s| s.trim().to_owned())
@@ -196,7 +197,7 @@ async fn add_expert(
     let record = ExpertRecord {
         id: secrets::id(),
         username: username.to_owned(),
-        display_name: name.trim().to_owned(),
+        display_name: name,
         password_hash,
         skills,
     };
@@ -211,14 +212,14 @@ async fn enrolment_code(
     employee: &str,
     valid_hours: u64,
 ) -> anyhow::Result<String> {
-    if employee.trim().is_empty() {
-        anyhow::bail!("name the employee the code is for");
-    }
+    let employee = &text::PERSON_NAME
+        .required(employee)
+        .map_err(|e| anyhow::anyhow!("name the employee the code is for: {e}"))?;
     let code = secrets::enrolment_code();
     let now = Now::get().millis;
     let hash = secrets::hash(&secrets::normalise_code(&code));
     store
-        .add_enrolment_code(&hash, employee.trim(), now, now + valid_hours * 3_600_000)
+        .add_enrolment_code(&hash, employee, now, now + valid_hours * 3_600_000)
         .await?;
     Ok(code)
 }

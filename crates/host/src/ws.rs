@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use instant_share_protocol::{
@@ -34,7 +34,25 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/ws", get(upgrade))
 }
 
-async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// Browsers send an `Origin` with every WebSocket: a page of another site (a DNS-rebinding one
+/// included) is refused before the upgrade. Native clients send none.
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let ok = origin
+            .to_str()
+            .is_ok_and(|o| crate::browser::same_origin(o, state.public_url()));
+        if !ok {
+            return crate::error::HttpError::new(
+                ErrorCode::CrossSite,
+                "WebSockets from other sites are refused",
+            )
+            .into_response();
+        }
+    }
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| run(socket, state))

@@ -121,7 +121,8 @@ async fn cross_site_and_non_json_posts_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(r).await.1.code, ErrorCode::BadRequest);
+    let (status, e) = error_of(r).await;
+    assert_eq!((status, e.code), (403, ErrorCode::CrossSite));
     let r = host
         .http()
         .post(format!("{}/api/v1/expert/login", host.base))

@@ -42,8 +42,11 @@ pub enum ErrorCode {
     UnknownTopic,
     /// An expert tried to take a request outside their skills without saying they override.
     SkillMismatch,
-    /// A request came from another site (CSRF protection).
+    /// A request came from another site (CSRF protection), or a `POST` whose body is not
+    /// `application/json` (what another site's form could send).
     CrossSite,
+    /// The address does not take this HTTP method (the `Allow` header lists those it takes).
+    MethodNotAllowed,
     /// Something failed inside the host; the operator's log has the details.
     Internal,
     /// App only: the host did not answer (network down, wrong address, host stopped).

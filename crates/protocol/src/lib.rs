@@ -10,6 +10,7 @@
 //!   committed file drifts (`UPDATE_GENERATED=1` rewrites it).
 //! - Errors at every boundary are [`ApiError`]: a stable machine-readable [`ErrorCode`] and a
 //!   sentence for people.
+//! - Text people type is checked and normalised by one rule, [`text::TextRule`].
 #![deny(missing_docs)]
 
 mod app;
@@ -17,6 +18,7 @@ mod board;
 mod error;
 pub mod link;
 mod rest;
+pub mod text;
 pub mod typescript;
 mod ws;
 

@@ -393,13 +393,7 @@ impl Hub {
                 "only the requester or the expert can invite someone",
             ));
         }
-        let name = req.display_name.trim();
-        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "a guest's name has 1 to 60 characters",
-            ));
-        }
+        let name = &instant_share_protocol::text::GUEST_NAME.required(&req.display_name)?;
         let live = self.live_session(&session)?;
         if live.record.status != SessionStatus::Active {
             return Err(ApiError::new(

@@ -4,10 +4,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use instant_share_core::{lifecycle, snapshot, Output, Pickup, QueuedRequest};
+use instant_share_protocol::text;
 use instant_share_protocol::{
     ApiError, ChatMessage, EndReason, ErrorCode, IceServer, MediaState, Offer, Participant,
     QueueEntry, Role, ServerFrame, ServerMessage, SessionSnapshot, SessionStatus, SharePointer,
-    Signal, WithdrawReason, MAX_CANDIDATE_BYTES, MAX_CHAT_CHARS, MAX_NOTE_CHARS, MAX_SDP_BYTES,
+    Signal, WithdrawReason, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES,
 };
 
 use super::{encode, frame, Conn, Hub, Identity, LiveParticipant, LiveSession, Now};
@@ -71,23 +72,13 @@ impl NewShare {
                 format!("\"{}\" is not a topic this host routes", req.topic),
             ));
         }
-        let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                format!("the note is longer than {MAX_NOTE_CHARS} characters"),
-            ));
-        }
-        let field = |s: &str| {
-            s.chars()
-                .filter(|c| !c.is_control())
-                .take(100)
-                .collect::<String>()
-        };
+        let note = text::SHARE_NOTE.optional(req.note.as_deref())?;
+        let app = text::VERSION.clean(&req.app_version)?;
+        let os = text::VERSION.clean(&req.os_version)?;
         Ok(Self {
             topic: req.topic.clone(),
-            note: note.map(str::to_owned),
-            client: format!("{} on {}", field(&req.app_version), field(&req.os_version)),
+            note,
+            client: format!("{app} on {os}"),
         })
     }
 }
@@ -295,19 +286,7 @@ impl Hub {
         client_msg_id: &str,
         fx: &mut Effects,
     ) -> Result<(), ApiError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "a chat message needs some text",
-            ));
-        }
-        if text.chars().count() > MAX_CHAT_CHARS {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                format!("a chat message has at most {MAX_CHAT_CHARS} characters"),
-            ));
-        }
+        let text = instant_share_protocol::text::CHAT.required(text)?;
         if client_msg_id.is_empty() || client_msg_id.len() > 64 {
             return Err(ApiError::new(
                 ErrorCode::BadRequest,
@@ -330,7 +309,7 @@ impl Hub {
         let message = ChatMessage {
             from: participant_id.to_owned(),
             from_name,
-            text: text.to_owned(),
+            text,
             client_msg_id: client_msg_id.to_owned(),
             at: now.millis,
         };
