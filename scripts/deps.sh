@@ -26,8 +26,9 @@ headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # for the target even in a `cargo check`). nsis and libxml2-utils: compiling the NSIS
 # installer's hooks and reading the WiX fragment (scripts/check-installers.sh). debootstrap and
 # rpm: the package test (scripts/package-test.sh) makes a clean Debian root to install the .deb
-# in, and reads the .rpm's requirements.
-test_pkgs=(xdotool python3 webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils
+# in, and reads the .rpm's requirements. python3-venv: the contract test installs schemathesis
+# from PyPI into a virtual environment (scripts/contract-test.sh).
+test_pkgs=(xdotool python3 python3-venv webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis libxml2-utils debootstrap rpm)
 # A headless Wayland desktop for the screen-sharing suite (scripts/wayland-session.sh): sway,
 # PipeWire, the portal; and what rebuilding Debian's xdg-desktop-portal-wlr from its source

@@ -129,7 +129,7 @@ fi
 rm -rf tests/output
 mkdir -p tests/output
 export E2E_KEEP_OUTPUT=1
-for entry in console console:firefox stamp board-state session-state call call:firefox board media wayland app app-policy app-media app-sharing; do
+for entry in console console:firefox stamp board-state session-state transcript call call:firefox board media wayland app app-policy app-media app-sharing; do
   suite="${entry%%:*}" browser=chromium
   name="e2e: tests/$suite.test.mjs"
   if [ "$entry" != "$suite" ]; then
@@ -146,6 +146,17 @@ for entry in console console:firefox stamp board-state session-state call call:f
     step "$name" "$INSTANT_SHARE_ROOT/scripts/e2e.sh" --browser "$browser" "$suite"
   fi
 done
+
+# The contract: schemathesis (PyPI, into $INSTANT_SHARE_CACHE) against the committed OpenAPI
+# document with a live host and session, every check on, no failure allowed (about 3 minutes).
+contract_name="contract: schemathesis against crates/host/openapi.json"
+if [ "$has_host" -eq 0 ]; then
+  skip "$contract_name" "the host (instant-share-host) is not in the workspace yet"
+elif ! ok "cargo build" || ! ok "ui: check and build"; then
+  skip "$contract_name" "the build failed"
+else
+  step "$contract_name" "$INSTANT_SHARE_ROOT/scripts/contract-test.sh"
+fi
 
 # The release workflow linted (actionlint) and its update manifest built from artifacts signed
 # by the real Tauri signer.

@@ -8,7 +8,8 @@
 //
 //   IS_DEVICE       an enrolled device's credential                (security scheme `device`)
 //   IS_PARTICIPANT  the expert's participant token of the session  (security scheme `participant`)
-//   IS_CONSOLE      the expert's console login cookie              (security scheme `console`)
+//   IS_CONSOLE_USER, IS_CONSOLE_PASSWORD   the expert's sign-in: schemathesis signs in for the
+//                   login cookie (security scheme `console`), and again after testing logout
 //   IS_SESSION      the session's id                               (path parameter `session_id`)
 //
 // The session is active: a requester with its socket open, the expert who accepted it from the
@@ -20,6 +21,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host, SessionSocket } from '../lib/host.mjs';
+import { hostBin } from '../lib/paths.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -68,7 +70,7 @@ try {
   sockets.push(expert);
   await expert.next('welcome');
   await requester.next('status', (m) => m.status === 'active');
-  console.log(`contract test: host ${host.url}, active session ${pointer.session_id}`);
+  console.log(`contract test: ${hostBin} at ${host.url}, active session ${pointer.session_id}`);
 
   const child = spawn(
     st,
@@ -86,7 +88,8 @@ try {
         ...process.env,
         IS_DEVICE: device.credential,
         IS_PARTICIPANT: joined.participant_token,
-        IS_CONSOLE: cookie,
+        IS_CONSOLE_USER: 'contract-expert',
+        IS_CONSOLE_PASSWORD: password,
         IS_SESSION: pointer.session_id,
       },
     },

@@ -5,8 +5,7 @@ use std::path::Path;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,7 +29,7 @@ const LOGIN_LIFETIME_MS: u64 = 12 * 60 * 60 * 1000;
 const MAX_BODY: usize = 64 * 1024;
 
 /// The API routes.
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -53,7 +52,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/expert/me", get(me))
         .route("/api/v1/expert/ticket", post(ticket))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn_with_state(state, same_site_posts))
 }
 
 /// The console and co-browse site from the `ui/` build: assets as files, pages as `index.html`.
@@ -70,45 +68,43 @@ pub fn ui_routes(ui_dir: &Path) -> Router<AppState> {
         .fallback_service(ServeDir::new(ui_dir))
 }
 
-/// CSRF protection: a `POST` must be JSON and, if it names an origin, come from this host.
-async fn same_site_posts(
-    State(state): State<AppState>,
-    req: axum::extract::Request,
-    next: Next,
-) -> Response {
-    if req.method() == Method::POST {
-        let headers = req.headers();
-        let json = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-            });
-        if !json {
-            return HttpError::new(
+/// CSRF protection: a body must be JSON (another site's form cannot send that) and, if the
+/// request names an origin, come from this host's own ([`crate::browser::same_origin`]).
+/// Checked by [`Body`], so that every handler with a body has it and an address that takes no
+/// `POST` still answers 405.
+fn same_site(headers: &HeaderMap, state: &AppState) -> Result<(), HttpError> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(HttpError::new(
+            ErrorCode::CrossSite,
+            "send the body as application/json: other content types are what another \
+             site's form could send, and are refused",
+        ));
+    }
+    if let Some(origin) = headers.get(ORIGIN) {
+        let ours = origin
+            .to_str()
+            .is_ok_and(|o| crate::browser::same_origin(o, state.public_url()));
+        if !ours {
+            return Err(HttpError::new(
                 ErrorCode::CrossSite,
-                "send the body as application/json: other content types are what another \
-                 site's form could send, and are refused",
-            )
-            .into_response();
-        }
-        if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
-            if !crate::browser::same_origin(origin, state.public_url()) {
-                return HttpError::new(
-                    ErrorCode::CrossSite,
-                    "requests from other sites are refused",
-                )
-                .into_response();
-            }
+                "requests from other sites are refused",
+            ));
         }
     }
-    next.run(req).await
+    Ok(())
 }
 
-/// JSON body whose rejection is an [`ApiError`] with code `bad_request` (`message_too_large`
-/// over [`MAX_BODY`]). Every body is a JSON object: serde would also take a struct's fields
+/// JSON body of a request from this host's own pages or a native client ([`same_site`]),
+/// whose rejection is an [`ApiError`] with code `bad_request` (`message_too_large` over
+/// [`MAX_BODY`]). Every body is a JSON object: serde would also take a struct's fields
 /// from an array, which the OpenAPI document does not allow.
 pub struct Body<T>(pub T);
 
@@ -128,10 +124,14 @@ impl utoipa::PartialSchema for EmptyBody {
 
 impl utoipa::ToSchema for EmptyBody {}
 
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Body<T> {
     type Rejection = HttpError;
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        same_site(req.headers(), state)?;
         match Json::<serde_json::Value>::from_request(req, state).await {
             Ok(Json(v @ serde_json::Value::Object(_))) => serde_json::from_value(v)
                 .map(Body)

@@ -289,7 +289,7 @@ impl Host {
 /// ([`browser::SecurityHeaders`]).
 pub fn router(state: AppState) -> Router {
     let headers = browser::SecurityHeaders::new(state.public_url());
-    api::routes(state.clone())
+    api::routes()
         .merge(ws::routes())
         .merge(image_api::routes())
         .merge(updates::routes())

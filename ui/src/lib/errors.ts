@@ -5,7 +5,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'bad_request', 'unauthenticated', 'device_revoked', 'enrolment_code_invalid',
   'enrolment_code_used', 'bad_credentials', 'forbidden', 'not_found', 'session_ended',
   'conflict', 'participant_offline', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
-  'unknown_topic', 'skill_mismatch', 'cross_site', 'internal', 'host_unreachable', 'keychain',
+  'unknown_topic', 'skill_mismatch', 'cross_site', 'method_not_allowed', 'internal', 'host_unreachable', 'keychain',
   'policy_invalid', 'set_by_policy', 'enrolment_link_refused',
 ];
 
@@ -76,6 +76,7 @@ export function describeError(error: ApiError, hostUrl?: string | null): string 
       return "You aren't allowed to do that.";
     case 'cross_site':
       return 'The request was blocked because it came from another site. Reload the page.';
+    case 'method_not_allowed':
     case 'hello_expected':
     case 'unsupported_version':
       return "This version doesn't match the help host. Reload the page or update the app.";

@@ -11,17 +11,33 @@ export interface ExportFile {
   data: Uint8Array;
 }
 
+/**
+ * People's text as it goes into the transcript. The host refuses control characters and
+ * text-direction overrides (docs/CONTRACT.md, "Text from people"); a session recorded before it
+ * did may still hold some, so they show as U+FFFD here rather than act on a terminal or an
+ * editor. A message's later lines are indented: no message can pass for another line of the
+ * transcript.
+ */
+export function plainText(text: string): string {
+  return text
+    .replace(/\r\n?|[\u2028\u2029]/g, '\n')
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, '\uFFFD')
+    .split('\n')
+    .join('\n    ');
+}
+
 /** The chat as text: who was there, then every message with its time. */
 export function transcript(snapshot: SessionSnapshot, topic: string): string {
   const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  const name = (text: string) => plainText(text).replace(/\n */g, ' ');
   const lines = [
-    `Instant Share session ${snapshot.session_id}: ${topic}`,
+    `Instant Share session ${snapshot.session_id}: ${name(topic)}`,
     `Asked: ${time(snapshot.created_at)}`,
-    `People: ${snapshot.participants.map((p) => `${p.display_name} (${p.role})`).join(', ')}`,
+    `People: ${snapshot.participants.map((p) => `${name(p.display_name)} (${p.role})`).join(', ')}`,
   ];
-  if (snapshot.note) lines.push(`Request: ${snapshot.note}`);
+  if (snapshot.note) lines.push(`Request: ${plainText(snapshot.note)}`);
   lines.push('');
-  for (const m of snapshot.chat) lines.push(`[${time(m.at)}] ${m.from_name}: ${m.text}`);
+  for (const m of snapshot.chat) lines.push(`[${time(m.at)}] ${name(m.from_name)}: ${plainText(m.text)}`);
   if (snapshot.chat.length === 0) lines.push('(no chat messages)');
   return lines.join('\n') + '\n';
 }
