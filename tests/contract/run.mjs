@@ -32,6 +32,8 @@ if (!st) {
 }
 
 const host = new Host({ name: 'contract-host' });
+// Stopped from outside (Ctrl-C, a timeout): exit, which stops the host (lib/host.mjs).
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 const sockets = [];
 let status = 1;
 try {

@@ -1,9 +1,9 @@
 //! Checking one participant's operation against the board and what they may do.
 
 use instant_share_protocol::{
-    Annotation, BoardEvent, BoardImage, BoardOp, BoardPoint, BoardState, BoardTarget, BoardView,
-    NewAnnotation, PointerAt, Role, Shape, ViewRequest, BOARD_UNITS, MAX_ANNOTATIONS,
-    MAX_BOARD_IMAGES, MAX_BOARD_POINTS, MAX_STROKE_POINTS, MAX_TEXT_CHARS, text,
+    text, Annotation, BoardEvent, BoardImage, BoardOp, BoardPoint, BoardState, BoardTarget,
+    BoardView, NewAnnotation, PointerAt, Role, Shape, ViewRequest, BOARD_UNITS, MAX_ANNOTATIONS,
+    MAX_BOARD_IMAGES, MAX_BOARD_POINTS, MAX_STROKE_POINTS, MAX_TEXT_CHARS,
 };
 
 use crate::apply::visible_images;

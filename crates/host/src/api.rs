@@ -14,8 +14,8 @@ use instant_share_protocol::*;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::HttpError;
-use crate::openapi::{CommonRefusals, Limits};
 use crate::hub::{NewShare, Now};
+use crate::openapi::{CommonRefusals, Limits};
 use crate::store::{DeviceRecord, ExpertRecord, RedeemRefusal};
 use crate::{secrets, AppState};
 

@@ -16,8 +16,7 @@
 //!   those origins.
 
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::HeaderValue;
 use axum::response::Response;
@@ -121,7 +120,10 @@ mod tests {
         // A rebinding page: its Origin and the Host header it sends agree, and neither counts.
         assert!(!same_origin("http://evil.example", public));
         assert!(!same_origin("http://help.example.com", public));
-        assert!(!same_origin("https://help.example.com.evil.example", public));
+        assert!(!same_origin(
+            "https://help.example.com.evil.example",
+            public
+        ));
         assert!(!same_origin("null", public));
         // Loopback names are trusted only when the host itself is on loopback.
         assert!(!same_origin("http://localhost", public));

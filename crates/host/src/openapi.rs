@@ -38,7 +38,12 @@ impl utoipa::Modify for Limits {
         text("ShareRequest", "os_version", &text::VERSION, false);
         text("Feedback", "comment", &text::FEEDBACK_COMMENT, false);
         text("WrapUp", "note", &text::WRAP_UP_NOTE, false);
-        text("GuestInviteRequest", "display_name", &text::GUEST_NAME, true);
+        text(
+            "GuestInviteRequest",
+            "display_name",
+            &text::GUEST_NAME,
+            true,
+        );
         if let Some(o) = property(&mut components.schemas, "Feedback", "rating") {
             o.minimum = Some(1.into());
             o.maximum = Some(5.into());
@@ -77,10 +82,18 @@ impl utoipa::Modify for CommonRefusals {
             for op in operations(item) {
                 let has_input = op.request_body.is_some() || op.parameters.is_some();
                 if has_input {
-                    refusal(op, 400, "bad_request: a body, path or query that does not parse or breaks a limit");
+                    refusal(
+                        op,
+                        400,
+                        "bad_request: a body, path or query that does not parse or breaks a limit",
+                    );
                 }
                 if op.security.is_some() {
-                    refusal(op, 401, "unauthenticated: no credential, or one the host does not take");
+                    refusal(
+                        op,
+                        401,
+                        "unauthenticated: no credential, or one the host does not take",
+                    );
                 }
                 if post && op.request_body.is_some() {
                     refusal(op, 403, "cross_site: a body that is not application/json, or an Origin of another site");
@@ -101,7 +114,9 @@ fn refusal(op: &mut Operation, status: u16, description: &str) {
         .description(description)
         .content(
             "application/json",
-            Content::new(Some(RefOr::<Schema>::Ref(Ref::from_schema_name("ApiError")))),
+            Content::new(Some(RefOr::<Schema>::Ref(Ref::from_schema_name(
+                "ApiError",
+            )))),
         )
         .build();
     op.responses.responses.insert(key, RefOr::T(response));

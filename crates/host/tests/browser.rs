@@ -37,7 +37,11 @@ fn assert_hardened(what: &str, headers: &HeaderMap, page: bool) {
 
 async fn ui_host() -> (TestHost, tempfile::TempDir) {
     let ui = tempfile::tempdir().unwrap();
-    std::fs::write(ui.path().join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    std::fs::write(
+        ui.path().join("index.html"),
+        "<!doctype html><title>t</title>",
+    )
+    .unwrap();
     std::fs::create_dir(ui.path().join("assets")).unwrap();
     std::fs::write(ui.path().join("assets/app.js"), "console.log(1)").unwrap();
     let dir = ui.path().to_owned();
@@ -150,7 +154,10 @@ async fn what_axum_answers_by_itself_is_an_api_error_too() {
     assert!(e.message.contains("painting"), "{}", e.message);
 
     // A body over the limit, a body that is not an object, a body that is not JSON.
-    let huge = format!("{{\"code\":\"{}\",\"device_name\":\"x\"}}", "a".repeat(70_000));
+    let huge = format!(
+        "{{\"code\":\"{}\",\"device_name\":\"x\"}}",
+        "a".repeat(70_000)
+    );
     let post = |body: String| {
         http.post(url("/api/v1/enrol"))
             .header("content-type", "application/json")

@@ -68,10 +68,19 @@ async fn feedback_and_wrap_up_are_kept_after_the_end_and_reported() {
         )
         .await;
     assert_eq!(r.status(), 401);
+    // A control character is refused, not dropped (the text rule of the protocol crate).
     let r = host
         .post(
             &path("feedback"),
             &feedback(false, Some(2), Some("  still slow \u{7}  ")),
+            Some(&l.requester_token),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = host
+        .post(
+            &path("feedback"),
+            &feedback(false, Some(2), Some("  still slow  ")),
             Some(&l.requester_token),
         )
         .await;

@@ -242,7 +242,10 @@ mod tests {
         // "é" as e + combining acute: one character once composed.
         assert_eq!(NAME.required("  Jose\u{301} ").unwrap(), "Jos\u{e9}");
         assert_eq!(
-            NAME.required("abcdefghi\u{65}\u{301}").unwrap().chars().count(),
+            NAME.required("abcdefghi\u{65}\u{301}")
+                .unwrap()
+                .chars()
+                .count(),
             10
         );
     }
@@ -342,7 +345,11 @@ mod tests {
             ranges
         }
         let in_class = |r: &[(char, char)], c: char| r.iter().any(|&(a, b)| a <= c && c <= b);
-        let body = pattern.strip_prefix('^').unwrap().strip_suffix('$').unwrap();
+        let body = pattern
+            .strip_prefix('^')
+            .unwrap()
+            .strip_suffix('$')
+            .unwrap();
         let parts: Vec<&str> = body.split_inclusive(']').collect();
         let parse = |p: &str| {
             let p = p.trim_start_matches('*');
@@ -373,7 +380,10 @@ mod tests {
 
     #[test]
     fn empty_and_too_long() {
-        assert!(matches!(NAME.required(" \n"), Err(TextError::Forbidden { .. })));
+        assert!(matches!(
+            NAME.required(" \n"),
+            Err(TextError::Forbidden { .. })
+        ));
         assert!(matches!(NAME.required("   "), Err(TextError::Empty { .. })));
         assert_eq!(NAME.optional(Some("  ")).unwrap(), None);
         assert_eq!(NAME.optional(None).unwrap(), None);
