@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host, SessionSocket } from '../lib/host.mjs';
-import { hostBin } from '../lib/paths.mjs';
+import { hostBin, outputDir } from '../lib/paths.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -84,7 +84,9 @@ try {
       'run', path.join(root, 'crates/host/openapi.json'), '--url', host.url, ...stArgs,
     ],
     {
-      cwd: here,
+      // schemathesis keeps the failures it found in .schemathesis/ under its working directory
+      // and tries them first next time: the run's output folder, never the source tree.
+      cwd: outputDir,
       stdio: 'inherit',
       env: {
         ...process.env,
