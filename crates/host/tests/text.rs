@@ -85,13 +85,18 @@ async fn names_notes_and_comments_refuse_controls_and_overrides() {
         assert_eq!(e.code, ErrorCode::BadRequest);
         assert!(e.message.contains("a guest's name"), "{}", e.message);
     }
-    // NFC: sixty characters once composed, though more code points as typed.
+    // NFC: sixty code points as sent, thirty characters once composed.
     let req = GuestInviteRequest {
-        display_name: "e\u{301}".repeat(60),
+        display_name: "e\u{301}".repeat(30),
         may_draw: false,
     };
     let r = host.post(&guests, &req, Some(&l.expert_token)).await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let (_watch, snapshot) = Ws::join(host.addr, &l.expert_token).await;
+    assert!(snapshot
+        .participants
+        .iter()
+        .any(|p| p.display_name == "\u{e9}".repeat(30)));
 
     let code = host.enrolment_code("Bo").await;
     let e = refusal(
