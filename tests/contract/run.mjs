@@ -11,6 +11,7 @@
 //   IS_CONSOLE_USER, IS_CONSOLE_PASSWORD   the expert's sign-in: schemathesis signs in for the
 //                   login cookie (security scheme `console`), and again after testing logout
 //   IS_SESSION      the session's id                               (path parameter `session_id`)
+//   IS_IMAGE        a picture on the session's board               (path parameter `image_id`)
 //
 // The session is active: a requester with its socket open, the expert who accepted it from the
 // console. The expert's console stays open too, so `POST /api/v1/expert/ticket` and the
@@ -18,6 +19,7 @@
 //
 //   node tests/contract/run.mjs ST_BINARY [st run options...]
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host, SessionSocket } from '../lib/host.mjs';
@@ -72,6 +74,16 @@ try {
   sockets.push(expert);
   await expert.next('welcome');
   await requester.next('status', (m) => m.status === 'active');
+  // A picture on the board, so that fetching one meets a real picture (its id cannot be
+  // guessed): the app's smallest icon.
+  const png = await readFile(path.join(root, 'icons/32x32.png'));
+  const uploaded = await fetch(`${host.url}/api/v1/sessions/${pointer.session_id}/images?name=pixel.png`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${pointer.participant_token}`, 'content-type': 'image/png' },
+    body: png,
+  });
+  if (uploaded.status !== 201) throw new Error(`the picture upload answered ${uploaded.status}: ${await uploaded.text()}`);
+  const image = await uploaded.json();
   console.log(`contract test: ${hostBin} at ${host.url}, active session ${pointer.session_id}`);
 
   const child = spawn(
@@ -95,6 +107,7 @@ try {
         IS_CONSOLE_USER: 'contract-expert',
         IS_CONSOLE_PASSWORD: password,
         IS_SESSION: pointer.session_id,
+        IS_IMAGE: image.id,
       },
     },
   );

@@ -11,7 +11,7 @@
 
 use instant_share_protocol::text::{self, TextRule};
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{Object, Schema};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// The document as pretty JSON.
@@ -60,6 +60,9 @@ impl utoipa::Modify for Limits {
         }
         for (_, item) in openapi.paths.paths.iter_mut() {
             for op in operations(item) {
+                if op.operation_id.as_deref() == Some("upload") {
+                    picture_body(op);
+                }
                 for p in op.parameters.iter_mut().flatten() {
                     if p.name == "name" && p.parameter_in == ParameterIn::Query {
                         if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
@@ -70,6 +73,26 @@ impl utoipa::Modify for Limits {
             }
         }
     }
+}
+
+/// A picture upload's body is the file's bytes, in any of the formats the host reads (it
+/// sniffs the bytes; the Content-Type is not trusted). The derive can only say "an array of
+/// integers".
+fn picture_body(op: &mut Operation) {
+    let Some(body) = op.request_body.as_mut() else {
+        return;
+    };
+    let bytes = || {
+        Content::new(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+        ))
+    };
+    body.content = ["image/png", "image/jpeg", "image/webp"]
+        .into_iter()
+        .map(|kind| (kind.to_owned(), bytes()))
+        .collect();
 }
 
 /// The refusals every operation of a kind can give besides its own.

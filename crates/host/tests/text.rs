@@ -40,7 +40,7 @@ async fn chat_is_normalised_and_hostile_text_refused_before_anyone_sees_it() {
             .requester
             .until("refusal", is_error(ErrorCode::BadRequest))
             .await;
-        let ServerMessage::Error { error } = e.msg else {
+        let ServerMessage::Error { error } = e else {
             unreachable!()
         };
         assert!(
@@ -57,7 +57,7 @@ async fn chat_is_normalised_and_hostile_text_refused_before_anyone_sees_it() {
         .expert
         .until("chat", |m| matches!(m, ServerMessage::Chat { .. }))
         .await;
-    let ServerMessage::Chat { message } = got.msg else {
+    let ServerMessage::Chat { message } = got else {
         unreachable!()
     };
     assert_eq!(message.text, "Jos\u{e9} here\n\tline two");

@@ -118,8 +118,13 @@ pub const MAX_FEEDBACK_CHARS: usize = 1_000;
 pub struct Feedback {
     /// Did the session solve the problem?
     pub solved: bool,
-    /// 1 (poor) to 5 (excellent), if the employee gave one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// 1 (poor) to 5 (excellent), if the employee gave one. JSON has one kind of number: `4.0`
+    /// is the integer 4, as JSON Schema reads it; `4.5` is refused.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_number"
+    )]
     #[ts(optional)]
     pub rating: Option<u8>,
     /// In their words, at most [`MAX_FEEDBACK_CHARS`] characters.
@@ -239,4 +244,47 @@ pub struct Health {
     pub status: String,
     /// The host's version.
     pub version: String,
+}
+
+/// An optional small whole number written as `4` or as `4.0`: JSON Schema's `integer` is any
+/// number whose fraction is zero, and clients in languages with one number type send either.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let whole = match n.as_u64() {
+        Some(u) => Some(u),
+        None => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u8::MAX))
+            .map(|f| f as u64),
+    };
+    whole
+        .and_then(|u| u8::try_from(u).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number from 0 to 255, got {n}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rating(json: &str) -> Result<Option<u8>, String> {
+        serde_json::from_str::<Feedback>(&format!(r#"{{"solved":true{json}}}"#))
+            .map(|f| f.rating)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_rating_is_a_whole_number_however_it_is_written() {
+        assert_eq!(rating(""), Ok(None));
+        assert_eq!(rating(r#","rating":null"#), Ok(None));
+        assert_eq!(rating(r#","rating":4"#), Ok(Some(4)));
+        assert_eq!(rating(r#","rating":4.0"#), Ok(Some(4)));
+        assert_eq!(rating(r#","rating":2e0"#), Ok(Some(2)));
+        for bad in ["4.5", "-1", "256", "1e300", r#""4""#] {
+            assert!(rating(&format!(r#","rating":{bad}"#)).is_err(), "{bad}");
+        }
+    }
 }

@@ -349,7 +349,8 @@ mod tests {
             .unwrap()
             .strip_suffix('$')
             .unwrap();
-        let parts: Vec<&str> = body.split_inclusive(']').collect();
+        // Each class ends at `]`; a `*` after the last one is a part of its own.
+        let parts: Vec<&str> = body.split_inclusive(']').filter(|p| *p != "*").collect();
         let parse = |p: &str| {
             let p = p.trim_start_matches('*');
             let inner = p.strip_prefix('[').unwrap().strip_suffix(']').unwrap();

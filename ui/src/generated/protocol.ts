@@ -148,7 +148,8 @@ export type Feedback = {
  */
 solved: boolean, 
 /**
- * 1 (poor) to 5 (excellent), if the employee gave one.
+ * 1 (poor) to 5 (excellent), if the employee gave one. JSON has one kind of number: `4.0`
+ * is the integer 4, as JSON Schema reads it; `4.5` is refused.
  */
 rating?: number, 
 /**
