@@ -18,7 +18,7 @@
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use url::{Host, Url};
 
@@ -60,13 +60,19 @@ impl SecurityHeaders {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
+        // A 304 has no Content-Type, and its headers replace the cached response's (RFC 9111
+        // 4.3.4): it says no policy, so that a page revalidated on reload keeps its own rather
+        // than the sandboxed one of a resource, which would stop its scripts.
+        let not_modified = response.status() == StatusCode::NOT_MODIFIED;
         let headers = response.headers_mut();
-        let policy = if is_page {
-            self.page_policy.clone()
-        } else {
-            HeaderValue::from_static(RESOURCE_POLICY)
-        };
-        headers.entry(CONTENT_SECURITY_POLICY).or_insert(policy);
+        if !not_modified {
+            let policy = if is_page {
+                self.page_policy.clone()
+            } else {
+                HeaderValue::from_static(RESOURCE_POLICY)
+            };
+            headers.entry(CONTENT_SECURITY_POLICY).or_insert(policy);
+        }
         headers
             .entry(X_CONTENT_TYPE_OPTIONS)
             .or_insert(HeaderValue::from_static("nosniff"));

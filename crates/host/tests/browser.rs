@@ -108,6 +108,32 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_hardened("a missing picture", r.headers(), false);
 }
 
+/// A reload revalidates the page: the 304 must not carry the sandboxed policy of a resource,
+/// whose headers would replace the cached page's and stop its scripts.
+#[tokio::test]
+async fn a_page_revalidated_on_reload_keeps_its_own_policy() {
+    let (host, _ui) = ui_host().await;
+    let l = live(&host).await;
+    let http = host.http();
+    let url = format!("{}/s/{}", host.base, l.session_id);
+    let first = http.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let modified = first.headers()["last-modified"].clone();
+    let again = http
+        .get(&url)
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(
+        again.headers().get("content-security-policy").is_none(),
+        "{:?}",
+        again.headers()
+    );
+    assert_eq!(again.headers()["x-content-type-options"], "nosniff");
+}
+
 async fn api_error(r: reqwest::Response, status: u16) -> ApiError {
     assert_eq!(r.status(), status);
     assert!(r.headers()["content-type"]
