@@ -1,5 +1,6 @@
 //! HTTP handlers: thin adapters from requests to the store and the hub.
 
+use std::net::IpAddr;
 use std::path::Path;
 
 use axum::extract::{FromRequestParts, State};
@@ -17,6 +18,7 @@ use crate::error::HttpError;
 use crate::hub::{NewShare, Now};
 use crate::openapi::{CommonRefusals, Limits};
 use crate::store::{DeviceRecord, ExpertRecord, RedeemRefusal};
+use crate::throttle::{Attempt, Key};
 use crate::{secrets, AppState};
 
 /// Name of the console's login cookie.
@@ -189,11 +191,21 @@ async fn topics(State(state): State<AppState>) -> Json<TopicList> {
 #[utoipa::path(post, path = "/api/v1/enrol", request_body = EnrolRequest, responses(
     (status = 200, body = EnrolResponse),
     (status = 401, body = ApiError, description = "enrolment_code_invalid or enrolment_code_used"),
+    (status = 429, body = ApiError, description = "rate_limited: too many failed enrolments from this address; `Retry-After` says when to try again", headers(("Retry-After" = u64, description = "seconds"))),
 ))]
 async fn enrol(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Body(req): Body<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, HttpError> {
+    let keys: Vec<Key> = client
+        .map(|ip| Key::Address(Attempt::Enrol, ip))
+        .into_iter()
+        .collect();
+    state
+        .throttle()
+        .check(&keys)
+        .map_err(|wait| throttled(wait, "enrolments"))?;
     let name = &text::DEVICE_NAME.required(&req.device_name)?;
     let code = secrets::normalise_code(&req.code);
     let device_id = secrets::id();
@@ -211,6 +223,7 @@ async fn enrol(
         .await?;
     match outcome {
         Ok(employee_name) => {
+            state.throttle().succeeded(&keys);
             state.metrics().enrolments.inc();
             tracing::info!(
                 device = device_id,
@@ -225,6 +238,7 @@ async fn enrol(
         }
         Err(refusal) => {
             state.metrics().auth_failures.inc();
+            state.throttle().failed(&keys);
             Err(match refusal {
                 RedeemRefusal::Invalid => HttpError::new(
                     ErrorCode::EnrolmentCodeInvalid,
@@ -237,6 +251,28 @@ async fn enrol(
             })
         }
     }
+}
+
+/// The address of the client making a request: the TCP peer's (never a forwarded-for
+/// header, which the client writes itself); `None` when served without a socket (tests).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(crate::serve::peer_of(parts).map(|a| a.ip())))
+    }
+}
+
+/// The refusal of a throttled attempt (`what`: "sign-ins", "enrolments").
+fn throttled(wait: std::time::Duration, what: &str) -> HttpError {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    HttpError::new(
+        ErrorCode::RateLimited,
+        format!("too many failed {what} from this address or for this account; try again in {secs} s"),
+    )
+    .retry_after(wait)
 }
 
 /// The enrolled device making a request (`Authorization: Bearer <credential>`).
@@ -279,15 +315,27 @@ impl FromRequestParts<AppState> for Device {
         (status = 201, body = SharePointer),
         (status = 400, body = ApiError, description = "unknown_topic or bad_request"),
         (status = 401, body = ApiError, description = "unauthenticated or device_revoked"),
+        (status = 429, body = ApiError, description = "quota_exceeded: the device has as many requests open as it may (`--max-open-shares-per-device`)"),
     ))]
 async fn create_share(
     State(state): State<AppState>,
     Device(device): Device,
     Body(req): Body<ShareRequest>,
 ) -> Result<(StatusCode, Json<SharePointer>), HttpError> {
+    let most = state.config().limits.max_open_shares_per_device;
     let pointer = state
         .with_hub_durable(|hub, now, fx| {
             let share = NewShare::validate(&req, hub)?;
+            let open = hub.open_shares_of(&device.id);
+            if open >= most {
+                return Err(ApiError::new(
+                    ErrorCode::QuotaExceeded,
+                    format!(
+                        "this device has {open} help requests open, the most it may have at \
+                         once; end one before asking again"
+                    ),
+                ));
+            }
             Ok::<_, ApiError>(hub.create_share(now, &device, share, fx))
         })
         .await??;
@@ -575,32 +623,51 @@ fn profile(e: &ExpertRecord) -> ExpertProfile {
 #[utoipa::path(post, path = "/api/v1/expert/login", request_body = LoginRequest, responses(
     (status = 200, body = ExpertProfile, description = "signed in; sets the login cookie"),
     (status = 401, body = ApiError, description = "bad_credentials"),
+    (status = 429, body = ApiError, description = "rate_limited: too many failed sign-ins from this address or for this user name; `Retry-After` says when to try again", headers(("Retry-After" = u64, description = "seconds"))),
+    (status = 503, body = ApiError, description = "busy: every password check is taken; `Retry-After` says when to try again", headers(("Retry-After" = u64, description = "seconds"))),
 ))]
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Body(req): Body<LoginRequest>,
 ) -> Result<Response, HttpError> {
+    let mut keys = vec![Key::account(&req.username)];
+    keys.extend(client.map(|ip| Key::Address(Attempt::SignIn, ip)));
+    state
+        .throttle()
+        .check(&keys)
+        .map_err(|wait| throttled(wait, "sign-ins"))?;
     let expert = state
         .store()
         .expert_by_username(req.username.trim())
         .await?;
     let password = req.password;
+    let permit = state.hashing().enter().await.ok_or_else(|| {
+        HttpError::new(
+            ErrorCode::Busy,
+            "the host is busy checking other sign-ins; try again in a moment",
+        )
+        .retry_after(std::time::Duration::from_secs(1))
+    })?;
     let (expert, ok) = tokio::task::spawn_blocking(move || {
         let phc = expert
             .as_ref()
             .map_or(secrets::decoy_password_hash(), |e| e.password_hash.as_str());
         let ok = secrets::verify_password(&password, phc);
+        drop(permit);
         (expert, ok)
     })
     .await
     .map_err(|_| HttpError::new(ErrorCode::Internal, "password check failed"))?;
     let Some(expert) = expert.filter(|_| ok) else {
+        state.throttle().failed(&keys);
         state.metrics().auth_failures.inc();
         return Err(HttpError::new(
             ErrorCode::BadCredentials,
             "wrong user name or password",
         ));
     };
+    state.throttle().succeeded(&keys);
     let token = secrets::token();
     let now = Now::get();
     state

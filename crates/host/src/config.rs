@@ -10,6 +10,8 @@ use instant_share_core::RoutingConfig;
 use instant_share_protocol::Topic;
 use serde::Deserialize;
 
+use crate::limits::{FileLimits, Limits};
+
 /// `serve` settings. Every flag is also `INSTANT_SHARE_<FLAG>` and a key of the config file.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ServeArgs {
@@ -70,6 +72,40 @@ pub struct ServeArgs {
     /// the installers it names (README, "Running the host for real"). None: no updates.
     #[arg(long, env = "INSTANT_SHARE_UPDATES_DIR")]
     pub updates_dir: Option<PathBuf>,
+    /// Seconds within which a request's headers must have arrived, from when the connection
+    /// is ready for them (10 unless set): slow senders are cut off.
+    #[arg(long, env = "INSTANT_SHARE_HEADER_READ_TIMEOUT_SECS")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a request body may send nothing before it is given up (30 unless set).
+    #[arg(long, env = "INSTANT_SHARE_BODY_READ_TIMEOUT_SECS")]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Seconds a connection may move no byte either way before it is closed (120 unless set;
+    /// not WebSockets, which have their own ping).
+    #[arg(long, env = "INSTANT_SHARE_CONNECTION_IDLE_TIMEOUT_SECS")]
+    pub connection_idle_timeout_secs: Option<u64>,
+    /// Connections open at once from one client address (256 unless set). Behind a proxy
+    /// every client has the proxy's address: raise it there.
+    #[arg(long, env = "INSTANT_SHARE_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+    /// Share requests one device may have open at once (3 unless set).
+    #[arg(long, env = "INSTANT_SHARE_MAX_OPEN_SHARES_PER_DEVICE")]
+    pub max_open_shares_per_device: Option<usize>,
+    /// Pictures one session may have shared (100 unless set).
+    #[arg(long, env = "INSTANT_SHARE_MAX_PICTURES_PER_SESSION")]
+    pub max_pictures_per_session: Option<u32>,
+    /// MiB of pictures (as kept) one session may have shared (500 unless set).
+    #[arg(long, env = "INSTANT_SHARE_MAX_PICTURE_MB_PER_SESSION")]
+    pub max_picture_mb_per_session: Option<u64>,
+    /// Pictures shared into one device's sessions in 24 hours (300 unless set).
+    #[arg(long, env = "INSTANT_SHARE_MAX_PICTURES_PER_DEVICE_PER_DAY")]
+    pub max_pictures_per_device_per_day: Option<u32>,
+    /// MiB of pictures shared into one device's sessions in 24 hours (2000 unless set).
+    #[arg(long, env = "INSTANT_SHARE_MAX_PICTURE_MB_PER_DEVICE_PER_DAY")]
+    pub max_picture_mb_per_device_per_day: Option<u64>,
+    /// MiB the kept pictures may take on disk (10240 unless set); new pictures are refused
+    /// beyond it until old ones are deleted.
+    #[arg(long, env = "INSTANT_SHARE_PICTURE_DISK_BUDGET_MB")]
+    pub picture_disk_budget_mb: Option<u64>,
     /// Create a demo expert (`demo` / `demo-password`) and print a fresh enrolment code.
     #[arg(long, env = "INSTANT_SHARE_DEMO")]
     pub demo: bool,
@@ -97,6 +133,33 @@ struct FileConfig {
     turn_urls: Option<Vec<String>>,
     turn_secret: Option<String>,
     topics: Option<Vec<FileTopic>>,
+    header_read_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
+    connection_idle_timeout_secs: Option<u64>,
+    max_connections_per_address: Option<usize>,
+    max_open_shares_per_device: Option<usize>,
+    max_pictures_per_session: Option<u32>,
+    max_picture_mb_per_session: Option<u64>,
+    max_pictures_per_device_per_day: Option<u32>,
+    max_picture_mb_per_device_per_day: Option<u64>,
+    picture_disk_budget_mb: Option<u64>,
+}
+
+impl FileConfig {
+    fn limits(&self) -> FileLimits {
+        FileLimits {
+            header_read_timeout_secs: self.header_read_timeout_secs,
+            body_read_timeout_secs: self.body_read_timeout_secs,
+            connection_idle_timeout_secs: self.connection_idle_timeout_secs,
+            max_connections_per_address: self.max_connections_per_address,
+            max_open_shares_per_device: self.max_open_shares_per_device,
+            max_pictures_per_session: self.max_pictures_per_session,
+            max_picture_mb_per_session: self.max_picture_mb_per_session,
+            max_pictures_per_device_per_day: self.max_pictures_per_device_per_day,
+            max_picture_mb_per_device_per_day: self.max_picture_mb_per_device_per_day,
+            picture_disk_budget_mb: self.picture_disk_budget_mb,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +192,8 @@ pub struct Config {
     pub ice: IceConfig,
     /// The app release offered to enrolled apps (`updates.rs`); `None`: no updates.
     pub updates_dir: Option<PathBuf>,
+    /// Timeouts, connection caps and quotas.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -220,6 +285,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let ice = IceConfig::load(args, &mut file)?;
+        let limits = Limits::load(args, &file.limits())?;
         let mut routing = RoutingConfig::default();
         if let Some(s) = args.offer_timeout_secs.or(file.offer_timeout_secs) {
             routing.offer_timeout = Duration::from_secs(s.max(1));
@@ -259,6 +325,7 @@ impl Config {
         };
         Ok(Self {
             ice,
+            limits,
             listen: args
                 .listen
                 .or(file.listen)

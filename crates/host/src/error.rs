@@ -1,5 +1,8 @@
 //! The one error type of the HTTP layer, turned into `{code, message}` responses.
 
+use std::time::Duration;
+
+use axum::http::header::RETRY_AFTER;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -7,20 +10,26 @@ use instant_share_protocol::{ApiError, ErrorCode};
 
 use crate::store::StoreError;
 
-/// An error answered to an HTTP caller.
+/// An error answered to an HTTP caller, and, for refusals that pass, when to try again.
 #[derive(Debug)]
-pub struct HttpError(pub ApiError);
+pub struct HttpError(pub ApiError, pub Option<Duration>);
 
 impl HttpError {
     /// An error with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self(ApiError::new(code, message))
+        Self(ApiError::new(code, message), None)
+    }
+
+    /// The same error, with a `Retry-After` of `after` (rounded up to whole seconds).
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.1 = Some(after);
+        self
     }
 }
 
 impl From<ApiError> for HttpError {
     fn from(e: ApiError) -> Self {
-        Self(e)
+        Self(e, None)
     }
 }
 
@@ -53,7 +62,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         SessionEnded => StatusCode::GONE,
         Conflict | ParticipantOffline | SkillMismatch => StatusCode::CONFLICT,
         MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        RateLimited | QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        Busy => StatusCode::SERVICE_UNAVAILABLE,
+        StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         // The app's own codes never come from the host; a 500 if one ever did.
         Internal | HostUnreachable | Keychain | PolicyInvalid | SetByPolicy
         | EnrolmentLinkRefused => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,7 +73,14 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        (status_of(self.0.code), Json(self.0)).into_response()
+        let status = status_of(self.0.code);
+        match self.1 {
+            Some(after) => {
+                let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+                (status, [(RETRY_AFTER, secs.max(1))], Json(self.0)).into_response()
+            }
+            None => (status, Json(self.0)).into_response(),
+        }
     }
 }
 

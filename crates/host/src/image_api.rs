@@ -16,11 +16,8 @@ use instant_share_protocol::{text, ApiError, BoardImage, ErrorCode, ImageSource}
 use serde::Deserialize;
 
 use crate::error::HttpError;
-use crate::images::{self, ImageError, MAX_UPLOAD_BYTES};
+use crate::images::{self, ImageError, KeepError, MAX_UPLOAD_BYTES};
 use crate::AppState;
-
-/// Decodes under way at once (see `upload`).
-static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -37,6 +34,21 @@ pub(crate) fn routes() -> Router<AppState> {
 pub(crate) struct UploadQuery {
     name: Option<String>,
     source: Option<ImageSource>,
+}
+
+/// Why an upload's body could not be read: too long, or stalled past the body timeout.
+fn body_refusal(e: &axum::Error) -> HttpError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return HttpError::new(
+                ErrorCode::BadRequest,
+                "the picture stopped arriving before it was complete; try again",
+            );
+        }
+        source = err.source();
+    }
+    refused(&ImageError::TooManyBytes)
 }
 
 fn refused(e: &ImageError) -> HttpError {
@@ -62,6 +74,8 @@ fn refused(e: &ImageError) -> HttpError {
         (status = 403, body = ApiError, description = "forbidden: a guest who may only look, or another site"),
         (status = 409, body = ApiError, description = "conflict: on the board already, or the board is full"),
         (status = 413, body = ApiError, description = "message_too_large"),
+        (status = 429, body = ApiError, description = "quota_exceeded: the session's or the device's picture quota is used up (the message says which)"),
+        (status = 507, body = ApiError, description = "storage_full: the host's disk budget for pictures is used up"),
     ))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
@@ -79,20 +93,23 @@ pub(crate) async fn upload(
         }
     }
     let by = crate::api::session_participant(&state, &headers, &session_id)?;
-    state.with_hub(|hub, _, _| hub.may_share_image(&session_id, &by))?;
+    let device = state.with_hub(|hub, _, _| {
+        hub.may_share_image(&session_id, &by)?;
+        Ok::<_, ApiError>(hub.device_of(&session_id).unwrap_or_default().to_owned())
+    })?;
+    // One upload of a session in hand at a time (decode.rs): read, checked and kept before
+    // the session's next one is read.
+    let _turn = state.decoder().turn(&session_id).await;
     // The body is read only now, for someone who may share, and never past the limit.
     let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES)
         .await
-        .map_err(|_| refused(&ImageError::TooManyBytes))?;
+        .map_err(|e| body_refusal(&e))?;
     let received = body.len();
-    // One picture decoded at a time: a decode may take a few hundred MB at the limits.
-    let _decoding = DECODES
-        .acquire()
+    let clean = state
+        .decoder()
+        .run(move || images::clean(&body))
         .await
-        .map_err(|_| HttpError::new(ErrorCode::Internal, "the host is shutting down"))?;
-    let clean = tokio::task::spawn_blocking(move || images::clean(&body))
-        .await
-        .map_err(|_| HttpError::new(ErrorCode::Internal, "the picture could not be checked"))?
+        .ok_or_else(|| HttpError::new(ErrorCode::Internal, "the picture could not be checked"))?
         .map_err(|e| {
             tracing::info!(session = session_id, by, bytes = received, reason = %e, "picture refused");
             refused(&e)
@@ -118,21 +135,44 @@ pub(crate) async fn upload(
         hidden: false,
     };
     state.with_hub(|hub, _, _| hub.may_add_image(&session_id, &by, &image))?;
+    let charge = state.pictures().charge(
+        &session_id,
+        &device,
+        clean.png.len() as u64,
+        std::time::Instant::now(),
+    )?;
     let store = state.images().clone();
-    tokio::task::spawn_blocking(move || store.put(&clean))
+    let kept = tokio::task::spawn_blocking(move || store.put(&clean))
         .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| {
-            tracing::error!(session = session_id, "could not keep a picture");
-            HttpError::new(
+        .map_err(|_| HttpError::new(ErrorCode::Internal, "the picture could not be kept"))?;
+    match kept {
+        Ok(()) => {}
+        Err(KeepError::Full { used, budget }) => {
+            tracing::warn!(
+                dir = %state.images().dir().display(),
+                used_mib = used / (1024 * 1024),
+                budget_mib = budget / (1024 * 1024),
+                "the kept pictures have reached their disk budget: new pictures are refused. \
+                 Raise --picture-disk-budget-mb (if the disk has room), or wait: pictures are \
+                 deleted once no session can show them (their tokens expired)"
+            );
+            return Err(HttpError::new(
+                ErrorCode::StorageFull,
+                "the help host has no room for more pictures now; tell its operator",
+            ));
+        }
+        Err(KeepError::Io(e)) => {
+            tracing::error!(session = session_id, error = %e, "could not keep a picture");
+            return Err(HttpError::new(
                 ErrorCode::Internal,
                 "the host could not keep the picture; try again",
-            )
-        })?;
+            ));
+        }
+    }
     state
         .with_hub_durable(|hub, now, fx| hub.board_image(now, &session_id, &by, &image, fx))
         .await??;
+    charge.keep();
     tracing::info!(
         session = session_id,
         by,

@@ -158,16 +158,64 @@ pub fn is_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The folder of kept pictures.
+/// Why a picture was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    /// The pictures kept already take the whole disk budget.
+    #[error("the kept pictures take {used} of the {budget} bytes they may take")]
+    Full {
+        /// Bytes kept now.
+        used: u64,
+        /// Bytes they may take.
+        budget: u64,
+    },
+    /// The file could not be written.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The folder of kept pictures, and how many bytes they take of the budget.
 #[derive(Debug, Clone)]
 pub struct ImageStore {
     dir: PathBuf,
+    budget: u64,
+    used: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ImageStore {
-    /// Pictures in `dir` (made when the first one is kept).
+    /// Pictures in `dir` (made when the first one is kept), with no budget.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self::with_budget(dir, u64::MAX)
+    }
+
+    /// Pictures in `dir` taking at most `budget` bytes; what is there already counts.
+    pub fn with_budget(dir: impl Into<PathBuf>, budget: u64) -> Self {
+        let dir = dir.into();
+        let used = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        Self {
+            dir,
+            budget,
+            used: std::sync::Arc::new(used.into()),
+        }
+    }
+
+    /// Bytes the kept pictures take now.
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Bytes they may take.
+    pub fn budget(&self) -> u64 {
+        self.budget
     }
 
     /// The folder.
@@ -175,12 +223,33 @@ impl ImageStore {
         &self.dir
     }
 
-    /// Keeps `image` (nothing to do if a picture with its id is kept already).
-    pub fn put(&self, image: &CleanImage) -> std::io::Result<()> {
+    /// Keeps `image` (nothing to do if a picture with its id is kept already), unless that
+    /// would take the pictures past the budget.
+    pub fn put(&self, image: &CleanImage) -> Result<(), KeepError> {
+        use std::sync::atomic::Ordering::Relaxed;
         let path = self.dir.join(format!("{}.png", image.id));
         if path.exists() {
             return Ok(());
         }
+        let size = image.png.len() as u64;
+        // Taken from the budget before writing, so two writes at once cannot both squeeze in.
+        self.used
+            .fetch_update(Relaxed, Relaxed, |used| {
+                used.checked_add(size).filter(|total| *total <= self.budget)
+            })
+            .map_err(|used| KeepError::Full {
+                used,
+                budget: self.budget,
+            })?;
+        let written = self.write(image, &path);
+        if !matches!(written, Ok(true)) {
+            self.used.fetch_sub(size, Relaxed);
+        }
+        written.map(|_| ()).map_err(KeepError::Io)
+    }
+
+    /// Writes the file; `Ok(false)` when another upload wrote the same picture meanwhile.
+    fn write(&self, image: &CleanImage, path: &Path) -> std::io::Result<bool> {
         std::fs::create_dir_all(&self.dir)?;
         // Written beside under a name of its own, then renamed: a crash leaves no half picture
         // under the id, and two uploads of the same picture do not write one file.
@@ -190,7 +259,9 @@ impl ImageStore {
             .dir
             .join(format!(".{}.{}.{n}.part", image.id, std::process::id()));
         std::fs::write(&partial, &image.png)?;
-        std::fs::rename(&partial, &path)
+        let existed = path.exists();
+        std::fs::rename(&partial, path)?;
+        Ok(!existed)
     }
 
     /// Deletes the kept pictures not named in `keep` whose file is older than `grace` (a
@@ -221,7 +292,15 @@ impl ImageStore {
                 _ => name.starts_with('.') && name.ends_with(".part"),
             };
             if stale && old {
+                let size = entry.metadata().map_or(0, |m| m.len());
                 std::fs::remove_file(entry.path())?;
+                self.used
+                    .fetch_update(
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                        |used| Some(used.saturating_sub(size)),
+                    )
+                    .ok();
                 gone += 1;
             }
         }
@@ -382,6 +461,28 @@ mod tests {
         assert!(store.get("../../etc/passwd").is_err());
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(files.len(), 1, "one file, no leftovers");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_store_refuses_pictures_past_its_budget_and_counts_what_the_sweep_frees() {
+        let dir = std::env::temp_dir().join(format!("is-budget-{}", std::process::id()));
+        let a = clean(&encoded(ImageFormat::Png, &picture(8, 8))).unwrap();
+        let b = clean(&encoded(ImageFormat::Png, &picture(9, 9))).unwrap();
+        let budget = (a.png.len() + b.png.len() / 2) as u64;
+        let store = ImageStore::with_budget(&dir, budget);
+        store.put(&a).unwrap();
+        store.put(&a).unwrap();
+        assert_eq!(store.used(), a.png.len() as u64, "the same picture counts once");
+        assert!(matches!(store.put(&b), Err(KeepError::Full { .. })));
+        assert!(store.get(&b.id).is_err(), "nothing of it is kept");
+        // A host started again on the folder counts what is there.
+        assert_eq!(ImageStore::with_budget(&dir, budget).used(), store.used());
+        store
+            .sweep(&Default::default(), std::time::Duration::ZERO)
+            .unwrap();
+        assert_eq!(store.used(), 0);
+        store.put(&b).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -11,15 +11,20 @@
 pub mod api;
 pub mod browser;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod hub;
 mod image_api;
 pub mod images;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod quota;
 pub mod report;
 pub mod secrets;
+pub mod serve;
 pub mod store;
+pub mod throttle;
 pub mod updates;
 pub mod writer;
 mod ws;
@@ -59,6 +64,14 @@ struct Inner {
     /// Shared pictures, by content.
     images: images::ImageStore,
     next_conn: std::sync::atomic::AtomicU64,
+    /// Failed sign-ins and enrolments, per account and address.
+    throttle: throttle::Throttle,
+    /// Password hashes under way.
+    hashing: throttle::HashGate,
+    /// Where uploaded pictures are decoded.
+    decoder: decode::DecodePool,
+    /// Pictures per session and per device.
+    pictures: quota::PictureLedger,
 }
 
 impl AppState {
@@ -131,6 +144,26 @@ impl AppState {
     /// The public base address.
     pub fn public_url(&self) -> &str {
         &self.inner.public_url
+    }
+
+    /// Failed sign-ins and enrolments, per account and address.
+    pub fn throttle(&self) -> &throttle::Throttle {
+        &self.inner.throttle
+    }
+
+    /// The bound on password hashes at once.
+    pub fn hashing(&self) -> &throttle::HashGate {
+        &self.inner.hashing
+    }
+
+    /// Where uploaded pictures are decoded.
+    pub fn decoder(&self) -> &decode::DecodePool {
+        &self.inner.decoder
+    }
+
+    /// Pictures per session and per device.
+    pub fn pictures(&self) -> &quota::PictureLedger {
+        &self.inner.pictures
     }
 
     pub(crate) fn next_conn_id(&self) -> u64 {
@@ -223,10 +256,17 @@ impl Host {
                 metrics,
                 timers: Notify::new(),
                 shutdown,
-                images: images::ImageStore::new(config.image_dir()),
+                images: images::ImageStore::with_budget(
+                    config.image_dir(),
+                    config.limits.picture_disk_budget,
+                ),
+                decoder: decode::DecodePool::for_this_machine(),
+                pictures: quota::PictureLedger::new(&config.limits),
                 config,
                 public_url,
                 next_conn: std::sync::atomic::AtomicU64::new(1),
+                throttle: throttle::Throttle::new(),
+                hashing: throttle::HashGate::for_this_machine(),
             }),
         };
         let timer_task = tokio::spawn(run_timers(state.clone()));
@@ -259,19 +299,7 @@ impl Host {
             let _ = shutdown_tx.send(true);
         };
         tracing::info!(addr = %self.local_addr, "serving");
-        // Small messages (a ring, a chat line) must not wait for Nagle's algorithm.
-        let listener =
-            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
-                }
-            });
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await?;
+        serve::serve(listener, app, &self.state.config().limits, signal).await;
         let _ = self.shutdown_tx.send(true);
         self.timer_task.abort();
         let Host {
@@ -312,6 +340,12 @@ async fn sweep_pictures(state: AppState) {
     let mut shutdown = state.shutdown_signal();
     loop {
         let keep = state.lock().pictures_in_use(Now::get());
+        {
+            let hub = state.lock();
+            state
+                .pictures()
+                .prune(|s| hub.is_open(s), std::time::Instant::now());
+        }
         let store = state.images().clone();
         match tokio::task::spawn_blocking(move || store.sweep(&keep, GRACE)).await {
             Ok(Ok(0)) => {}

@@ -97,8 +97,49 @@ enum Command {
     Openapi,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    malloc::return_large_blocks();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+/// How the process's allocator is set up.
+mod malloc {
+    /// Allocations this large or larger get pages of their own, given back to the system when
+    /// freed.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    const OWN_PAGES_FROM: i32 = 1024 * 1024;
+
+    /// Makes memory of large blocks go back to the system when they are freed.
+    ///
+    /// Every password check takes 19 MiB (argon2). glibc's malloc, after the first such block
+    /// is freed, raises its threshold for blocks with their own pages to that size, so the
+    /// next ones come from its arenas (one per thread that allocates), which keep freed memory:
+    /// after a burst of sign-ins the host kept hundreds of MiB it no longer used. A fixed
+    /// threshold keeps large blocks on their own pages, unmapped when freed (BENCHMARKS.md,
+    /// "Memory after a burst of sign-ins", has the figures). An operator who tunes malloc
+    /// with `GLIBC_TUNABLES` keeps their settings.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    pub fn return_large_blocks() {
+        if std::env::var_os("GLIBC_TUNABLES").is_some() {
+            return;
+        }
+        // SAFETY: `mallopt` only changes malloc's parameters; it is called before any other
+        // thread exists, and with a parameter and value glibc documents.
+        let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, OWN_PAGES_FROM) };
+        if ok != 1 {
+            eprintln!("could not set malloc's mmap threshold; memory may stay high after bursts");
+        }
+    }
+
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn return_large_blocks() {}
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(*args).await,

@@ -47,6 +47,13 @@ pub enum ErrorCode {
     CrossSite,
     /// The address does not take this HTTP method (the `Allow` header lists those it takes).
     MethodNotAllowed,
+    /// The host is too busy to do this now (every password check is taken); try again after
+    /// the `Retry-After` seconds.
+    Busy,
+    /// A quota of the device or the session is used up (the message says which); HTTP 429.
+    QuotaExceeded,
+    /// The host's space for kept pictures is used up; the operator must make room.
+    StorageFull,
     /// Something failed inside the host; the operator's log has the details.
     Internal,
     /// App only: the host did not answer (network down, wrong address, host stopped).

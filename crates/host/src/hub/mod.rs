@@ -236,6 +236,32 @@ impl Hub {
         );
     }
 
+    /// How many share requests `device_id` has open (not ended), for its quota.
+    pub fn open_shares_of(&self, device_id: &str) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| {
+                s.record.device_id == device_id
+                    && s.record.status != instant_share_protocol::SessionStatus::Ended
+            })
+            .count()
+    }
+
+    /// The device that asked for `session_id`, whose picture quota the session's pictures
+    /// count against.
+    pub fn device_of(&self, session_id: &str) -> Option<&str> {
+        self.sessions
+            .get(session_id)
+            .map(|s| s.record.device_id.as_str())
+    }
+
+    /// Whether `session_id` is open (not ended): an ended one takes no more pictures.
+    pub fn is_open(&self, session_id: &str) -> bool {
+        self.sessions
+            .get(session_id)
+            .is_some_and(|s| s.record.status != instant_share_protocol::SessionStatus::Ended)
+    }
+
     /// (waiting requests, live sessions, available experts), for `/metrics`.
     pub fn gauges(&self) -> (usize, usize, usize) {
         let waiting = self.dispatcher.waiting_len();
