@@ -248,7 +248,11 @@ async fn waiting_session(
         .args(["enrolment-code", "--database", db, "--employee", name])
         .output()?;
     anyhow::ensure!(out.status.success(), "enrolment-code failed");
-    let code = String::from_utf8(out.stdout)?.lines().next().unwrap_or_default().to_owned();
+    let code = String::from_utf8(out.stdout)?
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let enrolled: EnrolResponse = http
         .post(format!("{url}/api/v1/enrol"))
         .json(&EnrolRequest {

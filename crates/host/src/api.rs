@@ -270,7 +270,9 @@ fn throttled(wait: std::time::Duration, what: &str) -> HttpError {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     HttpError::new(
         ErrorCode::RateLimited,
-        format!("too many failed {what} from this address or for this account; try again in {secs} s"),
+        format!(
+            "too many failed {what} from this address or for this account; try again in {secs} s"
+        ),
     )
     .retry_after(wait)
 }

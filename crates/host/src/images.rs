@@ -473,7 +473,11 @@ mod tests {
         let store = ImageStore::with_budget(&dir, budget);
         store.put(&a).unwrap();
         store.put(&a).unwrap();
-        assert_eq!(store.used(), a.png.len() as u64, "the same picture counts once");
+        assert_eq!(
+            store.used(),
+            a.png.len() as u64,
+            "the same picture counts once"
+        );
         assert!(matches!(store.put(&b), Err(KeepError::Full { .. })));
         assert!(store.get(&b.id).is_err(), "nothing of it is kept");
         // A host started again on the folder counts what is there.

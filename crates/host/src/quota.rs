@@ -59,10 +59,7 @@ impl Drop for Charge {
             *b = b.saturating_sub(self.bytes);
         }
         if let Some(list) = books.devices.get_mut(&self.device) {
-            if let Some(i) = list
-                .iter()
-                .rposition(|e| *e == (self.at, self.bytes))
-            {
+            if let Some(i) = list.iter().rposition(|e| *e == (self.at, self.bytes)) {
                 list.remove(i);
             }
         }

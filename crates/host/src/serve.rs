@@ -52,7 +52,7 @@ pub async fn serve(
     // Every connection task holds a sender; when all are gone, the drain is over.
     let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
-    let mut refused_logged = Instant::now() - Duration::from_secs(60);
+    let mut refused_logged: Option<Instant> = None;
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -67,8 +67,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Some(slot) = caps.admit(peer.ip()) else {
-            if refused_logged.elapsed() > Duration::from_secs(10) {
-                refused_logged = Instant::now();
+            if refused_logged.is_none_or(|at| at.elapsed() > Duration::from_secs(10)) {
+                refused_logged = Some(Instant::now());
                 tracing::warn!(
                     address = %peer.ip(),
                     cap = caps.max,
@@ -88,7 +88,8 @@ pub async fn serve(
             let body_timeout = limits.body_read_timeout;
             move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
-                let req = req.map(|body| axum::body::Body::new(TimeoutBody::new(body_timeout, body)));
+                let req =
+                    req.map(|body| axum::body::Body::new(TimeoutBody::new(body_timeout, body)));
                 let app = app.clone();
                 let upgraded = upgraded.clone();
                 async move {

@@ -221,7 +221,11 @@ mod tests {
         let first = t.check(&keys).unwrap_err();
         // The block is at least the budget's refill, here longer than the first doubling.
         assert!(first > ADDRESS_REFILL - Duration::from_secs(1), "{first:?}");
-        assert_eq!(t.check(&[address(2)]), Ok(()), "another address is not blocked");
+        assert_eq!(
+            t.check(&[address(2)]),
+            Ok(()),
+            "another address is not blocked"
+        );
         let strikes = |t: &Throttle| t.blocks().get(&keys[0]).unwrap().strikes;
         assert_eq!(strikes(&t), 1);
         t.failed(&keys);
@@ -258,7 +262,10 @@ mod tests {
         let gate = HashGate::new(2, Duration::from_millis(50));
         let a = gate.enter().await.unwrap();
         let _b = gate.enter().await.unwrap();
-        assert!(gate.enter().await.is_none(), "a third waits, then is turned away");
+        assert!(
+            gate.enter().await.is_none(),
+            "a third waits, then is turned away"
+        );
         drop(a);
         assert!(gate.enter().await.is_some());
     }

@@ -159,7 +159,11 @@ async fn a_quiet_session_socket_outlives_the_idle_timeout_and_a_quiet_connection
         .await
         .expect("closed before the header timeout");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 
     // The session socket said nothing for three idle timeouts and still works.
     tokio::time::sleep(Duration::from_secs(3)).await;

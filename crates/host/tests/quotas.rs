@@ -93,7 +93,13 @@ async fn a_session_may_share_so_many_pictures() {
     .await;
     let l = live(&host).await;
     for seed in 0..2 {
-        let r = upload(&host, &l.session_id, &l.requester_token, picture(40, 30, seed)).await;
+        let r = upload(
+            &host,
+            &l.session_id,
+            &l.requester_token,
+            picture(40, 30, seed),
+        )
+        .await;
         assert_eq!(r.status(), 201);
     }
     let r = upload(&host, &l.session_id, &l.expert_token, picture(40, 30, 9)).await;
@@ -111,9 +117,21 @@ async fn a_session_may_share_so_many_bytes() {
     .await;
     let l = live(&host).await;
     // About 0.7 MiB kept: one fits, the second would pass 1 MiB.
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(500, 500, 1)).await;
+    let r = upload(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(500, 500, 1),
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(500, 500, 2)).await;
+    let r = upload(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(500, 500, 2),
+    )
+    .await;
     let (status, code, message) = refusal(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("past 1 MiB"), "{message}");
@@ -133,7 +151,13 @@ async fn a_device_may_share_so_many_pictures_a_day() {
     // The expert's pictures count against the device that asked for the session too.
     let r = upload(&host, &l.session_id, &l.expert_token, picture(40, 30, 1)).await;
     assert_eq!(r.status(), 201);
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(500, 500, 2)).await;
+    let r = upload(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(500, 500, 2),
+    )
+    .await;
     let (status, code, message) = refusal(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("a device may share in a day"), "{message}");
@@ -153,9 +177,21 @@ async fn pictures_past_the_disk_budget_are_refused_and_nothing_is_kept() {
     })
     .await;
     let l = live(&host).await;
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(500, 500, 1)).await;
+    let r = upload(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(500, 500, 1),
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(500, 500, 2)).await;
+    let r = upload(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(500, 500, 2),
+    )
+    .await;
     let (status, code, message) = refusal(r).await;
     assert_eq!((status, code), (507, ErrorCode::StorageFull), "{message}");
     assert!(message.contains("operator"), "{message}");

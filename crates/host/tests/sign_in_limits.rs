@@ -76,7 +76,8 @@ async fn guessing_from_one_address_blocks_that_address_and_no_other() {
         let r = sign_in(&host, &guesser, &format!("nobody-{n}"), "wrong").await;
         assert_eq!(r.status(), 401, "guess {n}");
     }
-    let (status, code, retry) = refusal(sign_in(&host, &guesser, "alice", "password-1").await).await;
+    let (status, code, retry) =
+        refusal(sign_in(&host, &guesser, "alice", "password-1").await).await;
     assert_eq!((status, code), (429, ErrorCode::RateLimited));
     assert!(retry.is_some_and(|s| s >= 1));
     let r = sign_in(&host, &client_from([127, 0, 2, 2]), "alice", "password-1").await;
