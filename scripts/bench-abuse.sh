@@ -4,7 +4,7 @@
 # while another session uploads many large ones. Each run is a fresh release host on loopback
 # with a fresh SQLite file.
 #
-#   scripts/bench-abuse.sh [--count 300] [--large 12] [--only memory|fairness]
+#   [BENCH_HOST_BIN=path] scripts/bench-abuse.sh [--count 300] [--large 12] [--only memory|fairness]
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
@@ -24,7 +24,8 @@ done
 
 echo "building the release host and the load example"
 cargo build --release -q -p instant-share-host --bin instant-share-host --example abuse_load
-bin="$CARGO_TARGET_DIR/release/instant-share-host"
+# BENCH_HOST_BIN: another host binary to measure (e.g. an older release, for a before/after).
+bin="${BENCH_HOST_BIN:-$CARGO_TARGET_DIR/release/instant-share-host}"
 load="$CARGO_TARGET_DIR/release/examples/abuse_load"
 
 work=$(mktemp -d)

@@ -13,7 +13,7 @@
 //!
 //! `decode-fairness`: two waiting requests (a requester may share pictures before an expert
 //! comes); in the first, the requester uploads `--large` large
-//! pictures (4000×3000 noise PNGs, about 34 MB decoded each), four at a time; meanwhile, in
+//! pictures (6000×4000 PNGs, a row in 16 of noise, about 7 MiB each and 72 MB decoded), four at a time; meanwhile, in
 //! the second, a small picture (64×64) is uploaded every 500 ms. Prints the small uploads'
 //! latency and how long the large ones took.
 
@@ -114,8 +114,18 @@ async fn sign_in_burst(args: &[String]) -> anyhow::Result<()> {
 
 /// A PNG of noise (it does not compress): `seed` makes each one different.
 fn noise_png(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    striped_png(width, height, seed, 1)
+}
+
+/// A PNG whose every `every`-th row is noise and the rest a gradient: as many pixels to decode
+/// as its size says, in a file small enough to upload (a 24-megapixel picture of noise would
+/// be 70 MiB, past the 15 MiB limit).
+fn striped_png(width: u32, height: u32, seed: u32, every: u32) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761) | 1;
-    let img = image::ImageBuffer::from_fn(width, height, |_, _| {
+    let img = image::ImageBuffer::from_fn(width, height, |x, y| {
+        if y % every != 0 {
+            return image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]);
+        }
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
@@ -160,9 +170,16 @@ async fn decode_fairness(args: &[String]) -> anyhow::Result<()> {
     let (big_session, big_token) = waiting_session(&http, &url, &host_bin, &db, "Big").await?;
     let (small_session, small_token) =
         waiting_session(&http, &url, &host_bin, &db, "Small").await?;
-    println!("preparing {large} large pictures (4000x3000 noise) and the small ones");
-    let bigs: Vec<Vec<u8>> = (0..large).map(|i| noise_png(4000, 3000, i + 1)).collect();
-    let smalls: Vec<Vec<u8>> = (0..40).map(|i| noise_png(64, 64, 1000 + i)).collect();
+    println!("preparing {large} large pictures (6000x4000, a row in 16 noise) and the small ones");
+    let bigs: Vec<Vec<u8>> = (0..large)
+        .map(|i| striped_png(6000, 4000, i + 1, 16))
+        .collect();
+    println!(
+        "large pictures: {:.1} MiB each",
+        bigs[0].len() as f64 / 1024.0 / 1024.0
+    );
+    // At most 24: a board holds no more (the 25th upload would be refused as conflict).
+    let smalls: Vec<Vec<u8>> = (0..24).map(|i| noise_png(64, 64, 1000 + i)).collect();
 
     // Alone first: the small upload with nothing else going on.
     let mut alone = Vec::new();

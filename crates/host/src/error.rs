@@ -35,7 +35,7 @@ impl From<ApiError> for HttpError {
 
 impl From<instant_share_protocol::text::TextError> for HttpError {
     fn from(e: instant_share_protocol::text::TextError) -> Self {
-        Self(e.into())
+        Self(e.into(), None)
     }
 }
 

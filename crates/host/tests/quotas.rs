@@ -155,7 +155,8 @@ async fn a_device_may_share_so_many_pictures_a_day() {
         &host,
         &l.session_id,
         &l.requester_token,
-        picture(500, 500, 2),
+        // About 1.03 MiB kept: with the first, past the day's 1 MiB.
+        picture(600, 600, 2),
     )
     .await;
     let (status, code, message) = refusal(r).await;

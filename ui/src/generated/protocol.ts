@@ -15,7 +15,7 @@ export const MAX_BOARD_IMAGES = 24;
 export const MAX_TEXT_CHARS = 500;
 export const MAX_UNDO = 50;
 
-export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "skill_mismatch" | "cross_site" | "method_not_allowed" | "internal" | "host_unreachable" | "keychain" | "policy_invalid" | "set_by_policy" | "enrolment_link_refused";
+export type ErrorCode = "bad_request" | "unauthenticated" | "device_revoked" | "enrolment_code_invalid" | "enrolment_code_used" | "bad_credentials" | "forbidden" | "not_found" | "session_ended" | "conflict" | "participant_offline" | "message_too_large" | "rate_limited" | "hello_expected" | "unsupported_version" | "unknown_topic" | "skill_mismatch" | "cross_site" | "method_not_allowed" | "busy" | "quota_exceeded" | "storage_full" | "internal" | "host_unreachable" | "keychain" | "policy_invalid" | "set_by_policy" | "enrolment_link_refused";
 
 export type ApiError = { 
 /**

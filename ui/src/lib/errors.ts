@@ -5,7 +5,8 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'bad_request', 'unauthenticated', 'device_revoked', 'enrolment_code_invalid',
   'enrolment_code_used', 'bad_credentials', 'forbidden', 'not_found', 'session_ended',
   'conflict', 'participant_offline', 'message_too_large', 'rate_limited', 'hello_expected', 'unsupported_version',
-  'unknown_topic', 'skill_mismatch', 'cross_site', 'method_not_allowed', 'internal', 'host_unreachable', 'keychain',
+  'unknown_topic', 'skill_mismatch', 'cross_site', 'method_not_allowed', 'busy',
+  'quota_exceeded', 'storage_full', 'internal', 'host_unreachable', 'keychain',
   'policy_invalid', 'set_by_policy', 'enrolment_link_refused',
 ];
 
@@ -62,6 +63,13 @@ export function describeError(error: ApiError, hostUrl?: string | null): string 
       return 'That request is about a topic outside your skills. Take it anyway only if you can help.';
     case 'rate_limited':
       return 'Too much at once. Wait a moment and try again.';
+    case 'busy':
+      return 'The help host is busy right now. Try again in a few seconds.';
+    // The host's message names the limit and when it frees up.
+    case 'quota_exceeded':
+      return error.message ? `Limit reached: ${error.message}` : 'A limit of the help host is reached. Try again later.';
+    case 'storage_full':
+      return 'The help host has no room for more pictures. Tell your IT department.';
     case 'message_too_large':
       return 'That message is too long.';
     case 'session_ended':
