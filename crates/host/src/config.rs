@@ -87,6 +87,15 @@ pub struct ServeArgs {
     /// every client has the proxy's address: raise it there.
     #[arg(long, env = "INSTANT_SHARE_MAX_CONNECTIONS_PER_ADDRESS")]
     pub max_connections_per_address: Option<usize>,
+    /// Failed sign-ins (and, counted apart, failed enrolments) one client address may make
+    /// before it is blocked for a while (10 unless set; the budget refills one every 20 s).
+    /// Behind a proxy every client has the proxy's address: raise it there.
+    #[arg(long, env = "INSTANT_SHARE_FAILED_SIGN_INS_PER_ADDRESS")]
+    pub failed_sign_ins_per_address: Option<u32>,
+    /// Failed sign-ins one user name may have before it is blocked for a while (5 unless set;
+    /// the budget refills one a minute).
+    #[arg(long, env = "INSTANT_SHARE_FAILED_SIGN_INS_PER_ACCOUNT")]
+    pub failed_sign_ins_per_account: Option<u32>,
     /// Share requests one device may have open at once (3 unless set).
     #[arg(long, env = "INSTANT_SHARE_MAX_OPEN_SHARES_PER_DEVICE")]
     pub max_open_shares_per_device: Option<usize>,
@@ -137,6 +146,8 @@ struct FileConfig {
     body_read_timeout_secs: Option<u64>,
     connection_idle_timeout_secs: Option<u64>,
     max_connections_per_address: Option<usize>,
+    failed_sign_ins_per_address: Option<u32>,
+    failed_sign_ins_per_account: Option<u32>,
     max_open_shares_per_device: Option<usize>,
     max_pictures_per_session: Option<u32>,
     max_picture_mb_per_session: Option<u64>,
@@ -152,6 +163,8 @@ impl FileConfig {
             body_read_timeout_secs: self.body_read_timeout_secs,
             connection_idle_timeout_secs: self.connection_idle_timeout_secs,
             max_connections_per_address: self.max_connections_per_address,
+            failed_sign_ins_per_address: self.failed_sign_ins_per_address,
+            failed_sign_ins_per_account: self.failed_sign_ins_per_account,
             max_open_shares_per_device: self.max_open_shares_per_device,
             max_pictures_per_session: self.max_pictures_per_session,
             max_picture_mb_per_session: self.max_picture_mb_per_session,

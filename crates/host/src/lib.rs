@@ -248,6 +248,10 @@ impl Host {
         }
         let (writer, writer_task) = Writer::start(store.clone(), metrics.clone());
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let throttle = throttle::Throttle::new(
+            config.limits.failed_sign_ins_per_address,
+            config.limits.failed_sign_ins_per_account,
+        );
         let state = AppState {
             inner: Arc::new(Inner {
                 hub: Mutex::new(hub),
@@ -265,7 +269,7 @@ impl Host {
                 config,
                 public_url,
                 next_conn: std::sync::atomic::AtomicU64::new(1),
-                throttle: throttle::Throttle::new(),
+                throttle,
                 hashing: throttle::HashGate::for_this_machine(),
             }),
         };

@@ -20,6 +20,11 @@ pub struct Limits {
     /// Connections open at once from one address (the TCP peer's); more are closed as they
     /// arrive. Behind a proxy every client has the proxy's address: raise it there.
     pub max_connections_per_address: usize,
+    /// Failures one address may make at signing in, and apart at enrolling, before it is
+    /// blocked (`throttle`).
+    pub failed_sign_ins_per_address: u32,
+    /// Failed sign-ins one user name may have before it is blocked.
+    pub failed_sign_ins_per_account: u32,
     /// Share requests one device may have open (not ended) at once.
     pub max_open_shares_per_device: usize,
     /// Quota of one session's pictures.
@@ -48,6 +53,8 @@ impl Default for Limits {
             body_read_timeout: Duration::from_secs(30),
             connection_idle_timeout: Duration::from_secs(120),
             max_connections_per_address: 256,
+            failed_sign_ins_per_address: 10,
+            failed_sign_ins_per_account: 5,
             max_open_shares_per_device: 3,
             per_session: PictureQuota {
                 pictures: 100,
@@ -69,6 +76,8 @@ pub(crate) struct FileLimits {
     pub body_read_timeout_secs: Option<u64>,
     pub connection_idle_timeout_secs: Option<u64>,
     pub max_connections_per_address: Option<usize>,
+    pub failed_sign_ins_per_address: Option<u32>,
+    pub failed_sign_ins_per_account: Option<u32>,
     pub max_open_shares_per_device: Option<usize>,
     pub max_pictures_per_session: Option<u32>,
     pub max_picture_mb_per_session: Option<u64>,
@@ -125,6 +134,20 @@ impl Limits {
                 wide(file.max_connections_per_address),
                 d.max_connections_per_address as u64,
             )? as usize,
+            failed_sign_ins_per_address: count(
+                "failed-sign-ins-per-address",
+                narrow(args.failed_sign_ins_per_address),
+                narrow(file.failed_sign_ins_per_address),
+                u64::from(d.failed_sign_ins_per_address),
+            )?
+            .min(u64::from(u32::MAX)) as u32,
+            failed_sign_ins_per_account: count(
+                "failed-sign-ins-per-account",
+                narrow(args.failed_sign_ins_per_account),
+                narrow(file.failed_sign_ins_per_account),
+                u64::from(d.failed_sign_ins_per_account),
+            )?
+            .min(u64::from(u32::MAX)) as u32,
             max_open_shares_per_device: count(
                 "max-open-shares-per-device",
                 wide(args.max_open_shares_per_device),

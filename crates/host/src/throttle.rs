@@ -47,11 +47,10 @@ impl Key {
     }
 }
 
-/// Failures an address may make before it is blocked, and how fast that budget refills.
-const ADDRESS_BURST: u32 = 10;
+/// How fast an address's budget of failures refills (its size is a setting,
+/// `Limits::failed_sign_ins_per_address`).
 const ADDRESS_REFILL: Duration = Duration::from_secs(20);
-/// The same for an account: fewer, since guesses at one account are what passwords fear.
-const ACCOUNT_BURST: u32 = 5;
+/// The same for an account: slower, since guesses at one account are what passwords fear.
 const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
 /// The first block; each strike doubles it, up to the ceilings. An account's ceiling is short,
 /// since anyone can make its owner wait by failing in their name.
@@ -76,8 +75,10 @@ pub struct Throttle {
 }
 
 impl Default for Throttle {
+    /// The budgets of the default limits.
     fn default() -> Self {
-        Self::new()
+        let d = crate::limits::Limits::default();
+        Self::new(d.failed_sign_ins_per_address, d.failed_sign_ins_per_account)
     }
 }
 
@@ -88,11 +89,12 @@ fn quota(burst: u32, refill: Duration) -> Quota {
 }
 
 impl Throttle {
-    /// A throttle with the host's budgets.
-    pub fn new() -> Self {
+    /// A throttle letting an address fail `per_address` times and a user name `per_account`
+    /// times before blocking them (each at least once).
+    pub fn new(per_address: u32, per_account: u32) -> Self {
         Self {
-            by_address: RateLimiter::keyed(quota(ADDRESS_BURST, ADDRESS_REFILL)),
-            by_account: RateLimiter::keyed(quota(ACCOUNT_BURST, ACCOUNT_REFILL)),
+            by_address: RateLimiter::keyed(quota(per_address.max(1), ADDRESS_REFILL)),
+            by_account: RateLimiter::keyed(quota(per_account.max(1), ACCOUNT_REFILL)),
             blocks: Mutex::default(),
             clock: DefaultClock::default(),
         }
@@ -211,9 +213,9 @@ mod tests {
 
     #[test]
     fn failures_within_the_budget_block_nothing_and_beyond_it_blocks_double() {
-        let t = Throttle::new();
+        let t = Throttle::default();
         let keys = [address(1)];
-        for _ in 0..ADDRESS_BURST {
+        for _ in 0..crate::limits::Limits::default().failed_sign_ins_per_address {
             t.failed(&keys);
             assert_eq!(t.check(&keys), Ok(()));
         }
@@ -236,8 +238,8 @@ mod tests {
 
     #[test]
     fn an_account_is_blocked_whichever_address_guesses() {
-        let t = Throttle::new();
-        for n in 0..=ACCOUNT_BURST as u8 {
+        let t = Throttle::default();
+        for n in 0..=crate::limits::Limits::default().failed_sign_ins_per_account as u8 {
             t.failed(&[address(n), Key::account(" Ana ")]);
         }
         let wait = t.check(&[address(99), Key::account("ana")]).unwrap_err();
@@ -247,7 +249,7 @@ mod tests {
 
     #[test]
     fn the_doubling_stops_at_the_ceiling() {
-        let t = Throttle::new();
+        let t = Throttle::default();
         let keys = [Key::account("carol")];
         for _ in 0..40 {
             t.failed(&keys);

@@ -66,6 +66,30 @@ async fn guessing_one_account_blocks_it_from_every_address_for_a_while() {
     assert_eq!(r.status(), 200);
 }
 
+/// The budgets are settings: an operator behind a proxy (one address for everyone) raises the
+/// address's, a stricter one lowers the account's.
+#[tokio::test]
+async fn the_budgets_are_the_operators_to_set() {
+    let host = TestHost::start_with(Timers::default(), |a| {
+        a.failed_sign_ins_per_account = Some(2);
+        a.failed_sign_ins_per_address = Some(50);
+    })
+    .await;
+    host.add_expert("alice", &["network"]).await;
+    let office = client_from([127, 0, 2, 1]);
+    for n in 0..3 {
+        let r = sign_in(&host, &office, "alice", "wrong").await;
+        assert_eq!(r.status(), 401, "guess {n}");
+    }
+    let (status, code, _) = refusal(sign_in(&host, &office, "alice", "password-1").await).await;
+    assert_eq!((status, code), (429, ErrorCode::RateLimited));
+    // Twenty failures at other names from the one address stay under its budget of 50.
+    for n in 0..20 {
+        let r = sign_in(&host, &office, &format!("nobody{n}"), "wrong").await;
+        assert_eq!(r.status(), 401, "name {n}");
+    }
+}
+
 #[tokio::test]
 async fn guessing_from_one_address_blocks_that_address_and_no_other() {
     let host = TestHost::start(Timers::default()).await;
