@@ -10,9 +10,10 @@
 #       tests/output/chromium-camera-720p.y4m), and that call at 50 ms round trip and at 5 % loss;
 #       ONLY=press,glass,pattern,camera,impaired runs some of them
 #   RUNS=15 scripts/bench-media.sh network               (tests/bench/network.mjs)
-#       the same on a poor network: 50 ms round trip (emulated in the endpoints: this kernel has
-#       no netem) and 5 % loss each way (dropped by the kernel, iptables; needs root): press →
-#       first frame, glass to glass, received fps
+#       the same on a poor network: 50 ms round trip and 5 % loss each way (NETWORKS=matrix:
+#       loss 0/1/5/10/20 % × round trip 0/50/150/300 ms), made by the network fault harness
+#       (crates/netem, scripts/netem.sh) for ours and Chromium alike; needs root: press → first
+#       frame, glass to glass, freezes, received fps
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
@@ -20,23 +21,30 @@ set -euo pipefail
 . "$INSTANT_SHARE_ROOT/scripts/common.sh"
 cd "$INSTANT_SHARE_ROOT"
 
-# The loss of the poor networks is dropped by the kernel (iptables, tests/bench/common.mjs).
+# The poor networks are made by the network fault harness (iptables + NFQUEUE, crates/netem)
+# in a network namespace of the benchmark's own.
 mode="${1:-calls}"
 if [ "$mode" = network ] || { [ "$mode" = calls ] && { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *,impaired,* ]]; }; }; then
-  [ "$(id -u)" -eq 0 ] || die "the poor-network figures drop packets with iptables: run as root"
+  [ "$(id -u)" -eq 0 ] || die "the poor-network figures need the network fault harness: run as root"
+  impaired=1
   mapfile -t missing < <(missing_pkgs iptables)
   apt_install "${missing[@]}"
 fi
 
 echo "building the release host and peer, and the UI"
-cargo build --release -q -p instant-share-host -p instant-share-peer
+cargo build --release -q -p instant-share-host -p instant-share-peer -p instant-share-netem
 (cd ui && npm run build --silent >/dev/null)
 export INSTANT_SHARE_HOST_BIN="$CARGO_TARGET_DIR/release/instant-share-host"
 export INSTANT_SHARE_PEER_BIN="$CARGO_TARGET_DIR/release/instant-share-peer"
+export INSTANT_SHARE_NETEM_BIN="$CARGO_TARGET_DIR/release/instant-share-netem"
+# The impaired runs happen in a network namespace of their own (scripts/netem.sh), whose
+# loopback they impair; nothing else on the machine is touched.
+inns=()
+if [ -n "${impaired:-}" ]; then inns=("$INSTANT_SHARE_ROOT/scripts/netem.sh" --); fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME")"
 cd tests
 case "${1:-calls}" in
-  calls) exec node bench/media.mjs ;;
-  network) exec node bench/network.mjs ;;
+  calls) exec "${inns[@]}" node bench/media.mjs ;;
+  network) exec "${inns[@]}" node bench/network.mjs ;;
   *) echo "usage: scripts/bench-media.sh [calls|network]" >&2; exit 2 ;;
 esac

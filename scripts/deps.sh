@@ -30,6 +30,9 @@ headless_pkgs=(xvfb xauth dbus-x11 gnome-keyring keyutils imagemagick)
 # from PyPI into a virtual environment (scripts/contract-test.sh).
 test_pkgs=(xdotool python3 python3-venv webkit2gtk-driver chromium firefox-esr coturn openbox x11-utils
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis libxml2-utils debootstrap rpm)
+# iptables and iproute2: the network fault harness (crates/netem, scripts/netem.sh) queues
+# packets to its delayer with iptables' NFQUEUE inside network namespaces (`ip netns`, `unshare`).
+test_pkgs+=(iptables iproute2)
 # A headless Wayland desktop for the screen-sharing suite (scripts/wayland-session.sh): sway,
 # PipeWire, the portal; and what rebuilding Debian's xdg-desktop-portal-wlr from its source
 # package takes (scripts/wayland-portal.sh: dpkg-source, meson and its build dependencies).

@@ -1,7 +1,6 @@
 // What the media benchmarks share (tests/bench/media.mjs, tests/bench/network.mjs): percentiles
 // and table rows, an expert console that accepts the next offer, and the two measurements made
 // on every path — Instant share press → first expert frame, and glass to glass from the stamps.
-import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tid } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
@@ -15,50 +14,14 @@ export function pct(values) {
   return { n: s.length, p50: at(0.5), p95: at(0.95), min: s[0], max: s.at(-1) };
 }
 /**
- * The poor networks. Delay is emulated in the endpoints (this kernel has neither netem nor fq,
- * so nothing in it can hold packets back): `peer` are instant-share-peer's arguments for both
- * sides, `chromium` Chromium's (WebRTC's `WebRTC-FakeNetworkSendConfig` field trial, which this
- * Chromium build ignores). Loss is real: `udpLossPercent` of all UDP on loopback is dropped by
- * the kernel ({@link withUdpLoss}), for ours and Chromium alike.
+ * The poor networks of BENCHMARKS.md, made by the network fault harness (crates/netem,
+ * `withNetwork` in netem.mjs) for every UDP packet on loopback, ours and Chromium's alike:
+ * `network` is the impairment each way (a round trip pays `delayMs` twice).
  */
 export const poorNetworks = [
-  { name: '50 ms round trip', peer: ['--net-delay-ms', '25'], chromium: ['--force-fieldtrials=WebRTC-FakeNetworkSendConfig/queue_delay_ms:25/'] },
-  { name: '5 % loss each way', peer: [], chromium: [], udpLossPercent: 5 },
+  { name: '50 ms round trip', network: { delayMs: 25 } },
+  { name: '5 % loss each way', network: { lossPercent: 5 } },
 ];
-
-const LOSS_TAG = 'instant-share-bench-loss';
-const lossRule = (percent) => ['OUTPUT', '-o', 'lo', '-p', 'udp', '-m', 'comment', '--comment', LOSS_TAG, '-m', 'statistic', '--mode', 'random', '--probability', String(percent / 100), '-j', 'DROP'];
-/** Runs iptables or ip6tables; resolves with what it printed. */
-const iptables = (tool, args) =>
-  new Promise((resolve, reject) => {
-    execFile(tool, args, (error, stdout, stderr) => (error ? reject(new Error(`${tool} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve(stdout)));
-  });
-
-/** Removes loss rules a benchmark that died left behind (any percentage). */
-export async function clearUdpLoss() {
-  for (const tool of ['iptables', 'ip6tables']) {
-    const listed = await iptables(tool, ['-S', 'OUTPUT']).catch(() => '');
-    for (const line of listed.split('\n').filter((l) => l.includes(LOSS_TAG))) {
-      await iptables(tool, ['-D', ...line.trim().split(/\s+/).slice(1)]).catch(() => {});
-    }
-  }
-}
-
-/**
- * Runs `fn` while the kernel drops `percent` % of the UDP packets sent on loopback, IPv4 and
- * IPv6 (iptables' `statistic` match): each packet crosses loopback once, so that is `percent` %
- * each way, for every peer, ours and Chromium's. Needs root and iptables.
- */
-export async function withUdpLoss(percent, fn) {
-  if (!percent) return fn();
-  await clearUdpLoss();
-  for (const tool of ['iptables', 'ip6tables']) await iptables(tool, ['-I', ...lossRule(percent)]);
-  try {
-    return await fn();
-  } finally {
-    await clearUdpLoss();
-  }
-}
 
 export const fmt = (v) => (v === undefined || v === null ? '–' : v.toFixed(1));
 export const row = (label, p) => `| ${label} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.min)} | ${fmt(p.max)} |`;
@@ -141,14 +104,14 @@ export function join(sent, shown) {
 }
 
 /**
- * An 8 s call between two native peers (`flags` to both): glass to glass both ways, the
+ * A call of `secs` (8) between two native peers (`flags` to both): glass to glass both ways, the
  * requester's received frames a second, and its last statistics of the camera it received.
  */
-export async function glassNativeNative(host, expert, flags = []) {
+export async function glassNativeNative(host, expert, flags = [], secs = 8) {
   const code = await host.enrolmentCode('Glass native');
-  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', '8', ...flags], { stdin: `${expert.password}\n` });
+  const e = await Peer.start('expert', ['--host', host.url, '--username', expert.username, '--duration-secs', String(secs), ...flags], { stdin: `${expert.password}\n` });
   await e.event('ready');
-  const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--duration-secs', '8', '--stats-every', '2', ...flags]);
+  const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--duration-secs', String(secs), '--stats-every', '2', ...flags]);
   await Promise.all([e.finished(60_000), r.finished(60_000)]);
   const eFirst = e.events.find((x) => x.event === 'first_frame');
   const rFirst = r.events.find((x) => x.event === 'first_frame');
@@ -164,10 +127,10 @@ export async function glassNativeNative(host, expert, flags = []) {
 }
 
 /**
- * An 8 s call between two Chromium pages of `browser` (console and site): glass to glass both
+ * A call of `secs` (8) between two Chromium pages of `browser` (console and site): glass to glass both
  * ways, and the requester's statistics of the expert's camera and of the connection.
  */
-export async function glassChromiumChromium(host, expert, browser) {
+export async function glassChromiumChromium(host, expert, browser, secs = 8) {
   const expertContext = await browser.newContext();
   const requesterContext = await browser.newContext();
   const { page, accepted } = await availableExpert(host, expert, expertContext);
@@ -179,7 +142,7 @@ export async function glassChromiumChromium(host, expert, browser) {
   await connected(requester, 'the requester');
   await requester.locator(tid('media-start')).click();
   const expertSide = await connected(page, 'the expert');
-  await delay(8000);
+  await delay(secs * 1000);
   const requesterSide = await remote(requester);
   const glass = [
     ...join(await media(page, 'sent', 'camera'), await media(requester, 'received', requesterSide.id, 'camera')),

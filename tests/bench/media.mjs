@@ -33,8 +33,8 @@ import {
   glassNativeNative,
   glassChromiumChromium,
   poorNetworks,
-  withUdpLoss,
 } from './common.mjs';
+import { withNetwork } from './netem.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const CPU_SECS = Number(process.env.CPU_SECS ?? 10);
@@ -301,18 +301,15 @@ if (want('camera')) {
     chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`],
   });
 }
-// The camera picture on a poor network, as in bench/network.mjs: the delay emulated in the
-// endpoints (ours with the engine's fault layer on both sides; Chromium with WebRTC's field
-// trial, which this Chromium build ignores — its rows there are an undelayed network), the loss
-// real, in the kernel, for both.
+// The camera picture on a poor network, as in bench/network.mjs: delay and loss made by the
+// network fault harness (netem.mjs), for ours and Chromium alike.
 if (want('impaired')) {
   for (const c of poorNetworks) {
-    await withUdpLoss(c.udpLossPercent, () =>
+    await withNetwork(c.network, () =>
       cpuCall(`camera ${c.name}`, `The camera picture at ${c.name}`, {
         nativeVideo: `file:${cameraFile}`,
-        nativeArgs: c.peer,
         chromiumQuery: '',
-        chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`, ...c.chromium],
+        chromiumArgs: [`--use-file-for-fake-video-capture=${cameraFile}`],
       }),
     );
   }
