@@ -14,6 +14,9 @@
 #       loss 0/1/5/10/20 % × round trip 0/50/150/300 ms), made by the network fault harness
 #       (crates/netem, scripts/netem.sh) for ours and Chromium alike; needs root: press → first
 #       frame, glass to glass, freezes, received fps
+#   RUNS=40 scripts/bench-media.sh dtls                  (tests/bench/dtls.mjs)
+#       the lost-DTLS-flight tail: press → first frame native ↔ native at 5 % loss (LOSS, RTT),
+#       the DTLS layer's own resend against the engine's early one; needs root
 set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
@@ -24,19 +27,27 @@ cd "$INSTANT_SHARE_ROOT"
 # The poor networks are made by the network fault harness (iptables + NFQUEUE, crates/netem)
 # in a network namespace of the benchmark's own.
 mode="${1:-calls}"
-if [ "$mode" = network ] || { [ "$mode" = calls ] && { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *,impaired,* ]]; }; }; then
+if [ "$mode" = network ] || [ "$mode" = dtls ] || { [ "$mode" = calls ] && { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *,impaired,* ]]; }; }; then
   [ "$(id -u)" -eq 0 ] || die "the poor-network figures need the network fault harness: run as root"
   impaired=1
   mapfile -t missing < <(missing_pkgs iptables)
   apt_install "${missing[@]}"
 fi
 
-echo "building the release host and peer, and the UI"
-cargo build --release -q -p instant-share-host -p instant-share-peer -p instant-share-netem
+# PROFILE=debug measures the debug build (when a release build cannot be had in time; say so
+# next to the figures).
+profile="${PROFILE:-release}"
+echo "building the $profile host and peer, and the UI"
+if [ "$profile" = release ]; then
+  cargo build --release -q -p instant-share-host -p instant-share-peer -p instant-share-netem
+else
+  cargo build -q -p instant-share-host -p instant-share-peer -p instant-share-netem
+fi
 (cd ui && npm run build --silent >/dev/null)
-export INSTANT_SHARE_HOST_BIN="$CARGO_TARGET_DIR/release/instant-share-host"
-export INSTANT_SHARE_PEER_BIN="$CARGO_TARGET_DIR/release/instant-share-peer"
-export INSTANT_SHARE_NETEM_BIN="$CARGO_TARGET_DIR/release/instant-share-netem"
+dir="$CARGO_TARGET_DIR/$([ "$profile" = release ] && echo release || echo debug)"
+export INSTANT_SHARE_HOST_BIN="$dir/instant-share-host"
+export INSTANT_SHARE_PEER_BIN="$dir/instant-share-peer"
+export INSTANT_SHARE_NETEM_BIN="$dir/instant-share-netem"
 # The impaired runs happen in a network namespace of their own (scripts/netem.sh), whose
 # loopback they impair; nothing else on the machine is touched.
 inns=()
@@ -46,5 +57,6 @@ cd tests
 case "${1:-calls}" in
   calls) exec "${inns[@]}" node bench/media.mjs ;;
   network) exec "${inns[@]}" node bench/network.mjs ;;
-  *) echo "usage: scripts/bench-media.sh [calls|network]" >&2; exit 2 ;;
+  dtls) exec "${inns[@]}" node bench/dtls.mjs ;;
+  *) echo "usage: scripts/bench-media.sh [calls|network|dtls]" >&2; exit 2 ;;
 esac

@@ -44,7 +44,7 @@ if [ -n "$spec" ]; then
   done
   # The delayer at a real-time priority where allowed: a busy machine should not add its own delay.
   chrt -f 10 true 2>/dev/null && rt=(chrt -f 10) || rt=()
-  coproc delayer { "${rt[@]}" "$INSTANT_SHARE_NETEM_BIN" delay --queue "0=$spec"; }
+  coproc delayer { exec "${rt[@]}" "$INSTANT_SHARE_NETEM_BIN" delay --queue "0=$spec"; }
   read -r ready <&"${delayer[0]}"
   say "network: $ready"
   trap 'kill "$delayer_PID" 2>/dev/null || true' EXIT

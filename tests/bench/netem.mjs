@@ -30,7 +30,9 @@ export async function withNetwork(network, fn) {
     throw new Error('the network fault harness impairs loopback: run inside scripts/netem.sh (a network namespace of its own)');
   }
   if (!network.delayMs && !network.jitterMs && !network.lossPercent) return { result: await fn(), counts: null };
-  const delayer = spawn(bin(), ['delay', '--queue', `0=${describe(network)}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // At a real-time priority: on a busy machine a normal process can wait tens of milliseconds
+  // to run, and every packet it holds would wait with it.
+  const delayer = spawn('chrt', ['-f', '10', bin(), 'delay', '--queue', `0=${describe(network)}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: delayer.stdout });
   const events = [];
   const ready = new Promise((resolve, reject) => {

@@ -71,6 +71,8 @@ pub fn run(lines: HashMap<u16, Line>, stop: &AtomicBool) -> Result<HashMap<u16, 
             .bind(num)
             .with_context(|| format!("binding NFQUEUE {num}"))?;
         queue.set_queue_max_len(num, QUEUE_MAX_LEN)?;
+        // The verdict needs no payload: copy none (a held message keeps its receive buffer).
+        queue.set_copy_range(num, 0)?;
     }
     queue.set_nonblocking(true);
     let mut lines = lines;

@@ -122,6 +122,10 @@ struct Common {
     /// Connect only through the TURN relay the host names (ICE transport policy `relay`).
     #[arg(long)]
     relay_only: bool,
+    /// Leave lost DTLS handshake flights to the DTLS layer's fixed one-second resend (as
+    /// before the engine resent them itself): to measure the difference.
+    #[arg(long)]
+    stock_dtls_resend: bool,
     /// Print track statistics every this many seconds.
     #[arg(long, default_value_t = 1)]
     stats_every: u64,
@@ -371,6 +375,7 @@ async fn take_part(
                 loss_percent: common.net_loss_percent,
             },
             relay_only: common.relay_only,
+            fast_dtls_resend: !common.stock_dtls_resend,
         },
         media_tx,
     );

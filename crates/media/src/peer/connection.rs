@@ -40,6 +40,7 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::fault::{DropPackets, PacketFaults};
+use super::runtime::GuardedRuntime;
 use super::feedback::{AppFeedback, Estimate};
 use super::MediaConfig;
 use super::{PeerError, TrackKind};
@@ -282,7 +283,11 @@ impl Call {
             tx,
             gathered: gathered_tx,
         });
-        let pc = PeerConnectionBuilder::new()
+        let mut builder = PeerConnectionBuilder::new();
+        if local.fast_dtls_resend {
+            builder = builder.with_runtime(Arc::new(GuardedRuntime));
+        }
+        let pc = builder
             .with_configuration(config)
             .with_media_engine(engine)
             .with_interceptor_registry(registry)

@@ -15,7 +15,9 @@ mod connection;
 mod curtain;
 mod fault;
 mod feedback;
+mod flights;
 mod receive;
+mod runtime;
 mod send;
 mod stats;
 
@@ -93,6 +95,9 @@ pub struct MediaConfig {
     /// Connect through a TURN relay only, never directly (ICE transport policy `relay`): hides
     /// this computer's addresses from the other side; for networks that demand it and tests.
     pub relay_only: bool,
+    /// Resend a lost DTLS handshake flight after twice the ICE round trip (at least 50 ms),
+    /// not after the DTLS layer's fixed second (`flights`). Off only to measure the difference.
+    pub fast_dtls_resend: bool,
 }
 
 impl Default for MediaConfig {
@@ -103,6 +108,7 @@ impl Default for MediaConfig {
             self_view: false,
             faults: PacketFaults::default(),
             relay_only: false,
+            fast_dtls_resend: true,
         }
     }
 }

@@ -1,0 +1,53 @@
+// The lost-DTLS-flight tail, before and after: Instant share press → first expert frame between
+// two native peers at LOSS % loss each way (default 5; the network fault harness, netem.mjs),
+// RUNS calls with the DTLS layer's own fixed one-second resend (`--stock-dtls-resend`) and RUNS
+// with the engine's early resend of lost flights (crates/media/src/peer/flights.rs), alternating
+// in blocks so that a busy spell of the machine hits both alike. Prints p50, p95, max and
+// p95 / p50 for each; the goal is p95 within 1.5× p50.
+//
+// Run through `scripts/bench-media.sh dtls` (release binaries, a network namespace of its own,
+// as root). Writes the table to $OUT (default tests/output/bench-dtls.md).
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Host } from '../lib/host.mjs';
+import { outputDir } from '../lib/paths.mjs';
+import { pct, fmt, pressNativeNative } from './common.mjs';
+import { withNetwork } from './netem.mjs';
+
+const RUNS = Number(process.env.RUNS ?? 40);
+const LOSS = Number(process.env.LOSS ?? 5);
+const RTT = Number(process.env.RTT ?? 0);
+const BLOCK = 10;
+const expert = { username: 'bench', displayName: 'Bench Expert', password: 'bench password 1' };
+
+const host = new Host({ name: 'host-bench-dtls', offerTimeoutSecs: 30 });
+await host.addExpert(expert);
+await host.start();
+
+const variants = [
+  { name: 'stock: the DTLS layer resends after 1 s', flags: ['--stock-dtls-resend'], times: [] },
+  { name: 'ours: lost flights resent after 2 × ICE round trip (≥ 50 ms)', flags: [], times: [] },
+];
+const { counts } = await withNetwork({ lossPercent: LOSS, delayMs: RTT / 2 }, async () => {
+  for (let done = 0; done < RUNS; done += BLOCK) {
+    for (const v of variants) {
+      v.times.push(...(await pressNativeNative(host, expert, Math.min(BLOCK, RUNS - done), v.flags)));
+      console.log(`${v.name}: ${v.times.length} calls`);
+    }
+  }
+});
+await host.stop();
+
+const out = [
+  `### Press → first expert frame, native ↔ native, ${LOSS} % loss each way, ${RTT} ms round trip (ms)\n`,
+  '| DTLS flight resend | calls | p50 | p95 | max | p95 / p50 |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...variants.map((v) => {
+    const p = pct(v.times);
+    return `| ${v.name} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${fmt(p.max)} | ${(p.p95 / p.p50).toFixed(2)} |`;
+  }),
+  '',
+  `The delayer dropped ${counts?.lost ?? '–'} of ${(counts?.lost ?? 0) + (counts?.passed ?? 0)} UDP packets.`,
+];
+console.log(out.join('\n'));
+await writeFile(process.env.OUT ?? path.join(outputDir, 'bench-dtls.md'), out.join('\n') + '\n');
