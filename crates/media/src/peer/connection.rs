@@ -40,8 +40,8 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::fault::{DropPackets, PacketFaults};
-use super::runtime::GuardedRuntime;
 use super::feedback::{AppFeedback, Estimate};
+use super::runtime::GuardedRuntime;
 use super::MediaConfig;
 use super::{PeerError, TrackKind};
 
