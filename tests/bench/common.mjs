@@ -49,8 +49,12 @@ export async function endFromExpert(page) {
   await waitFor('the session to end', async () => (await page.locator(tid('session-status')).getAttribute('data-status').catch(() => null)) === 'ended', { timeout: 10_000 }).catch(() => {});
 }
 
-/** Press → first frame, native requester and native expert, `runs` times; `flags` go to both. */
-export async function pressNativeNative(host, expert, runs, flags = []) {
+/**
+ * Press → first frame, native requester and native expert, `runs` times; `flags` go to both.
+ * A call with no first frame in 30 s is not a time: without `failures` it ends the benchmark,
+ * with it its reason is pushed there and the next call starts.
+ */
+export async function pressNativeNative(host, expert, runs, flags = [], failures = undefined) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     // Both stay until the first frame is in, then stop (SIGTERM ends the session): a fixed
@@ -59,8 +63,15 @@ export async function pressNativeNative(host, expert, runs, flags = []) {
     await e.event('ready');
     const code = await host.enrolmentCode(`Native pair ${i}`);
     const r = await Peer.start('requester', ['--host', host.url, '--enrolment-code', code, '--video', 'none', '--audio', 'none', '--duration-secs', '30', ...flags]);
-    const first = await r.event('first_frame', () => true, 30_000);
-    times.push(first.since_press_ms);
+    try {
+      const first = await r.event('first_frame', () => true, 30_000);
+      times.push(first.since_press_ms);
+    } catch (error) {
+      if (!failures) throw error;
+      const why = /Flight \d+ [^\n]*|no 'first_frame'[^;]*/.exec(String(error.message))?.[0] ?? 'no first frame';
+      failures.push(why);
+      console.log(`call ${i + 1} failed: ${why}`);
+    }
     r.stop();
     e.stop();
     await Promise.all([r.finished(15_000), e.finished(15_000)]);

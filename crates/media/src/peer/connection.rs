@@ -55,6 +55,12 @@ pub(crate) const START_BITRATE: f64 = 1_000_000.0;
 const MIN_BITRATE: f64 = 100_000.0;
 const MAX_BITRATE: f64 = 2_500_000.0;
 
+/// How long a call we offered may take to connect before it is given up and offered again.
+/// A DTLS handshake whose flights keep getting lost can fail without the connection ever
+/// reporting `Failed` (webrtc 0.21 leaves it `Connecting`), and would strand the call; ICE and
+/// DTLS on a 300 ms round trip at 20 % loss connect well within it.
+pub(crate) const CALL_SETUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(12);
+
 /// What the connection's event handler reports to the session task.
 #[derive(Clone)]
 pub(crate) enum CallInput {
@@ -70,6 +76,8 @@ pub(crate) enum CallInput {
         call_id: String,
         state: RTCPeerConnectionState,
     },
+    /// The call we offered is still not connected [`CALL_SETUP_TIMEOUT`] after the offer.
+    SetupTimeout { remote: String, call_id: String },
     /// A remote track started (its first packet arrived).
     Track {
         remote: String,

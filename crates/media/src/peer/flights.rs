@@ -14,6 +14,14 @@
 //! check drops it, or the other side takes it for a resend of ours and repeats its own flight,
 //! which is what DTLS does anyway. The DTLS layer's own one-second timer stays as a backstop.
 //!
+//! The other direction too: when the other side sends again a handshake message we already
+//! answered (its resend timer fired: our answer was lost), our answer goes again at once
+//! (RFC 6347 §4.2.4: a retransmitted flight is answered with a retransmission). The DTLS layer
+//! only resends on its own one-second timer, so without this a lost answer cost a second
+//! however fast the other side resent. Messages are known by their epoch-0 handshake header
+//! (message sequence and fragment offset), which a resend keeps while its record number
+//! changes.
+//!
 //! The round trip comes from the ICE connectivity checks on the same socket (STUN binding
 //! request → response). Guarding ends when media arrives (the handshake is done on both
 //! sides), or after [`MAX_RESENDS`] resends of one flight. Sans-IO: every method takes `now`.
@@ -72,7 +80,26 @@ pub(crate) struct FlightGuard {
     /// Latest round trip of an ICE check on this socket.
     rtt: Option<Duration>,
     stun: VecDeque<([u8; 12], Instant)>,
+    /// Handshake messages the other side sent that our latest flight answers.
+    answered_messages: Vec<MessageKey>,
+    /// Handshake messages the other side sent since our latest flight.
+    pending_messages: Vec<MessageKey>,
     done: bool,
+}
+
+/// A handshake message of epoch 0 by its place in the handshake: message sequence and
+/// fragment offset (RFC 6347 §4.2.2). Later epochs are encrypted: no key.
+type MessageKey = (u16, u32);
+
+fn message_key(datagram: &[u8]) -> Option<MessageKey> {
+    // Record header: type, version (2), epoch (2), sequence (6), length (2); then the
+    // handshake header: type, length (3), message sequence (2), fragment offset (3), ….
+    if datagram.len() < 25 || datagram[0] != 22 || datagram[3..5] != [0, 0] {
+        return None;
+    }
+    let seq = u16::from_be_bytes([datagram[17], datagram[18]]);
+    let offset = u32::from_be_bytes([0, datagram[19], datagram[20], datagram[21]]);
+    Some((seq, offset))
 }
 
 impl Default for FlightGuard {
@@ -84,6 +111,8 @@ impl Default for FlightGuard {
             resends: 0,
             rtt: None,
             stun: VecDeque::new(),
+            answered_messages: Vec::new(),
+            pending_messages: Vec::new(),
             done: false,
         }
     }
@@ -120,6 +149,7 @@ impl FlightGuard {
                     self.flight.clear();
                     self.answered = false;
                     self.resends = 0;
+                    self.answered_messages = std::mem::take(&mut self.pending_messages);
                 }
                 if self.flight.len() == MAX_FLIGHT {
                     self.flight.remove(0);
@@ -132,10 +162,10 @@ impl FlightGuard {
         }
     }
 
-    /// We received `datagram`.
-    pub fn on_receive(&mut self, now: Instant, datagram: &[u8]) {
+    /// We received `datagram`. Returns whether the deadline changed (the timer must look).
+    pub fn on_receive(&mut self, now: Instant, datagram: &[u8]) -> bool {
         if self.done {
-            return;
+            return false;
         }
         match classify(datagram) {
             Kind::Stun if is_binding(datagram, 0x0101) => {
@@ -145,13 +175,32 @@ impl FlightGuard {
                     self.rtt = Some(now.saturating_duration_since(sent));
                 }
             }
-            Kind::DtlsHandshake | Kind::DtlsOther => {
+            Kind::DtlsHandshake => {
+                let key = message_key(datagram);
+                let resent = key.is_some_and(|k| self.answered_messages.contains(&k));
+                if resent && !self.flight.is_empty() && self.resends < MAX_RESENDS {
+                    // Our answer to this was lost: send it again now, then back off as usual.
+                    self.deadline = Some(now);
+                    return true;
+                }
+                if let Some(k) = key {
+                    if !self.pending_messages.contains(&k)
+                        && self.pending_messages.len() < MAX_FLIGHT
+                    {
+                        self.pending_messages.push(k);
+                    }
+                }
+                self.answered = true;
+                self.deadline = None;
+            }
+            Kind::DtlsOther => {
                 self.answered = true;
                 self.deadline = None;
             }
             Kind::Media => self.finish(),
             _ => {}
         }
+        false
     }
 
     /// When [`FlightGuard::on_timeout`] wants to run.
@@ -226,6 +275,44 @@ mod tests {
             1,
             tag,
         ]
+    }
+
+    /// An epoch-0 handshake record in a datagram of its own: record number `record`, handshake
+    /// message sequence `message`.
+    fn handshake(record: u8, message: u16) -> Vec<u8> {
+        let mut d = vec![
+            22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, record, 0, 12, 1, 0, 0, 0,
+        ];
+        d.extend_from_slice(&message.to_be_bytes());
+        d.extend_from_slice(&[0; 6]);
+        d
+    }
+
+    #[test]
+    fn a_resent_message_we_answered_gets_our_answer_again_at_once() {
+        let t0 = Instant::now();
+        let mut g = FlightGuard::default();
+        // Their ClientHello (message 1), our answer (two datagrams).
+        assert!(!g.on_receive(t0, &handshake(1, 1)));
+        g.on_send(t0, PEER, &handshake(1, 1));
+        g.on_send(t0, PEER, &handshake(2, 2));
+        // They send message 1 again (with a new record number: the DTLS layer's resend): our
+        // answer was lost, and goes again now rather than at our deadline.
+        let t1 = t0 + Duration::from_millis(30);
+        assert!(g.on_receive(t1, &handshake(9, 1)));
+        assert_eq!(g.next_deadline(), Some(t1));
+        assert_eq!(
+            g.on_timeout(t1),
+            vec![(PEER, handshake(1, 1)), (PEER, handshake(2, 2))]
+        );
+        // Something new from them is an answer: no resend.
+        assert!(!g.on_receive(t1, &handshake(10, 3)));
+        assert_eq!(g.next_deadline(), None);
+        // A message that is not one we answered is not a resend either.
+        let mut fresh = FlightGuard::default();
+        fresh.on_send(t0, PEER, &handshake(1, 0));
+        assert!(!fresh.on_receive(t1, &handshake(1, 0)));
+        assert_eq!(fresh.next_deadline(), None);
     }
 
     #[test]

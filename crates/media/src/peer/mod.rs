@@ -526,6 +526,15 @@ impl Session {
                 Ok(sdp) => {
                     tracing::info!(remote, call_id, "calling");
                     self.calls.insert(remote.to_owned(), call);
+                    let (input, watched) = (self.input_tx.clone(), call_id.clone());
+                    let remote_id = remote.to_owned();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(connection::CALL_SETUP_TIMEOUT).await;
+                        let _ = input.send(CallInput::SetupTimeout {
+                            remote: remote_id,
+                            call_id: watched,
+                        });
+                    });
                     self.events
                         .send(MediaEvent::Signal {
                             to: remote.to_owned(),
@@ -713,6 +722,24 @@ impl Session {
                     }
                     _ => {}
                 }
+            }
+            CallInput::SetupTimeout { remote, call_id } => {
+                let Some(call) = self.calls.get(&remote) else {
+                    return;
+                };
+                if call.call_id != call_id || call.connected {
+                    return;
+                }
+                tracing::warn!(
+                    remote,
+                    call_id,
+                    secs = connection::CALL_SETUP_TIMEOUT.as_secs(),
+                    "call not connected in time: calling again"
+                );
+                // The other side drops its half when the new offer comes.
+                self.hang_up(&remote, false).await;
+                self.call_state(&remote, CallState::Failed).await;
+                self.reconcile_one(&remote).await;
             }
             CallInput::Track {
                 remote,

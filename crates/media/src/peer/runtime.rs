@@ -225,13 +225,14 @@ impl AsyncUdpSocket for GuardedSocket {
         if let Poll::Ready(Ok(n)) = received {
             let now = Instant::now();
             self.watch(|g| {
+                let mut moved = false;
                 for (buf, m) in bufs.iter().zip(meta.iter()).take(n) {
                     let stride = m.stride.max(1);
                     for datagram in buf[..m.len.min(buf.len())].chunks(stride) {
-                        g.on_receive(now, datagram);
+                        moved |= g.on_receive(now, datagram);
                     }
                 }
-                false
+                moved
             });
         }
         received
