@@ -95,6 +95,10 @@ fn same_site(headers: &HeaderMap, state: &AppState) -> Result<(), HttpError> {
             .to_str()
             .is_ok_and(|o| crate::browser::same_origin(o, state.public_url()));
         if !ours {
+            crate::browser::log_foreign_origin(
+                origin.to_str().unwrap_or("(not text)"),
+                state.public_url(),
+            );
             return Err(HttpError::new(
                 ErrorCode::CrossSite,
                 "requests from other sites are refused",
@@ -199,12 +203,12 @@ async fn enrol(
     Body(req): Body<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, HttpError> {
     let keys: Vec<Key> = client
-        .map(|ip| Key::Address(Attempt::Enrol, ip))
+        .map(|ip| Key::address(Attempt::Enrol, ip))
         .into_iter()
         .collect();
-    state
+    let _checking = state
         .throttle()
-        .check(&keys)
+        .begin(&keys)
         .map_err(|wait| throttled(wait, "enrolments"))?;
     let name = &text::DEVICE_NAME.required(&req.device_name)?;
     let code = secrets::normalise_code(&req.code);
@@ -634,10 +638,10 @@ async fn login(
     Body(req): Body<LoginRequest>,
 ) -> Result<Response, HttpError> {
     let mut keys = vec![Key::account(&req.username)];
-    keys.extend(client.map(|ip| Key::Address(Attempt::SignIn, ip)));
-    state
+    keys.extend(client.map(|ip| Key::address(Attempt::SignIn, ip)));
+    let _checking = state
         .throttle()
-        .check(&keys)
+        .begin(&keys)
         .map_err(|wait| throttled(wait, "sign-ins"))?;
     let expert = state
         .store()

@@ -86,6 +86,18 @@ impl SecurityHeaders {
     }
 }
 
+/// Says in the log that a request from `origin` was refused as another site's: on a host run
+/// without `--public-url` and opened by another name (a LAN address), every console action is
+/// refused this way, and this line is how the operator finds out why.
+pub fn log_foreign_origin(origin: &str, public_url: &str) {
+    tracing::warn!(
+        origin,
+        public_url,
+        "refused a request from another site's page: if people open the console or site at \
+         this origin, set --public-url to it"
+    );
+}
+
 /// Whether a request with this `Origin` header comes from the host's own pages.
 pub fn same_origin(origin: &str, public_url: &str) -> bool {
     let (Ok(origin), Ok(public)) = (Url::parse(origin), Url::parse(public_url)) else {

@@ -51,6 +51,9 @@ fn body_refusal(e: &axum::Error) -> HttpError {
     refused(&ImageError::TooManyBytes)
 }
 
+/// The longest a picture's upload may take in all.
+const UPLOAD_READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 fn refused(e: &ImageError) -> HttpError {
     let code = match e {
         ImageError::TooManyBytes => ErrorCode::MessageTooLarge,
@@ -86,6 +89,7 @@ pub(crate) async fn upload(
 ) -> Result<(StatusCode, Json<BoardImage>), HttpError> {
     if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
         if !crate::browser::same_origin(origin, state.public_url()) {
+            crate::browser::log_foreign_origin(origin, state.public_url());
             return Err(HttpError::new(
                 ErrorCode::CrossSite,
                 "requests from other sites are refused",
@@ -101,9 +105,25 @@ pub(crate) async fn upload(
     // the session's next one is read.
     let _turn = state.decoder().turn(&session_id).await;
     // The body is read only now, for someone who may share, and never past the limit.
-    let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES)
-        .await
-        .map_err(|e| body_refusal(&e))?;
+    // The body timeout restarts at every chunk: a byte every few seconds would hold the
+    // session's turn for ever without a limit on the whole (50 KB/s at the largest picture).
+    let body: Bytes = tokio::time::timeout(
+        UPLOAD_READ_LIMIT,
+        axum::body::to_bytes(request.into_body(), MAX_UPLOAD_BYTES),
+    )
+    .await
+    .map_err(|_| {
+        tracing::info!(
+            session = session_id,
+            by,
+            "picture upload too slow: given up"
+        );
+        HttpError::new(
+            ErrorCode::BadRequest,
+            "the upload took longer than 5 minutes and was given up; try again on a faster network",
+        )
+    })?
+    .map_err(|e| body_refusal(&e))?;
     let received = body.len();
     let clean = state
         .decoder()

@@ -98,8 +98,13 @@ impl Limits {
                 None => Ok(default),
             }
         };
+        // A timeout longer than a day is a mistake (and a huge one would overflow the clock).
         let secs = |name: &str, flag: Option<u64>, file: Option<u64>, default: Duration| {
-            positive(name, flag.or(file), default.as_secs()).map(Duration::from_secs)
+            let v = positive(name, flag.or(file), default.as_secs())?;
+            if v > 86_400 {
+                anyhow::bail!("--{name} must be at most 86400 (a day)");
+            }
+            Ok::<_, anyhow::Error>(Duration::from_secs(v))
         };
         let count = |name: &str, flag: Option<u64>, file: Option<u64>, default: u64| {
             positive(name, flag.or(file), default)

@@ -147,6 +147,8 @@ impl AddressCaps {
 
     /// A slot for one more connection from `ip`, unless it has `max` open.
     fn admit(&self, ip: IpAddr) -> Option<AddressSlot> {
+        // Counted as the throttle counts clients: an IPv6 /64 is one.
+        let ip = crate::throttle::client_network(ip);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(ip).or_insert(0);
         if *n >= self.max {

@@ -37,9 +37,25 @@ pub enum Key {
 }
 
 impl Key {
-    /// The key of a user name.
+    /// The key of a user name: trimmed, lower case, at most [`MAX_NAME_CHARS`] characters (a
+    /// guesser's megabyte-long names must not become megabyte-long keys; no account has a
+    /// longer name).
     pub fn account(username: &str) -> Self {
-        Self::Account(username.trim().to_lowercase())
+        Self::Account(
+            username
+                .trim()
+                .chars()
+                .take(MAX_NAME_CHARS)
+                .flat_map(char::to_lowercase)
+                .collect(),
+        )
+    }
+
+    /// The key of a client address: an IPv4 address (also written as IPv6-mapped) as itself,
+    /// an IPv6 address by its /64, since one machine or home usually has a whole /64 to
+    /// choose from.
+    pub fn address(attempt: Attempt, ip: IpAddr) -> Self {
+        Self::Address(attempt, client_network(ip))
     }
 
     fn is_account(&self) -> bool {
@@ -57,8 +73,28 @@ const ACCOUNT_REFILL: Duration = Duration::from_secs(60);
 const FIRST_BLOCK: Duration = Duration::from_secs(1);
 const ADDRESS_CEILING: Duration = Duration::from_secs(15 * 60);
 const ACCOUNT_CEILING: Duration = Duration::from_secs(60);
-/// Keys kept before blocks long over are forgotten.
+/// Keys kept before blocks long over and budgets back to full are forgotten.
 const PRUNE_ABOVE: usize = 10_000;
+/// How often at most a prune runs (each scans every key).
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
+/// Characters of a user name that count (longer names are not user names).
+const MAX_NAME_CHARS: usize = 100;
+/// Attempts checked at once for one user name, and from one address: guesses sent in parallel
+/// would otherwise all be checked before the first failure counts. People sign in one at a
+/// time; an office behind one address has a few at once.
+const IN_FLIGHT_PER_ACCOUNT: u32 = 1;
+const IN_FLIGHT_PER_ADDRESS: u32 = 4;
+
+/// The address by which a client is counted (see [`Key::address`]).
+pub fn client_network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Block {
@@ -71,7 +107,30 @@ pub struct Throttle {
     by_address: DefaultKeyedRateLimiter<Key>,
     by_account: DefaultKeyedRateLimiter<Key>,
     blocks: Mutex<HashMap<Key, Block>>,
+    in_flight: std::sync::Arc<Mutex<HashMap<Key, u32>>>,
+    last_prune: Mutex<Instant>,
     clock: DefaultClock,
+}
+
+/// Attempts of some keys being checked; dropping it ends them.
+#[must_use]
+pub struct InFlight {
+    keys: Vec<Key>,
+    table: std::sync::Arc<Mutex<HashMap<Key, u32>>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        for key in &self.keys {
+            if let Some(n) = table.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    table.remove(key);
+                }
+            }
+        }
+    }
 }
 
 impl Default for Throttle {
@@ -96,6 +155,8 @@ impl Throttle {
             by_address: RateLimiter::keyed(quota(per_address.max(1), ADDRESS_REFILL)),
             by_account: RateLimiter::keyed(quota(per_account.max(1), ACCOUNT_REFILL)),
             blocks: Mutex::default(),
+            in_flight: std::sync::Arc::default(),
+            last_prune: Mutex::new(Instant::now()),
             clock: DefaultClock::default(),
         }
     }
@@ -119,6 +180,33 @@ impl Throttle {
         } else {
             Err(wait)
         }
+    }
+
+    /// Starts checking an attempt by `keys`: `Err(wait)` when one of them is blocked, or has
+    /// as many attempts being checked as it may (parallel guesses wait for the verdict of the
+    /// ones before). Keep the [`InFlight`] until [`Throttle::failed`] or
+    /// [`Throttle::succeeded`] has been called.
+    pub fn begin(&self, keys: &[Key]) -> Result<InFlight, Duration> {
+        self.check(keys)?;
+        let mut table = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let full = keys.iter().any(|k| {
+            let cap = if k.is_account() {
+                IN_FLIGHT_PER_ACCOUNT
+            } else {
+                IN_FLIGHT_PER_ADDRESS
+            };
+            table.get(k).copied().unwrap_or(0) >= cap
+        });
+        if full {
+            return Err(FIRST_BLOCK);
+        }
+        for key in keys {
+            *table.entry(key.clone()).or_insert(0) += 1;
+        }
+        Ok(InFlight {
+            keys: keys.to_vec(),
+            table: self.in_flight.clone(),
+        })
     }
 
     /// An attempt by `keys` failed: spends their budgets and, beyond them, blocks them.
@@ -149,7 +237,10 @@ impl Throttle {
             block.strikes += 1;
             block.until = now + doubling.max(refill);
         }
-        if blocks.len() > PRUNE_ABOVE {
+        let keys_kept = blocks.len() + self.by_address.len() + self.by_account.len();
+        let mut last_prune = self.last_prune.lock().unwrap_or_else(|p| p.into_inner());
+        if keys_kept > PRUNE_ABOVE && now.saturating_duration_since(*last_prune) >= PRUNE_EVERY {
+            *last_prune = now;
             blocks.retain(|k, b| {
                 let ceiling = if k.is_account() {
                     ACCOUNT_CEILING
@@ -206,6 +297,44 @@ impl HashGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_and_a_mapped_ipv4_as_itself() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let key = |s: &str| Key::address(Attempt::SignIn, ip(s));
+        assert_eq!(key("2001:db8::1"), key("2001:db8::ffff:abcd:1"));
+        assert_ne!(key("2001:db8::1"), key("2001:db8:0:1::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+    }
+
+    #[test]
+    fn one_attempt_per_name_is_checked_at_once_and_names_are_cut_short() {
+        let t = Throttle::default();
+        let keys = [Key::account("Alice")];
+        let first = t.begin(&keys).unwrap();
+        assert!(
+            t.begin(&[Key::account(" alice ")]).is_err(),
+            "a parallel guess waits"
+        );
+        drop(first);
+        let _again = t.begin(&keys).unwrap();
+        let address = |n: u8| Key::address(Attempt::SignIn, IpAddr::from([192, 0, 2, n]));
+        let office: Vec<_> = (0..4)
+            .map(|n| {
+                t.begin(&[Key::account(&format!("e{n}")), address(1)])
+                    .unwrap()
+            })
+            .collect();
+        assert!(t.begin(&[Key::account("e9"), address(1)]).is_err());
+        assert!(t.begin(&[Key::account("e9"), address(2)]).is_ok());
+        drop(office);
+        let long = "x".repeat(70_000);
+        assert_eq!(
+            Key::account(&long),
+            Key::account(&"X".repeat(MAX_NAME_CHARS))
+        );
+    }
 
     fn address(n: u8) -> Key {
         Key::Address(Attempt::SignIn, IpAddr::from([10, 0, 0, n]))

@@ -46,6 +46,10 @@ async fn upgrade(
             .to_str()
             .is_ok_and(|o| crate::browser::same_origin(o, state.public_url()));
         if !ok {
+            crate::browser::log_foreign_origin(
+                origin.to_str().unwrap_or("(not text)"),
+                state.public_url(),
+            );
             return crate::error::HttpError::new(
                 ErrorCode::CrossSite,
                 "WebSockets from other sites are refused",

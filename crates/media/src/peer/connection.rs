@@ -55,11 +55,18 @@ pub(crate) const START_BITRATE: f64 = 1_000_000.0;
 const MIN_BITRATE: f64 = 100_000.0;
 const MAX_BITRATE: f64 = 2_500_000.0;
 
-/// How long a call we offered may take to connect before it is given up and offered again.
-/// A DTLS handshake whose flights keep getting lost can fail without the connection ever
-/// reporting `Failed` (webrtc 0.21 leaves it `Connecting`), and would strand the call; ICE and
-/// DTLS on a 300 ms round trip at 20 % loss connect well within it.
+/// How long the first call we offer to someone may take to connect before it is given up and
+/// offered again. A DTLS handshake whose flights keep getting lost can fail without the
+/// connection ever reporting `Failed` (webrtc 0.21 leaves it `Connecting`), and would strand
+/// the call; ICE and DTLS on a 300 ms round trip at 20 % loss connect well within it.
 pub(crate) const CALL_SETUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// The setup timeout of a call offered after `failed_before` in a row did not connect in
+/// time: doubling, up to four times the first, so that a path slower than the first timeout
+/// still connects on a later try.
+pub(crate) fn setup_timeout(failed_before: u32) -> std::time::Duration {
+    CALL_SETUP_TIMEOUT * 2u32.pow(failed_before.min(2))
+}
 
 /// What the connection's event handler reports to the session task.
 #[derive(Clone)]
@@ -549,5 +556,16 @@ impl Call {
                 "a peer connection took too long to close"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_call_that_did_not_connect_in_time_gives_the_next_twice_as_long_up_to_four_times() {
+        let secs: Vec<u64> = (0..5).map(|n| setup_timeout(n).as_secs()).collect();
+        assert_eq!(secs, [12, 24, 48, 48, 48]);
     }
 }

@@ -242,6 +242,7 @@ impl MediaHandle {
             welcomed: false,
             ice_servers: Vec::new(),
             calls: HashMap::new(),
+            setup_timeouts: HashMap::new(),
             fanouts: TrackKind::ALL
                 .iter()
                 .map(|k| (*k, Arc::new(Fanout::default())))
@@ -350,6 +351,9 @@ struct Session {
     welcomed: bool,
     ice_servers: Vec<IceServer>,
     calls: HashMap<String, Call>,
+    /// Calls offered to a participant in a row that did not connect in time: each next one
+    /// is given twice as long ([`connection::setup_timeout`]).
+    setup_timeouts: HashMap<String, u32>,
     fanouts: HashMap<TrackKind, Arc<Fanout>>,
     controls: HashMap<TrackKind, Arc<EncoderControl>>,
     curtains: HashMap<TrackKind, Arc<Curtain>>,
@@ -528,8 +532,10 @@ impl Session {
                     self.calls.insert(remote.to_owned(), call);
                     let (input, watched) = (self.input_tx.clone(), call_id.clone());
                     let remote_id = remote.to_owned();
+                    let failed_before = self.setup_timeouts.get(remote).copied().unwrap_or(0);
+                    let timeout = connection::setup_timeout(failed_before);
                     tokio::spawn(async move {
-                        tokio::time::sleep(connection::CALL_SETUP_TIMEOUT).await;
+                        tokio::time::sleep(timeout).await;
                         let _ = input.send(CallInput::SetupTimeout {
                             remote: remote_id,
                             call_id: watched,
@@ -690,6 +696,7 @@ impl Session {
                 match state {
                     RTCPeerConnectionState::Connected => {
                         call.connected = true;
+                        self.setup_timeouts.remove(&remote);
                         tracing::info!(
                             remote,
                             call_id,
@@ -730,12 +737,14 @@ impl Session {
                 if call.call_id != call_id || call.connected {
                     return;
                 }
+                let failed = self.setup_timeouts.entry(remote.clone()).or_insert(0);
                 tracing::warn!(
                     remote,
                     call_id,
-                    secs = connection::CALL_SETUP_TIMEOUT.as_secs(),
+                    secs = connection::setup_timeout(*failed).as_secs(),
                     "call not connected in time: calling again"
                 );
+                *failed += 1;
                 // The other side drops its half when the new offer comes.
                 self.hang_up(&remote, false).await;
                 self.call_state(&remote, CallState::Failed).await;
