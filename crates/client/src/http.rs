@@ -123,7 +123,7 @@ impl HostClient {
             .and_then(|v| v.split(';').next())
             .map(str::to_owned);
         let (status, bytes) = read(response).await?;
-        let _: ExpertProfile = decode(status, &bytes)?;
+        let _: ExpertProfile = decode_reply(status, &bytes)?;
         let cookie = cookie.ok_or_else(|| {
             ClientError::Protocol("the host signed the expert in without a cookie".into())
         })?;
@@ -134,7 +134,7 @@ impl HostClient {
                 .json(&serde_json::json!({})),
         )
         .await?;
-        decode(status, &bytes)
+        decode_reply(status, &bytes)
     }
 
     /// `POST /api/v1/sessions/{session}/images`: shares a picture (already blacked out where
@@ -167,7 +167,7 @@ impl HostClient {
                 .body(picture),
         )
         .await?;
-        decode(status, &bytes)
+        decode_reply(status, &bytes)
     }
 
     /// `POST /api/v1/sessions/{session}/guests`: one more person by link, with the requester's
@@ -219,7 +219,7 @@ impl HostClient {
         if status.is_success() {
             return Ok(bytes);
         }
-        Err(decode::<serde_json::Value>(status, &bytes)
+        Err(decode_reply::<serde_json::Value>(status, &bytes)
             .err()
             .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
     }
@@ -232,7 +232,7 @@ impl HostClient {
         bearer: Option<&str>,
     ) -> Result<T, ClientError> {
         let (status, bytes) = self.send(method, path, body, bearer).await?;
-        decode(status, &bytes)
+        decode_reply(status, &bytes)
     }
 
     /// The same for an answer without a body (`204 No Content`).
@@ -247,7 +247,7 @@ impl HostClient {
         if status.is_success() {
             return Ok(());
         }
-        Err(decode::<serde_json::Value>(status, &bytes)
+        Err(decode_reply::<serde_json::Value>(status, &bytes)
             .err()
             .unwrap_or_else(|| ClientError::Protocol(format!("HTTP {status}"))))
     }
@@ -327,7 +327,13 @@ fn transport_error(e: reqwest::Error) -> ClientError {
 }
 
 /// Turns a status and body into the expected value or the host's error.
-fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, ClientError> {
+///
+/// Public because the body is outside input (a host, or whatever answers in its place): the
+/// fuzz target `client_reply` (`fuzz/`) feeds it arbitrary statuses and bytes.
+pub fn decode_reply<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, ClientError> {
     if status.is_success() {
         return serde_json::from_slice(body).map_err(|e| {
             ClientError::Protocol(format!(
@@ -382,7 +388,7 @@ mod tests {
     #[test]
     fn error_bodies_become_api_errors() {
         let body = br#"{"code":"enrolment_code_used","message":"That code was already used."}"#;
-        let err = decode::<TopicList>(StatusCode::UNAUTHORIZED, body).unwrap_err();
+        let err = decode_reply::<TopicList>(StatusCode::UNAUTHORIZED, body).unwrap_err();
         assert_eq!(
             err,
             ClientError::Api(ApiError::new(
@@ -397,14 +403,14 @@ mod tests {
     fn unexpected_answers_are_protocol_errors() {
         let html = b"<html>Bad gateway</html>";
         assert!(matches!(
-            decode::<TopicList>(StatusCode::BAD_GATEWAY, html),
+            decode_reply::<TopicList>(StatusCode::BAD_GATEWAY, html),
             Err(ClientError::Protocol(m)) if m.contains("502")
         ));
         assert!(matches!(
-            decode::<TopicList>(StatusCode::OK, b"{\"nope\":1}"),
+            decode_reply::<TopicList>(StatusCode::OK, b"{\"nope\":1}"),
             Err(ClientError::Protocol(_))
         ));
-        let ok = decode::<TopicList>(
+        let ok = decode_reply::<TopicList>(
             StatusCode::OK,
             br#"{"topics":[{"id":"email","label":"Email and calendar"}]}"#,
         )

@@ -27,8 +27,10 @@ mod http;
 mod session;
 
 pub use error::ClientError;
-pub use http::HostClient;
+pub use http::{decode_reply, HostClient};
 pub use instant_share_core::snapshot::apply;
+/// The HTTP status [`decode_reply`] takes.
+pub use reqwest::StatusCode;
 pub use session::backoff::Backoff;
 pub use session::tracker::{FrameOutcome, PendingChat, SessionTracker};
 pub use session::{SessionConnection, SessionEvent, SessionHandle};

@@ -7,9 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use instant_share_protocol::{
-    ApiError, ClientMessage, ErrorCode, ServerMessage, MAX_WS_MESSAGE_BYTES, PROTOCOL_VERSION,
-};
+use instant_share_protocol::{ApiError, ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
 
 use crate::hub::{error_frame, frame, Conn, Identity};
@@ -19,7 +17,7 @@ use crate::AppState;
 /// How long a socket may take to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest frame read at all; larger ones close the socket. Frames between
-/// [`MAX_WS_MESSAGE_BYTES`] and this are refused with `message_too_large`.
+/// [`instant_share_protocol::MAX_WS_MESSAGE_BYTES`] and this are refused with `message_too_large`.
 const MAX_FRAME: usize = 1024 * 1024;
 /// Messages a second, sustained (pointer moves not counted).
 const RATE: f64 = 20.0;
@@ -123,15 +121,7 @@ fn parse(msg: &Message) -> Result<Option<ClientMessage>, ApiError> {
         }
         _ => return Ok(None),
     };
-    if text.len() > MAX_WS_MESSAGE_BYTES {
-        return Err(ApiError::new(
-            ErrorCode::MessageTooLarge,
-            format!("a message may have at most {MAX_WS_MESSAGE_BYTES} bytes"),
-        ));
-    }
-    serde_json::from_str(text)
-        .map(Some)
-        .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a valid message: {e}")))
+    ClientMessage::from_text(text).map(Some)
 }
 
 async fn run(mut socket: WebSocket, state: AppState) {

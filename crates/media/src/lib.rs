@@ -9,6 +9,8 @@
 //!   for checking that audio arrived ([`synthetic::tone_energy`], [`synthetic::find_clicks`]).
 //!
 //! - [`files`]: Y4M video and 16-bit PCM WAV sources and sinks, refusing bad input with typed errors.
+//!   ([`synthetic`] and [`files`] live in `crates/media-raw`, which builds without codecs, so
+//!   that the file readers can be fuzzed on their own.)
 //! - [`opus`]: Opus encode and decode, 20 ms frames at 48 kHz.
 //! - [`vp8`]: a VP8 encoder and decoder over libvpx (realtime, one thread each; the caller runs
 //!   them on threads of their own so they never block async workers).
@@ -19,9 +21,9 @@
 #![deny(missing_docs)]
 
 pub mod capture;
-pub mod files;
 pub mod memory;
 pub mod opus;
 pub mod peer;
-pub mod synthetic;
 pub mod vp8;
+
+pub use instant_share_media_raw::{files, synthetic};

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{ApiError, BoardEvent, BoardOp, BoardState, PointerAt, SessionId, UnixMillis};
+use crate::{
+    ApiError, BoardEvent, BoardOp, BoardState, ErrorCode, PointerAt, SessionId, UnixMillis,
+};
 
 /// A participant's part in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
@@ -374,6 +376,25 @@ pub enum ClientMessage {
         #[ts(optional)]
         skill_override: Option<bool>,
     },
+}
+
+impl ClientMessage {
+    /// Reads one client message from a WebSocket text message, as the host does: at most
+    /// [`crate::MAX_WS_MESSAGE_BYTES`], then the schema. A refusal is the typed error the
+    /// client is sent (`message_too_large` or `bad_request`), never a dropped connection.
+    pub fn from_text(text: &str) -> Result<Self, ApiError> {
+        if text.len() > crate::MAX_WS_MESSAGE_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "a message may have at most {} bytes",
+                    crate::MAX_WS_MESSAGE_BYTES
+                ),
+            ));
+        }
+        serde_json::from_str(text)
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("not a valid message: {e}")))
+    }
 }
 
 /// What the host sends, inside a [`ServerFrame`].
