@@ -7,7 +7,8 @@
 # and a keyring for a machine without a desktop; test: headless + the end-to-end test tools.
 #
 # Debian/Ubuntu packages (apt-get, as root or through sudo), Node.js >= 20, the npm packages of
-# ui/ and tests/, and tauri-driver (from crates.io, into $INSTANT_SHARE_CACHE). Safe to run again:
+# ui/ and tests/, tauri-driver and cargo-fuzz (from crates.io, into $INSTANT_SHARE_CACHE), and
+# the nightly toolchain cargo-fuzz builds with (rustup). Safe to run again:
 # when everything is there it changes nothing and says so.
 set -euo pipefail
 # shellcheck source=env.sh
@@ -104,5 +105,25 @@ if [ "$want_test" -eq 1 ]; then
     (cd "$INSTANT_SHARE_CACHE" && CARGO_TARGET_DIR="$INSTANT_SHARE_CACHE/tauri-driver-build" \
       cargo install tauri-driver --locked --root "$TAURI_DRIVER_ROOT")
     rm -rf "$INSTANT_SHARE_CACHE/tauri-driver-build"
+  fi
+fi
+
+# cargo-fuzz and a nightly toolchain: the fuzz targets in fuzz/ (scripts/fuzz.sh) build with
+# libFuzzer and AddressSanitizer, which need nightly.
+if [ "$want_test" -eq 1 ]; then
+  if rustup run nightly rustc --version >/dev/null 2>&1; then
+    say "nightly toolchain: present ($(rustup run nightly rustc --version))"
+  else
+    say "installing: the nightly toolchain (rustup toolchain install nightly --profile minimal)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if [ -x "$CARGO_FUZZ_ROOT/bin/cargo-fuzz" ]; then
+    say "cargo-fuzz: present in $CARGO_FUZZ_ROOT/bin"
+  else
+    say "installing: cargo-fuzz (cargo install cargo-fuzz --locked --root $CARGO_FUZZ_ROOT)"
+    mkdir -p "$CARGO_FUZZ_ROOT"
+    (cd "$INSTANT_SHARE_CACHE" && CARGO_TARGET_DIR="$INSTANT_SHARE_CACHE/cargo-fuzz-build" \
+      cargo install cargo-fuzz --locked --root "$CARGO_FUZZ_ROOT")
+    rm -rf "$INSTANT_SHARE_CACHE/cargo-fuzz-build"
   fi
 fi

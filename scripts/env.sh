@@ -17,6 +17,15 @@ case ":$PATH:" in
   *":$TAURI_DRIVER_ROOT/bin:"*) ;;
   *) export PATH="$TAURI_DRIVER_ROOT/bin:$PATH" ;;
 esac
+# cargo-fuzz likewise (scripts/deps.sh); the fuzz build (nightly, sanitizers) has a target
+# directory of its own, since it cannot share the stable one.
+CARGO_FUZZ_ROOT="$INSTANT_SHARE_CACHE/cargo-fuzz"
+export CARGO_FUZZ_ROOT
+case ":$PATH:" in
+  *":$CARGO_FUZZ_ROOT/bin:"*) ;;
+  *) export PATH="$CARGO_FUZZ_ROOT/bin:$PATH" ;;
+esac
+export INSTANT_SHARE_FUZZ_TARGET="${INSTANT_SHARE_FUZZ_TARGET:-/var/tmp/instant-share-fuzz-target}"
 # cargo itself, when rustup put it in ~/.cargo/bin and the shell did not add it.
 if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
   export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

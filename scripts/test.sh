@@ -124,6 +124,15 @@ else
   skip "rust tests (in the headless keyring session)" "the build failed"
 fi
 
+# Fuzzing: every decoder of outside input (fuzz/), built with nightly into a target directory
+# of its own, each target run briefly from its committed corpus. scripts/fuzz.sh runs them
+# longer (BENCHMARKS.md).
+if command -v cargo-fuzz >/dev/null 2>&1 && rustup run nightly rustc --version >/dev/null 2>&1; then
+  step "fuzz targets (15 s each)" "$INSTANT_SHARE_ROOT/scripts/fuzz.sh" --seconds 15
+else
+  skip "fuzz targets (15 s each)" "cargo-fuzz or the nightly toolchain is missing (scripts/deps.sh test installs them)"
+fi
+
 # End-to-end suites: node's test runner, one suite per file, in the headless desktop. SUITE:firefox
 # runs a suite that works in both browsers again in Firefox.
 rm -rf tests/output
