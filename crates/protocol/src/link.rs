@@ -26,6 +26,18 @@ pub const MAX_LINK_BYTES: usize = 2048;
 /// Longest enrolment code in a link, in characters (codes are `XXXX-XXXX-XXXX`).
 pub const MAX_LINK_CODE_CHARS: usize = 64;
 
+/// Longest help host address once normalised, in bytes: a real one is well under 100. The
+/// bound is what keeps every link the host writes readable: in a link each byte of the address
+/// takes at most three (`%XX`), so the longest address and code still fit in
+/// [`MAX_LINK_BYTES`]. Without it a short link could carry an address that grows when it is
+/// normalised and written again (a raw space or NUL becomes `%20`, then `%2520`).
+pub const MAX_HOST_URL_BYTES: usize = 512;
+
+const _: () = assert!(
+    "instant-share://enrol?host=&code=".len() + 3 * MAX_HOST_URL_BYTES + MAX_LINK_CODE_CHARS
+        <= MAX_LINK_BYTES
+);
+
 /// Why a host address or an enrolment link was refused; the message is a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkError(String);
@@ -81,7 +93,13 @@ pub fn normalise_host_url(raw: &str) -> Result<String, LinkError> {
             "\"{raw}\" has a query or fragment; the help host address may not."
         )));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    let normalised = url.as_str().trim_end_matches('/');
+    if normalised.len() > MAX_HOST_URL_BYTES {
+        return Err(LinkError::new(format!(
+            "The help host address is longer than {MAX_HOST_URL_BYTES} characters once written out."
+        )));
+    }
+    Ok(normalised.to_owned())
 }
 
 /// Whether a URL's host is this computer: `localhost`, `127.0.0.0/8` or `[::1]`.
@@ -233,6 +251,34 @@ mod tests {
             "instant-share://enrol?host=https%3A%2F%2Fhelp.example.com%2Fdesk&code=ABCD-EFGH-JKMN"
         );
         assert_eq!(EnrolmentLink::parse(&text), Ok(link));
+    }
+
+    /// Found by the fuzz target `enrolment_link`: a 650-byte link whose host address has raw
+    /// spaces in it was read, but the link written from what was read (each space now `%2520`)
+    /// was over [`MAX_LINK_BYTES`] and refused.
+    #[test]
+    fn an_address_that_grows_when_written_is_refused() {
+        let raw = format!(
+            "instant-share://enrol?host=https://help.example.com/{}x&code=A",
+            "+".repeat(600)
+        );
+        assert!(raw.len() < MAX_LINK_BYTES);
+        let err = EnrolmentLink::parse(&raw).unwrap_err().to_string();
+        assert!(err.contains("longer than"), "{err}");
+
+        // The longest address that is taken, of bytes that all grow, with the longest code,
+        // writes a link that reads back.
+        let host = format!(
+            "https://help.example.com/{}",
+            "~".repeat(MAX_HOST_URL_BYTES - "https://help.example.com/".len())
+        );
+        let link = EnrolmentLink::new(&host, &"A".repeat(MAX_LINK_CODE_CHARS)).unwrap();
+        assert_eq!(link.host_url.len(), MAX_HOST_URL_BYTES);
+        let written = link.to_string();
+        assert!(written.len() <= MAX_LINK_BYTES, "{}", written.len());
+        assert_eq!(EnrolmentLink::parse(&written), Ok(link));
+        let longer = format!("{host}~");
+        assert!(normalise_host_url(&longer).is_err());
     }
 
     #[test]
