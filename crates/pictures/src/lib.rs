@@ -7,7 +7,8 @@
 //!   [`MAX_PIXELS`] (the decoder is bounded before it allocates: a small file that claims a huge
 //!   picture is refused, not inflated). What it returns is the decoded pixels written again as
 //!   PNG, JPEG orientation applied: EXIF, GPS, ICC profiles, comments and anything else the file
-//!   carried are gone. The id is the SHA-256 of that PNG ([`is_id`] tells one).
+//!   carried are gone. The id is the SHA-256 of that PNG ([`is_id`] tells one). That PNG is
+//!   itself within [`MAX_UPLOAD_BYTES`], so what is kept would be accepted again unchanged.
 //! - Keeping pictures and deciding who may see them is the host's business.
 #![deny(missing_docs)]
 
@@ -42,8 +43,9 @@ pub enum ImageError {
     /// Cut short or damaged.
     #[error("the picture could not be read: the file is damaged or cut short")]
     Damaged,
-    /// Too many bytes.
-    #[error("the file is larger than 15 MiB")]
+    /// Too many bytes: the upload, or its pixels written again as PNG (noise compresses
+    /// badly, so a small JPEG can make a PNG of more than 15 MiB).
+    #[error("the file is larger than 15 MiB, or would be once its pixels are written as PNG")]
     TooManyBytes,
 }
 
@@ -108,6 +110,9 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, ImageError> {
     picture
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .map_err(|_| ImageError::Damaged)?;
+    if png.len() > MAX_UPLOAD_BYTES {
+        return Err(ImageError::TooManyBytes);
+    }
     Ok(CleanImage {
         id: hex(&Sha256::digest(&png)),
         png,
@@ -231,6 +236,16 @@ mod tests {
             clean(&vec![0u8; MAX_UPLOAD_BYTES + 1]).unwrap_err(),
             ImageError::TooManyBytes
         );
+    }
+
+    /// Found by the fuzz target `picture_upload` (kept in `fuzz/corpus/picture_upload`): a
+    /// 300-byte JPEG of 4096×2101 pixels of noise, whose pixels as PNG took more than 15 MiB,
+    /// was kept, though the host would refuse that PNG as an upload.
+    #[test]
+    fn a_picture_whose_png_is_over_the_limit_is_refused() {
+        let jpeg = include_bytes!("../testdata/noise-4096x2101.jpg");
+        assert_eq!(jpeg.len(), 300);
+        assert_eq!(clean(jpeg).unwrap_err(), ImageError::TooManyBytes);
     }
 
     /// A PNG with a valid header (IHDR) for `width`×`height` and nothing behind it.
