@@ -232,7 +232,6 @@ mod tests {
         assert_eq!(files.len(), 1, "one file, no leftovers");
         std::fs::remove_dir_all(&dir).unwrap();
     }
-<<<<<<< HEAD
 
     #[test]
     fn the_store_refuses_pictures_past_its_budget_and_counts_what_the_sweep_frees() {
@@ -259,21 +258,4 @@ mod tests {
         store.put(&b).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-=======
->>>>>>> 6dc4c7f8 (Decoders of outside input in crates that build alone, for fuzzing: crates/pictures (the host's upload check, re-exported by host::images), crates/media-raw (Y4M, WAV and the synthetic sources, re-exported by the media crate), ClientMessage::from_text (the host's reading of a socket message) and client::decode_reply public)
 }
