@@ -24,32 +24,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-async fn upload(
-    host: &TestHost,
-    session: &str,
-    token: &str,
-    body: Vec<u8>,
-    query: &str,
-) -> reqwest::Response {
-    host.http()
-        .post(format!(
-            "{}/api/v1/sessions/{session}/images{query}",
-            host.base
-        ))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn refusal(r: reqwest::Response) -> (u16, ErrorCode, String) {
-    let status = r.status().as_u16();
-    let e: ApiError = r.json().await.unwrap();
-    (status, e.code, e.message)
-}
-
 /// Files kept in the host's picture folder.
 fn kept(host: &TestHost) -> Vec<std::path::PathBuf> {
     let mut dir = host.db.clone().into_os_string();
@@ -81,7 +55,7 @@ async fn a_shared_picture_is_cleaned_kept_and_on_everyone_s_board() {
     with_exif.extend_from_slice(exif);
     with_exif.extend_from_slice(&jpeg.split_off(2));
 
-    let r = upload(
+    let r = upload_picture(
         &host,
         &session,
         &token,
@@ -147,7 +121,7 @@ async fn a_shared_picture_is_cleaned_kept_and_on_everyone_s_board() {
         .send()
         .await
         .unwrap();
-    assert_eq!(refusal(stranger).await.0, 401);
+    assert_eq!(refusal_of(stranger).await.0, 401);
     let unknown = host
         .http()
         .get(format!(
@@ -159,7 +133,7 @@ async fn a_shared_picture_is_cleaned_kept_and_on_everyone_s_board() {
         .send()
         .await
         .unwrap();
-    assert_eq!(refusal(unknown).await.0, 404);
+    assert_eq!(refusal_of(unknown).await.0, 404);
 
     // The same picture again is on the board already.
     let mut again = picture(ImageFormat::Jpeg);
@@ -168,8 +142,8 @@ async fn a_shared_picture_is_cleaned_kept_and_on_everyone_s_board() {
     with_exif.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
     with_exif.extend_from_slice(exif);
     with_exif.extend_from_slice(&again.split_off(2));
-    let r = upload(&host, &session, &token, with_exif, "").await;
-    assert_eq!(refusal(r).await.1, ErrorCode::Conflict);
+    let r = upload_picture(&host, &session, &token, with_exif, "").await;
+    assert_eq!(refusal_of(r).await.1, ErrorCode::Conflict);
 }
 
 #[tokio::test]
@@ -204,14 +178,16 @@ async fn bad_uploads_get_clear_errors_and_nothing_is_kept() {
         ("16 MiB", vec![0u8; 16 * 1024 * 1024], 413, "15 MiB"),
     ];
     for (what, body, status, says) in cases {
-        let (got, _, message) = refusal(upload(&host, &session, &token, body, "").await).await;
+        let (got, _, message) =
+            refusal_of(upload_picture(&host, &session, &token, body, "").await).await;
         assert_eq!(got, status, "{what}: {message}");
         assert!(message.contains(says), "{what}: {message}");
     }
     assert!(kept(&host).is_empty(), "nothing kept");
 
     // Who may not: no token, a guest who only looks, another site.
-    let (got, code, _) = refusal(upload(&host, &session, "nope", png.clone(), "").await).await;
+    let (got, code, _) =
+        refusal_of(upload_picture(&host, &session, "nope", png.clone(), "").await).await;
     assert_eq!((got, code), (401, ErrorCode::Unauthenticated));
     let r = host
         .post(
@@ -225,7 +201,8 @@ async fn bad_uploads_get_clear_errors_and_nothing_is_kept() {
         .await;
     let invite: GuestInvite = r.json().await.unwrap();
     let guest = invite.link.split_once("#token=").unwrap().1.to_owned();
-    let (got, code, _) = refusal(upload(&host, &session, &guest, png.clone(), "").await).await;
+    let (got, code, _) =
+        refusal_of(upload_picture(&host, &session, &guest, png.clone(), "").await).await;
     assert_eq!((got, code), (403, ErrorCode::Forbidden));
     let cross = host
         .http()
@@ -236,6 +213,6 @@ async fn bad_uploads_get_clear_errors_and_nothing_is_kept() {
         .send()
         .await
         .unwrap();
-    assert_eq!(refusal(cross).await.1, ErrorCode::CrossSite);
+    assert_eq!(refusal_of(cross).await.1, ErrorCode::CrossSite);
     assert!(kept(&host).is_empty(), "still nothing kept");
 }

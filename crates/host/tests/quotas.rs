@@ -27,23 +27,6 @@ fn picture(width: u32, height: u32, seed: u32) -> Vec<u8> {
     out
 }
 
-async fn upload(host: &TestHost, session: &str, token: &str, body: Vec<u8>) -> reqwest::Response {
-    host.http()
-        .post(format!("{}/api/v1/sessions/{session}/images", host.base))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn refusal(r: reqwest::Response) -> (u16, ErrorCode, String) {
-    let status = r.status().as_u16();
-    let e: ApiError = r.json().await.unwrap();
-    (status, e.code, e.message)
-}
-
 fn kept_files(host: &TestHost) -> usize {
     let mut dir = host.db.clone().into_os_string();
     dir.push(".images");
@@ -68,7 +51,7 @@ async fn a_device_may_have_so_many_requests_open_and_another_once_one_ends() {
         os_version: "Debian 12".into(),
     };
     let (status, code, message) =
-        refusal(host.post("/api/v1/shares", &req, Some(&credential)).await).await;
+        refusal_of(host.post("/api/v1/shares", &req, Some(&credential)).await).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(
         message.contains("2 help requests open"),
@@ -93,17 +76,25 @@ async fn a_session_may_share_so_many_pictures() {
     .await;
     let l = live(&host).await;
     for seed in 0..2 {
-        let r = upload(
+        let r = upload_picture(
             &host,
             &l.session_id,
             &l.requester_token,
             picture(40, 30, seed),
+            "",
         )
         .await;
         assert_eq!(r.status(), 201);
     }
-    let r = upload(&host, &l.session_id, &l.expert_token, picture(40, 30, 9)).await;
-    let (status, code, message) = refusal(r).await;
+    let r = upload_picture(
+        &host,
+        &l.session_id,
+        &l.expert_token,
+        picture(40, 30, 9),
+        "",
+    )
+    .await;
+    let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("this session has 2 pictures"), "{message}");
     assert_eq!(kept_files(&host), 2, "the refused picture is not kept");
@@ -117,26 +108,35 @@ async fn a_session_may_share_so_many_bytes() {
     .await;
     let l = live(&host).await;
     // About 0.7 MiB kept: one fits, the second would pass 1 MiB.
-    let r = upload(
+    let r = upload_picture(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 1),
+        "",
     )
     .await;
     assert_eq!(r.status(), 201);
-    let r = upload(
+    let r = upload_picture(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 2),
+        "",
     )
     .await;
-    let (status, code, message) = refusal(r).await;
+    let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("past 1 MiB"), "{message}");
     // A small one still fits.
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(20, 20, 3)).await;
+    let r = upload_picture(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(20, 20, 3),
+        "",
+    )
+    .await;
     assert_eq!(r.status(), 201);
 }
 
@@ -149,24 +149,46 @@ async fn a_device_may_share_so_many_pictures_a_day() {
     .await;
     let l = live(&host).await;
     // The expert's pictures count against the device that asked for the session too.
-    let r = upload(&host, &l.session_id, &l.expert_token, picture(40, 30, 1)).await;
+    let r = upload_picture(
+        &host,
+        &l.session_id,
+        &l.expert_token,
+        picture(40, 30, 1),
+        "",
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    let r = upload(
+    // About 1.03 MiB kept: with the first, past the day's 1 MiB.
+    let r = upload_picture(
         &host,
         &l.session_id,
         &l.requester_token,
-        // About 1.03 MiB kept: with the first, past the day's 1 MiB.
         picture(600, 600, 2),
+        "",
     )
     .await;
-    let (status, code, message) = refusal(r).await;
+    let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("a device may share in a day"), "{message}");
     assert!(message.contains("1 MiB"), "{message}");
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(40, 30, 3)).await;
+    let r = upload_picture(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(40, 30, 3),
+        "",
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(40, 30, 4)).await;
-    let (status, code, message) = refusal(r).await;
+    let r = upload_picture(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(40, 30, 4),
+        "",
+    )
+    .await;
+    let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("2 pictures"), "{message}");
 }
@@ -178,27 +200,36 @@ async fn pictures_past_the_disk_budget_are_refused_and_nothing_is_kept() {
     })
     .await;
     let l = live(&host).await;
-    let r = upload(
+    let r = upload_picture(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 1),
+        "",
     )
     .await;
     assert_eq!(r.status(), 201);
-    let r = upload(
+    let r = upload_picture(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 2),
+        "",
     )
     .await;
-    let (status, code, message) = refusal(r).await;
+    let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (507, ErrorCode::StorageFull), "{message}");
     assert!(message.contains("operator"), "{message}");
     assert_eq!(kept_files(&host), 1);
     // Refused for the budget, the picture did not use up the session's quota.
-    let r = upload(&host, &l.session_id, &l.requester_token, picture(20, 20, 3)).await;
+    let r = upload_picture(
+        &host,
+        &l.session_id,
+        &l.requester_token,
+        picture(20, 20, 3),
+        "",
+    )
+    .await;
     assert_eq!(r.status(), 201);
 }
 

@@ -479,3 +479,31 @@ pub fn is_status(status: SessionStatus) -> impl FnMut(&ServerMessage) -> bool {
 pub fn is_error(code: ErrorCode) -> impl FnMut(&ServerMessage) -> bool {
     move |m| matches!(m, ServerMessage::Error { error } if error.code == code)
 }
+
+/// Uploads `body` as a picture into `session` with `token`; `query` is `""` or `?name=…`.
+pub async fn upload_picture(
+    host: &TestHost,
+    session: &str,
+    token: &str,
+    body: Vec<u8>,
+    query: &str,
+) -> reqwest::Response {
+    host.http()
+        .post(format!(
+            "{}/api/v1/sessions/{session}/images{query}",
+            host.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Status, code and message of a refusal.
+pub async fn refusal_of(r: reqwest::Response) -> (u16, ErrorCode, String) {
+    let status = r.status().as_u16();
+    let e: ApiError = r.json().await.unwrap();
+    (status, e.code, e.message)
+}
