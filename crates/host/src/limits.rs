@@ -112,6 +112,10 @@ impl Limits {
         let mb = |name: &str, flag: Option<u64>, file: Option<u64>, default: u64| {
             positive(name, flag.or(file), default / MIB).map(|v| v.saturating_mul(MIB))
         };
+        // A count kept as u32: larger settings are as good as u32::MAX.
+        let count32 = |name: &str, flag: Option<u64>, file: Option<u64>, default: u64| {
+            count(name, flag, file, default).map(|v| v.min(u64::from(u32::MAX)) as u32)
+        };
         let wide = |v: Option<usize>| v.map(|v| v as u64);
         let narrow = |v: Option<u32>| v.map(u64::from);
         Ok(Self {
@@ -139,20 +143,18 @@ impl Limits {
                 wide(file.max_connections_per_address),
                 d.max_connections_per_address as u64,
             )? as usize,
-            failed_sign_ins_per_address: count(
+            failed_sign_ins_per_address: count32(
                 "failed-sign-ins-per-address",
                 narrow(args.failed_sign_ins_per_address),
                 narrow(file.failed_sign_ins_per_address),
                 u64::from(d.failed_sign_ins_per_address),
-            )?
-            .min(u64::from(u32::MAX)) as u32,
-            failed_sign_ins_per_account: count(
+            )?,
+            failed_sign_ins_per_account: count32(
                 "failed-sign-ins-per-account",
                 narrow(args.failed_sign_ins_per_account),
                 narrow(file.failed_sign_ins_per_account),
                 u64::from(d.failed_sign_ins_per_account),
-            )?
-            .min(u64::from(u32::MAX)) as u32,
+            )?,
             max_open_shares_per_device: count(
                 "max-open-shares-per-device",
                 wide(args.max_open_shares_per_device),
@@ -160,13 +162,12 @@ impl Limits {
                 d.max_open_shares_per_device as u64,
             )? as usize,
             per_session: PictureQuota {
-                pictures: count(
+                pictures: count32(
                     "max-pictures-per-session",
                     narrow(args.max_pictures_per_session),
                     narrow(file.max_pictures_per_session),
                     u64::from(d.per_session.pictures),
-                )?
-                .min(u64::from(u32::MAX)) as u32,
+                )?,
                 bytes: mb(
                     "max-picture-mb-per-session",
                     args.max_picture_mb_per_session,
@@ -175,13 +176,12 @@ impl Limits {
                 )?,
             },
             per_device_per_day: PictureQuota {
-                pictures: count(
+                pictures: count32(
                     "max-pictures-per-device-per-day",
                     narrow(args.max_pictures_per_device_per_day),
                     narrow(file.max_pictures_per_device_per_day),
                     u64::from(d.per_device_per_day.pictures),
-                )?
-                .min(u64::from(u32::MAX)) as u32,
+                )?,
                 bytes: mb(
                     "max-picture-mb-per-device-per-day",
                     args.max_picture_mb_per_device_per_day,

@@ -205,6 +205,23 @@ impl Watched {
         }
     }
 
+    /// What a read or write of the stream answered, seen by the idle clock: bytes that moved
+    /// reset it; a stream with nothing to give fails once the idle time has passed.
+    fn after<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+        moved: bool,
+    ) -> Poll<io::Result<T>> {
+        if moved {
+            self.last = Instant::now();
+        }
+        match polled {
+            Poll::Pending => self.idle_check(cx).map(Err),
+            ready => ready,
+        }
+    }
+
     /// Called when the stream has nothing to give: fails once the idle time has passed.
     /// The timer is moved only when it fires, not at every byte.
     fn idle_check(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
@@ -237,16 +254,9 @@ impl AsyncRead for Watched {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        match Pin::new(&mut this.io).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    this.last = Instant::now();
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Pending => this.idle_check(cx).map(Err),
-            ready => ready,
-        }
+        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        let moved = buf.filled().len() > before;
+        this.after(cx, polled, moved)
     }
 }
 
@@ -257,16 +267,9 @@ impl AsyncWrite for Watched {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.io).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    this.last = Instant::now();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => this.idle_check(cx).map(Err),
-            ready => ready,
-        }
+        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
+        let moved = matches!(polled, Poll::Ready(Ok(n)) if n > 0);
+        this.after(cx, polled, moved)
     }
 
     fn poll_write_vectored(
@@ -275,16 +278,9 @@ impl AsyncWrite for Watched {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    this.last = Instant::now();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => this.idle_check(cx).map(Err),
-            ready => ready,
-        }
+        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        let moved = matches!(polled, Poll::Ready(Ok(n)) if n > 0);
+        this.after(cx, polled, moved)
     }
 
     fn is_write_vectored(&self) -> bool {

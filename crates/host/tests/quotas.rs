@@ -27,6 +27,11 @@ fn picture(width: u32, height: u32, seed: u32) -> Vec<u8> {
     out
 }
 
+/// Shares `png` into `session` as the holder of `token`.
+async fn share(host: &TestHost, session: &str, token: &str, png: Vec<u8>) -> reqwest::Response {
+    upload_picture(host, session, token, png, "").await
+}
+
 fn kept_files(host: &TestHost) -> usize {
     let mut dir = host.db.clone().into_os_string();
     dir.push(".images");
@@ -76,24 +81,16 @@ async fn a_session_may_share_so_many_pictures() {
     .await;
     let l = live(&host).await;
     for seed in 0..2 {
-        let r = upload_picture(
+        let r = share(
             &host,
             &l.session_id,
             &l.requester_token,
             picture(40, 30, seed),
-            "",
         )
         .await;
         assert_eq!(r.status(), 201);
     }
-    let r = upload_picture(
-        &host,
-        &l.session_id,
-        &l.expert_token,
-        picture(40, 30, 9),
-        "",
-    )
-    .await;
+    let r = share(&host, &l.session_id, &l.expert_token, picture(40, 30, 9)).await;
     let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("this session has 2 pictures"), "{message}");
@@ -108,35 +105,26 @@ async fn a_session_may_share_so_many_bytes() {
     .await;
     let l = live(&host).await;
     // About 0.7 MiB kept: one fits, the second would pass 1 MiB.
-    let r = upload_picture(
+    let r = share(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 1),
-        "",
     )
     .await;
     assert_eq!(r.status(), 201);
-    let r = upload_picture(
+    let r = share(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 2),
-        "",
     )
     .await;
     let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("past 1 MiB"), "{message}");
     // A small one still fits.
-    let r = upload_picture(
-        &host,
-        &l.session_id,
-        &l.requester_token,
-        picture(20, 20, 3),
-        "",
-    )
-    .await;
+    let r = share(&host, &l.session_id, &l.requester_token, picture(20, 20, 3)).await;
     assert_eq!(r.status(), 201);
 }
 
@@ -149,45 +137,23 @@ async fn a_device_may_share_so_many_pictures_a_day() {
     .await;
     let l = live(&host).await;
     // The expert's pictures count against the device that asked for the session too.
-    let r = upload_picture(
-        &host,
-        &l.session_id,
-        &l.expert_token,
-        picture(40, 30, 1),
-        "",
-    )
-    .await;
+    let r = share(&host, &l.session_id, &l.expert_token, picture(40, 30, 1)).await;
     assert_eq!(r.status(), 201);
     // About 1.03 MiB kept: with the first, past the day's 1 MiB.
-    let r = upload_picture(
+    let r = share(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(600, 600, 2),
-        "",
     )
     .await;
     let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("a device may share in a day"), "{message}");
     assert!(message.contains("1 MiB"), "{message}");
-    let r = upload_picture(
-        &host,
-        &l.session_id,
-        &l.requester_token,
-        picture(40, 30, 3),
-        "",
-    )
-    .await;
+    let r = share(&host, &l.session_id, &l.requester_token, picture(40, 30, 3)).await;
     assert_eq!(r.status(), 201);
-    let r = upload_picture(
-        &host,
-        &l.session_id,
-        &l.requester_token,
-        picture(40, 30, 4),
-        "",
-    )
-    .await;
+    let r = share(&host, &l.session_id, &l.requester_token, picture(40, 30, 4)).await;
     let (status, code, message) = refusal_of(r).await;
     assert_eq!((status, code), (429, ErrorCode::QuotaExceeded), "{message}");
     assert!(message.contains("2 pictures"), "{message}");
@@ -200,21 +166,19 @@ async fn pictures_past_the_disk_budget_are_refused_and_nothing_is_kept() {
     })
     .await;
     let l = live(&host).await;
-    let r = upload_picture(
+    let r = share(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 1),
-        "",
     )
     .await;
     assert_eq!(r.status(), 201);
-    let r = upload_picture(
+    let r = share(
         &host,
         &l.session_id,
         &l.requester_token,
         picture(500, 500, 2),
-        "",
     )
     .await;
     let (status, code, message) = refusal_of(r).await;
@@ -222,14 +186,7 @@ async fn pictures_past_the_disk_budget_are_refused_and_nothing_is_kept() {
     assert!(message.contains("operator"), "{message}");
     assert_eq!(kept_files(&host), 1);
     // Refused for the budget, the picture did not use up the session's quota.
-    let r = upload_picture(
-        &host,
-        &l.session_id,
-        &l.requester_token,
-        picture(20, 20, 3),
-        "",
-    )
-    .await;
+    let r = share(&host, &l.session_id, &l.requester_token, picture(20, 20, 3)).await;
     assert_eq!(r.status(), 201);
 }
 
