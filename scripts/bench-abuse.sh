@@ -28,35 +28,8 @@ cargo build --release -q -p instant-share-host --bin instant-share-host --exampl
 bin="${BENCH_HOST_BIN:-$CARGO_TARGET_DIR/release/instant-share-host}"
 load="$CARGO_TARGET_DIR/release/examples/abuse_load"
 
-work=$(mktemp -d)
-host_pid=""
-stop_host() {
-  if [ -n "$host_pid" ]; then
-    kill "$host_pid" 2>/dev/null || true
-    wait "$host_pid" 2>/dev/null || true
-    host_pid=""
-  fi
-}
-trap 'stop_host; rm -rf "$work"' EXIT
-
-# start_host NAME [SERVE FLAGS...]: a fresh host on a free port; sets url, db and host_pid.
-# The environment of the call (GLIBC_TUNABLES) reaches the host.
-start_host() {
-  db="$work/$1.sqlite3"
-  local name="$1"
-  shift
-  INSTANT_SHARE_LOG=warn "$bin" serve --listen 127.0.0.1:0 --database "$db" \
-    --ui-dir ui/dist "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  host_pid=$!
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^instant-share-host listening on //p' "$work/$name.out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "the host did not start:" >&2
-  cat "$work/$name.err" >&2
-  exit 1
-}
+# shellcheck source=bench-hosts.sh
+. "$INSTANT_SHARE_ROOT/scripts/bench-hosts.sh"
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr), $(ldd --version | head -1)"
