@@ -156,6 +156,20 @@ for entry in console console:firefox stamp board-state session-state transcript 
   fi
 done
 
+# A network change mid-call: two native peers in network namespaces of their own, each moving
+# to another network in turn; the call goes on by an ICE restart (about 20 s). Root only.
+network_name="network change: ICE restart across network namespaces"
+if [ "$has_host" -eq 0 ]; then
+  skip "$network_name" "the host (instant-share-host) is not in the workspace yet"
+elif ! ok "cargo build" || ! ok "ui: check and build"; then
+  skip "$network_name" "the build failed"
+elif [ "$(id -u)" -ne 0 ]; then
+  skip "$network_name" "needs root (network namespaces); CI runs as root"
+else
+  step "$network_name" unshare --net -- env INSTANT_SHARE_NETNS=1 \
+    node --test --test-reporter=spec "$INSTANT_SHARE_ROOT/tests/network-change.test.mjs"
+fi
+
 # The contract: schemathesis (PyPI, into $INSTANT_SHARE_CACHE) against the committed OpenAPI
 # document with a live host and session, every check on, no failure allowed (about 3 minutes).
 contract_name="contract: schemathesis against crates/host/openapi.json"

@@ -159,13 +159,19 @@ test('expert and requester see and hear each other; mute shows on the other side
     await waitAttribute(person(requesterPage, 'expert'), 'data-camera', 'true', 'the requester to see the expert camera on again');
     await assertVideoFlows(requesterPage, expertId, 'the requester, after the expert camera came back');
 
-    // The requester's socket drops: it reconnects, is welcomed again and calls anew; its
-    // camera and microphone stay on, so the frame numbers go on.
+    // The requester's socket drops: it reconnects and is welcomed again, and the call, up all
+    // along (media flows peer to peer), goes on: the same call, its camera and microphone on,
+    // the frame numbers going on.
     const beforeDrop = await remote(requesterPage);
     await cutSessionSocket(requesterPage);
-    const afterDrop = await connected(requesterPage, 'the requester after its socket dropped', beforeDrop.callId);
-    const expertAfterDrop = await connected(consolePage, 'the expert after the requester socket dropped', beforeDrop.callId);
-    assert.equal(expertAfterDrop.callId, afterDrop.callId, 'the expert took the new call');
+    await waitFor('the requester socket to be open again', () =>
+      requesterPage.evaluate(() => window.__e2eSockets.some((ws) => new URL(ws.url).pathname === '/api/v1/ws' && ws.readyState === WebSocket.OPEN)),
+    );
+    await waitAttribute(person(consolePage, 'requester'), 'data-online', 'true', 'the requester online again after the reconnect');
+    const afterDrop = await remote(requesterPage);
+    assert.equal(afterDrop.callId, beforeDrop.callId, 'the call went on through the reconnect');
+    assert.equal(afterDrop.phase, 'connected');
+    assert.equal((await remote(consolePage)).callId, beforeDrop.callId, 'the expert is in the same call');
     await assertVideoFlows(consolePage, requesterId, 'the expert, after the requester reconnected');
     await assertVideoFlows(requesterPage, expertId, 'the requester, after it reconnected');
     await waitAttribute(person(consolePage, 'requester'), 'data-camera', 'true', 'the requester camera shown on after the reconnect');

@@ -862,6 +862,7 @@ fn event_kind(event: &instant_share_client::SessionEvent) -> String {
                 instant_share_protocol::Signal::Answer { .. } => "answer",
                 instant_share_protocol::Signal::Candidate { .. } => "candidate",
                 instant_share_protocol::Signal::Hangup { .. } => "hangup",
+                instant_share_protocol::Signal::Restart { .. } => "restart",
             };
             format!("signal {kind} from {from}")
         }

@@ -28,9 +28,11 @@ export class Host {
    * @param {number} [options.reofferPauseSecs]  how long a request an expert let pass waits
    *   before it rings for them again (the host's default, 10 s, unless given)
    * @param {string[]} [options.extraArgs]
+   * @param {string} [options.listen]  the address to listen on (default: a free loopback port)
    */
-  constructor({ name = 'host', offerTimeoutSecs = 20, queueTimeoutSecs = 600, reofferPauseSecs, extraArgs = [] } = {}) {
+  constructor({ name = 'host', offerTimeoutSecs = 20, queueTimeoutSecs = 600, reofferPauseSecs, extraArgs = [], listen = '127.0.0.1:0' } = {}) {
     this.name = name;
+    this.listen = listen;
     this.offerTimeoutSecs = offerTimeoutSecs;
     this.queueTimeoutSecs = queueTimeoutSecs;
     this.reofferPauseSecs = reofferPauseSecs;
@@ -56,13 +58,13 @@ export class Host {
     this.dir = await mkdtemp(path.join(os.tmpdir(), 'instant-share-e2e-'));
   }
 
-  /** Starts `serve` on a free loopback port and waits for its `listening on` line. */
+  /** Starts `serve` (on a free loopback port unless told) and waits for its `listening on` line. */
   async start() {
     await this.prepare();
     await mkdir(outputDir, { recursive: true });
     const args = [
       'serve',
-      '--listen', '127.0.0.1:0',
+      '--listen', this.listen,
       '--database', this.database,
       '--ui-dir', uiDir,
       '--offer-timeout-secs', String(this.offerTimeoutSecs),

@@ -9,7 +9,8 @@ import { peerBin } from './paths.mjs';
 
 export class Peer {
   /**
-   * Starts a peer. `role` is `requester` or `expert`; `args` are its other flags.
+   * Starts a peer. `role` is `requester` or `expert`; `args` are its other flags (ICE uses
+   * loopback, `--udp 127.0.0.1:0`, unless they name `--udp`).
    * @param {'requester' | 'expert'} role
    * @param {string[]} args
    * `run` starts the process instead of `spawn` (e.g. in another desktop session, as another
@@ -20,7 +21,8 @@ export class Peer {
     const dir = await mkdtemp(path.join(os.tmpdir(), `instant-share-peer-${role}-`));
     if (run) await chmod(dir, 0o777);
     const peer = new Peer(role, dir);
-    const child = (run ?? spawn)(peerBin, [role, '--udp', '127.0.0.1:0', '--record', dir, ...args], {
+    const udp = args.includes('--udp') ? [] : ['--udp', '127.0.0.1:0'];
+    const child = (run ?? spawn)(peerBin, [role, ...udp, '--record', dir, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn,instant_share_media=info' },
     });

@@ -490,6 +490,11 @@ async fn take_part(
                 Some(MediaEvent::SourceEnded { kind, message }) => {
                     emit(json!({"event": "source_ended", "kind": kind, "message": message}));
                 }
+                Some(MediaEvent::NetworkChanged) => {
+                    emit(json!({"event": "network_changed",
+                        "ms": started.elapsed().as_secs_f64() * 1000.0}));
+                    session.reconnect();
+                }
                 None => break,
             },
             _ = stats.tick() => {

@@ -139,7 +139,10 @@ pub struct IceServer {
 /// Who calls whom: of two participants with media, the one who joined the session first sends
 /// the offer (the requester calls the expert; both call a guest). A call is named by the
 /// offerer's `call_id`; a new offer with a new `call_id` replaces the call (after a reconnect),
-/// and anything naming another `call_id` is stale and ignored.
+/// and anything naming another `call_id` is stale and ignored. An offer with the current
+/// `call_id` renegotiates the same connection: the offerer sends one with fresh ICE credentials
+/// (an ICE restart) when its network changed, when the path went quiet, or when the answerer
+/// asked with `restart`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
@@ -177,6 +180,12 @@ pub enum Signal {
         /// The call.
         call_id: String,
     },
+    /// The answerer asks the offerer to restart ICE on the call (its own network changed, or
+    /// the path went quiet); the offerer answers with an offer of the same `call_id`.
+    Restart {
+        /// The call.
+        call_id: String,
+    },
 }
 
 impl Signal {
@@ -186,7 +195,8 @@ impl Signal {
             Self::Offer { call_id, .. }
             | Self::Answer { call_id, .. }
             | Self::Candidate { call_id, .. }
-            | Self::Hangup { call_id } => call_id,
+            | Self::Hangup { call_id }
+            | Self::Restart { call_id } => call_id,
         }
     }
 }

@@ -490,6 +490,11 @@ impl Calls {
                     tracing::warn!(?kind, %message, "media problem");
                     self.update(generation, |v| v.engine_problem(kind, &message));
                 }
+                MediaEvent::NetworkChanged => {
+                    // The socket may be on an address that is gone: a new one now, and the
+                    // calls restart ICE once it is welcomed.
+                    session.reconnect();
+                }
             }
         }
         tracing::debug!(generation, "the media engine stopped");

@@ -366,6 +366,10 @@ sdp_m_line_index?: number, } | { "kind": "hangup",
 /**
  * The call.
  */
+call_id: string, } | { "kind": "restart", 
+/**
+ * The call.
+ */
 call_id: string, };
 
 export type ChatMessage = { 

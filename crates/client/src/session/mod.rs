@@ -78,6 +78,7 @@ enum Command {
     Media(MediaState),
     EndSession,
     CallBack,
+    Reconnect,
     Close,
 }
 
@@ -158,6 +159,13 @@ impl SessionHandle {
         self.command(Command::CallBack)
     }
 
+    /// Drops the socket and opens a new one at once, without the usual pause: the computer's
+    /// network changed (the socket's address may be gone, and it would take the silence limit
+    /// to notice). The session resumes where it was.
+    pub fn reconnect(&self) {
+        let _ = self.commands.send(Command::Reconnect);
+    }
+
     /// Closes the socket and stops the task without ending the session.
     pub fn close(&self) {
         // A task that already stopped is closed anyway.
@@ -212,9 +220,10 @@ impl SessionConnection {
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Whether the task goes on (with a new socket) or stops.
+/// Whether the task goes on (with a new socket, after a pause or at once) or stops.
 enum Flow {
     Retry,
+    Now,
     Stop,
 }
 
@@ -263,8 +272,10 @@ impl Task {
                     Flow::Retry
                 }
             };
-            if let Flow::Stop = flow {
-                break;
+            match flow {
+                Flow::Stop => break,
+                Flow::Now => continue,
+                Flow::Retry => {}
             }
             let delay = self.backoff.next_delay(rand::random::<f64>());
             tracing::debug!(?delay, "reconnecting the session socket after a pause");
@@ -292,11 +303,17 @@ impl Task {
                         Err(_) => Err("timed out".into()),
                     };
                 }
-                command = self.commands.recv() => {
-                    if let Flow::Stop = self.offline_command(command) {
-                        return Ok(None);
+                command = self.commands.recv() => match self.offline_command(command) {
+                    Flow::Stop => return Ok(None),
+                    // The attempt may be on the network that went away: a new one.
+                    Flow::Now => {
+                        open.set(tokio::time::timeout(
+                            CONNECT_TIMEOUT * 2,
+                            tokio_tungstenite::connect_async(url.as_str()),
+                        ));
                     }
-                }
+                    Flow::Retry => {}
+                },
             }
         }
     }
@@ -308,11 +325,11 @@ impl Task {
         loop {
             tokio::select! {
                 _ = &mut sleep => return Flow::Retry,
-                command = self.commands.recv() => {
-                    if let Flow::Stop = self.offline_command(command) {
-                        return Flow::Stop;
-                    }
-                }
+                command = self.commands.recv() => match self.offline_command(command) {
+                    Flow::Stop => return Flow::Stop,
+                    Flow::Now => return Flow::Retry,
+                    Flow::Retry => {}
+                },
             }
         }
     }
@@ -351,6 +368,7 @@ impl Task {
                 );
                 Flow::Retry
             }
+            Some(Command::Reconnect) => Flow::Now,
             Some(Command::Close) | None => Flow::Stop,
         }
     }
@@ -433,6 +451,10 @@ impl Task {
                         Some(Command::Media(media)) => {
                             self.media = Some(media);
                             welcomed.then_some(ClientMessage::SetMedia { media })
+                        }
+                        Some(Command::Reconnect) => {
+                            tracing::info!("the network changed: opening a new session socket");
+                            return Flow::Now;
                         }
                         Some(Command::Close) | None => {
                             let _ = sink.send(Message::Close(None)).await;

@@ -863,7 +863,7 @@ fn validate_signal(signal: &Signal) -> Result<(), ApiError> {
                 return bad("sdp_mid has at most 32 characters".into());
             }
         }
-        Signal::Hangup { .. } => {}
+        Signal::Hangup { .. } | Signal::Restart { .. } => {}
     }
     Ok(())
 }

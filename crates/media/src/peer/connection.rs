@@ -68,6 +68,30 @@ pub(crate) fn setup_timeout(failed_before: u32) -> std::time::Duration {
     CALL_SETUP_TIMEOUT * 2u32.pow(failed_before.min(2))
 }
 
+/// How often a connected call checks that the other side still answers (RFC 7675 consent).
+/// Media refreshes it too; this matters when nothing is sent (everything off or muted).
+const ICE_KEEPALIVE: Duration = Duration::from_millis(250);
+/// How long nothing may arrive from the other side before the call counts as disconnected,
+/// and the offerer restarts ICE (four missed keep-alives: a path that merely loses packets
+/// stays connected, one that went away is noticed within a second).
+pub(crate) const ICE_DISCONNECTED_AFTER: Duration = Duration::from_secs(1);
+/// How much longer a disconnected call may stay so, restarts included, before it fails and is
+/// called anew.
+const ICE_FAILED_AFTER: Duration = Duration::from_secs(10);
+
+/// What an answer did to a call.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Answered {
+    /// Taken: ICE (re)starts on the same connection.
+    Taken,
+    /// Not awaited (a duplicate, or no offer of ours is open): ignored.
+    Unexpected,
+    /// From another connection than the one this call had (another DTLS fingerprint: the
+    /// other side started over and answered a restart as a new call). The call must be made
+    /// anew.
+    Stranger,
+}
+
 /// What the connection's event handler reports to the session task.
 #[derive(Clone)]
 pub(crate) enum CallInput {
@@ -97,7 +121,7 @@ struct Handler {
     remote: String,
     call_id: String,
     tx: mpsc::UnboundedSender<CallInput>,
-    gathered: tokio::sync::watch::Sender<bool>,
+    gathered: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 #[async_trait::async_trait]
@@ -122,7 +146,7 @@ impl PeerConnectionEventHandler for Handler {
         state: webrtc::peer_connection::RTCIceGatheringState,
     ) {
         if state == webrtc::peer_connection::RTCIceGatheringState::Complete {
-            let _ = self.gathered.send(true);
+            self.gathered.send_replace(true);
             let _ = self.tx.send(CallInput::Candidate {
                 remote: self.remote.clone(),
                 call_id: self.call_id.clone(),
@@ -166,9 +190,27 @@ pub(crate) struct Call {
     pub estimate: Estimate,
     remote_set: bool,
     pending: Vec<RTCIceCandidateInit>,
+    /// Whether ICE and DTLS came up once (the tracks are bound).
     pub connected: bool,
+    /// Whether the connection is up now, by its last reported state (false once disconnected
+    /// or failed, until it is connected again).
+    pub live: bool,
     pub created: Instant,
+    /// When the ICE restart under way began.
+    pub restarted: Option<Instant>,
+    /// An offer of ours waits for its answer.
+    awaiting_answer: bool,
+    /// The other side's DTLS certificate fingerprint, from its first description.
+    remote_fingerprint: Option<String>,
     gathered: tokio::sync::watch::Receiver<bool>,
+    gathered_tx: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// The `a=fingerprint:` of a description (session level or the first m-section's).
+fn fingerprint(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|l| l.trim_end().strip_prefix("a=fingerprint:"))
+        .map(|f| f.to_ascii_lowercase())
 }
 
 fn codecs() -> (RTCRtpCodecParameters, RTCRtpCodecParameters) {
@@ -282,6 +324,14 @@ impl Call {
             // Check candidate pairs every 25 ms (the default 200 ms costs most of the setup
             // time on a fast path), still for 1.4 s per candidate.
             .with_ice_connection_attempts(Some(Duration::from_millis(25)), Some(56))
+            .with_ice_timeouts(
+                Some(ICE_DISCONNECTED_AFTER),
+                Some(ICE_FAILED_AFTER),
+                Some(ICE_KEEPALIVE),
+            )
+            // An ICE restart binds new sockets on the interfaces there are then: after a move
+            // from one network to another, the old address is gone.
+            .with_discard_local_candidates_during_ice_restart(true)
             .build();
         let config = RTCConfigurationBuilder::new()
             .with_ice_servers(ice_servers(servers))
@@ -292,11 +342,12 @@ impl Call {
             })
             .build();
         let (gathered_tx, gathered) = tokio::sync::watch::channel(false);
+        let gathered_tx = Arc::new(gathered_tx);
         let handler = Arc::new(Handler {
             remote: remote.to_owned(),
             call_id: call_id.to_owned(),
             tx,
-            gathered: gathered_tx,
+            gathered: gathered_tx.clone(),
         });
         let mut builder = PeerConnectionBuilder::new();
         if local.fast_dtls_resend {
@@ -351,8 +402,13 @@ impl Call {
             remote_set: false,
             pending: Vec::new(),
             connected: false,
+            live: false,
             created: Instant::now(),
+            restarted: None,
+            awaiting_answer: false,
+            remote_fingerprint: None,
             gathered,
+            gathered_tx,
         };
         if offerer {
             for (kind, track, _) in call.tracks.clone() {
@@ -380,6 +436,39 @@ impl Call {
         let offer = self.pc.create_offer(None).await?;
         let sdp = offer.sdp.clone();
         self.pc.set_local_description(offer).await?;
+        self.awaiting_answer = true;
+        Ok(self.with_early_candidates(sdp).await)
+    }
+
+    /// An offer with fresh ICE credentials on this connection (an ICE restart): new sockets on
+    /// the interfaces there are now, new candidates; DTLS and the tracks stay.
+    pub async fn restart_offer(&mut self) -> Result<String, PeerError> {
+        self.gathered_tx.send_replace(false);
+        self.restarted = Some(Instant::now());
+        let options = rtc::peer_connection::configuration::RTCOfferOptions { ice_restart: true };
+        let offer = self.pc.create_offer(Some(options)).await?;
+        let sdp = offer.sdp.clone();
+        self.pc.set_local_description(offer).await?;
+        self.awaiting_answer = true;
+        Ok(self.with_early_candidates(sdp).await)
+    }
+
+    /// Whether `offer_sdp` comes from the connection this call has (the same DTLS
+    /// certificate): then it renegotiates this call rather than starting another.
+    pub fn same_remote(&self, offer_sdp: &str) -> bool {
+        self.remote_fingerprint.is_some() && fingerprint(offer_sdp) == self.remote_fingerprint
+    }
+
+    /// Takes the offerer's new offer for this call (an ICE restart) and returns the answer.
+    pub async fn renegotiate(&mut self, offer_sdp: &str) -> Result<String, PeerError> {
+        self.gathered_tx.send_replace(false);
+        self.restarted = Some(Instant::now());
+        self.pc
+            .set_remote_description(RTCSessionDescription::offer(offer_sdp.to_owned())?)
+            .await?;
+        let answer = self.pc.create_answer(None).await?;
+        let sdp = answer.sdp.clone();
+        self.pc.set_local_description(answer).await?;
         Ok(self.with_early_candidates(sdp).await)
     }
 
@@ -405,6 +494,7 @@ impl Call {
             .set_remote_description(RTCSessionDescription::offer(offer_sdp.to_owned())?)
             .await?;
         self.remote_set = true;
+        self.remote_fingerprint = fingerprint(offer_sdp);
         // The offer's m-sections come first; our tracks take them in order.
         for (kind, track, _) in self.tracks.clone() {
             let sender = self.pc.add_track(track as Arc<dyn TrackLocal>).await?;
@@ -417,14 +507,22 @@ impl Call {
         Ok(self.with_early_candidates(sdp).await)
     }
 
-    /// Takes the remote answer to our offer.
-    pub async fn accept_answer(&mut self, sdp: &str) -> Result<(), PeerError> {
+    /// Takes the remote answer to our offer (the first, or an ICE restart's).
+    pub async fn accept_answer(&mut self, sdp: &str) -> Result<Answered, PeerError> {
+        if !self.awaiting_answer {
+            return Ok(Answered::Unexpected);
+        }
+        if self.remote_fingerprint.is_some() && fingerprint(sdp) != self.remote_fingerprint {
+            return Ok(Answered::Stranger);
+        }
         self.pc
             .set_remote_description(RTCSessionDescription::answer(sdp.to_owned())?)
             .await?;
+        self.awaiting_answer = false;
         self.remote_set = true;
+        self.remote_fingerprint = fingerprint(sdp);
         self.flush_candidates().await;
-        Ok(())
+        Ok(Answered::Taken)
     }
 
     /// A remote candidate; held until the remote description is set.
@@ -562,6 +660,13 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fingerprint_is_read_from_either_level_and_compared_without_case() {
+        let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 AB:CD\r\n";
+        assert_eq!(fingerprint(sdp).as_deref(), Some("sha-256 ab:cd"));
+        assert_eq!(fingerprint("v=0\r\n"), None);
+    }
 
     #[test]
     fn each_call_that_did_not_connect_in_time_gives_the_next_twice_as_long_up_to_four_times() {

@@ -16,13 +16,14 @@ mod curtain;
 mod fault;
 mod feedback;
 mod flights;
+mod network;
 mod receive;
 mod runtime;
 mod send;
 mod stats;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ pub use stats::{Direction, TrackStats};
 
 use crate::capture::{self, AudioSinkConfig, AudioSourceConfig, VideoSourceConfig};
 use crate::synthetic::Frame;
-use connection::{Call, CallInput};
+use connection::{Answered, Call, CallInput};
 use send::{AudioPipeline, EncoderControl, Fanout, VideoPipeline};
 use stats::{Rates, RecvCounters};
 
@@ -183,6 +184,10 @@ pub enum MediaEvent {
         /// A sentence for the user.
         message: String,
     },
+    /// The computer's network addresses changed (another network, an interface up or down):
+    /// the session socket should reconnect now (`SessionHandle::reconnect`). Once it is
+    /// welcomed again, the calls restart ICE on the new network.
+    NetworkChanged,
 }
 
 /// Where events go: control events wait for room, pictures are dropped when the reader lags.
@@ -230,6 +235,12 @@ impl MediaHandle {
     pub fn spawn(config: MediaConfig, events: mpsc::Sender<MediaEvent>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let (input_tx, input_rx) = mpsc::unbounded_channel();
+        // Sockets on every interface follow the network; fixed addresses do not.
+        let addresses = config
+            .udp_addrs
+            .iter()
+            .any(|a| a.ip().is_unspecified())
+            .then(network::usable_addresses);
         let session = Session {
             config,
             events: EventSink(events),
@@ -243,6 +254,8 @@ impl MediaHandle {
             ice_servers: Vec::new(),
             calls: HashMap::new(),
             setup_timeouts: HashMap::new(),
+            addresses,
+            restart_due: HashSet::new(),
             fanouts: TrackKind::ALL
                 .iter()
                 .map(|k| (*k, Arc::new(Fanout::default())))
@@ -344,8 +357,8 @@ struct Session {
     input_tx: mpsc::UnboundedSender<CallInput>,
     commands: mpsc::UnboundedSender<Command>,
     me: Option<String>,
-    /// Other participants in order of joining, with whether they are online.
-    participants: Vec<(String, bool)>,
+    /// Everyone in order of joining.
+    participants: Vec<Seat>,
     active: bool,
     ended: bool,
     welcomed: bool,
@@ -354,6 +367,11 @@ struct Session {
     /// Calls offered to a participant in a row that did not connect in time: each next one
     /// is given twice as long ([`connection::setup_timeout`]).
     setup_timeouts: HashMap<String, u32>,
+    /// The addresses this computer had at the last look ([`network::usable_addresses`]),
+    /// when its sockets follow the interfaces.
+    addresses: Option<BTreeSet<IpAddr>>,
+    /// Calls to restart ICE on once the socket is welcomed again: the network changed.
+    restart_due: HashSet<String>,
     fanouts: HashMap<TrackKind, Arc<Fanout>>,
     controls: HashMap<TrackKind, Arc<EncoderControl>>,
     curtains: HashMap<TrackKind, Arc<Curtain>>,
@@ -364,6 +382,13 @@ struct Session {
     announced: Option<MediaState>,
     received: HashMap<(String, TrackKind), Arc<RecvCounters>>,
     rates: Rates,
+}
+
+/// One participant as the call rules see them.
+struct Seat {
+    id: String,
+    online: bool,
+    left: bool,
 }
 
 fn new_call_id() -> String {
@@ -377,6 +402,8 @@ impl Session {
         mut inputs: mpsc::UnboundedReceiver<CallInput>,
     ) {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut look = tokio::time::interval(network::LOOK_EVERY);
+        look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -388,6 +415,7 @@ impl Session {
                     self.follow_estimates();
                     self.end_failed_sources().await;
                 }
+                _ = look.tick(), if self.addresses.is_some() => self.look_at_network().await,
             }
         }
         for (_, call) in self.calls.drain() {
@@ -402,13 +430,41 @@ impl Session {
         match command {
             Command::Session(snapshot) => {
                 self.me = Some(snapshot.you.clone());
-                self.participants = snapshot
+                let before: HashMap<String, bool> = self
                     .participants
                     .iter()
                     .map(|p| (p.id.clone(), p.online))
                     .collect();
+                self.participants = snapshot
+                    .participants
+                    .iter()
+                    .map(|p| Seat {
+                        id: p.id.clone(),
+                        online: p.online,
+                        left: p.left,
+                    })
+                    .collect();
                 self.active = snapshot.status == SessionStatus::Active;
                 self.ended = snapshot.status == SessionStatus::Ended;
+                // Someone back online whose call is down (their app restarted, or their socket
+                // and their network went away together) is called anew; a call that stayed up
+                // through their socket's absence goes on.
+                let back: Vec<String> = self
+                    .participants
+                    .iter()
+                    .filter(|p| p.online && before.get(&p.id) == Some(&false))
+                    .map(|p| p.id.clone())
+                    .collect();
+                for remote in back {
+                    if self
+                        .calls
+                        .get(&remote)
+                        .is_some_and(|c| c.offerer && !c.live)
+                    {
+                        tracing::info!(remote, "back online with the call down: calling anew");
+                        self.hang_up(&remote, false).await;
+                    }
+                }
                 self.reconcile().await;
             }
             Command::Welcomed(servers) => {
@@ -416,15 +472,18 @@ impl Session {
                 let first = !self.welcomed;
                 self.welcomed = true;
                 if !first {
-                    // A new socket: calls this side started are started again.
-                    let ours: Vec<String> = self
-                        .calls
-                        .iter()
-                        .filter(|(_, c)| c.offerer)
-                        .map(|(r, _)| r.clone())
-                        .collect();
-                    for remote in ours {
-                        self.hang_up(&remote, false).await;
+                    // A new socket. Calls this side started that never came up are started
+                    // again (their signals may be lost); calls that are up go on, and restart
+                    // ICE if the network changed meanwhile.
+                    let due = std::mem::take(&mut self.restart_due);
+                    let remotes: Vec<String> = self.calls.keys().cloned().collect();
+                    for remote in remotes {
+                        let call = &self.calls[&remote];
+                        if call.offerer && !call.connected {
+                            self.hang_up(&remote, false).await;
+                        } else if due.contains(&remote) {
+                            self.restart(&remote, "the network changed").await;
+                        }
                     }
                 }
                 self.reconcile().await;
@@ -470,14 +529,17 @@ impl Session {
     /// Whether this side offers to `remote`: it joined earlier.
     fn we_offer(&self, remote: &str) -> bool {
         let Some(me) = &self.me else { return false };
-        let pos = |id: &str| self.participants.iter().position(|(p, _)| p == id);
+        let pos = |id: &str| self.participants.iter().position(|p| p.id == id);
         matches!((pos(me), pos(remote)), (Some(a), Some(b)) if a < b)
     }
 
     fn online(&self, remote: &str) -> bool {
-        self.participants
-            .iter()
-            .any(|(p, online)| p == remote && *online)
+        self.participants.iter().any(|p| p.id == remote && p.online)
+    }
+
+    /// Whether `remote` is still in the session (online or not).
+    fn present(&self, remote: &str) -> bool {
+        self.participants.iter().any(|p| p.id == remote && !p.left)
     }
 
     /// Starts the calls the rules call for and ends those that lost their reason.
@@ -489,10 +551,12 @@ impl Session {
             }
             return;
         }
+        // Only those who left are hung up on: media flows peer to peer, and a call outlives a
+        // socket that drops for a moment.
         let gone: Vec<String> = self
             .calls
             .keys()
-            .filter(|r| !self.online(r))
+            .filter(|r| !self.present(r))
             .cloned()
             .collect();
         for remote in gone {
@@ -501,7 +565,7 @@ impl Session {
         let others: Vec<String> = self
             .participants
             .iter()
-            .map(|(p, _)| p.clone())
+            .map(|p| p.id.clone())
             .filter(|p| Some(p) != self.me.as_ref())
             .collect();
         for remote in others {
@@ -570,6 +634,43 @@ impl Session {
         let current = self.calls.get(&from).map(|c| c.call_id.clone());
         match signal {
             Signal::Offer { call_id, sdp } => {
+                if current.as_deref() == Some(call_id.as_str()) {
+                    let Some(call) = self.calls.get_mut(&from) else {
+                        return;
+                    };
+                    if call.offerer {
+                        tracing::warn!(
+                            from,
+                            call_id,
+                            "an offer for a call this side offers: ignored"
+                        );
+                        return;
+                    }
+                    if call.same_remote(&sdp) {
+                        // The offerer restarts ICE on this call.
+                        match call.renegotiate(&sdp).await {
+                            Ok(answer) => {
+                                tracing::info!(from, call_id, "answering an ICE restart");
+                                self.events
+                                    .send(MediaEvent::Signal {
+                                        to: from.clone(),
+                                        signal: Signal::Answer {
+                                            call_id,
+                                            sdp: answer,
+                                        },
+                                    })
+                                    .await;
+                                self.call_state(&from, CallState::Connecting).await;
+                            }
+                            Err(e) => {
+                                tracing::warn!(from, error = %e, "an ICE restart could not be answered");
+                                // The offerer calls anew on the hang-up.
+                                self.hang_up(&from, true).await;
+                            }
+                        }
+                        return;
+                    }
+                }
                 if current.is_some() {
                     self.hang_up(&from, false).await;
                 }
@@ -620,8 +721,24 @@ impl Session {
                 if current.as_deref() != Some(call_id.as_str()) {
                     return;
                 }
-                if let Some(call) = self.calls.get_mut(&from) {
-                    if let Err(e) = call.accept_answer(&sdp).await {
+                let Some(call) = self.calls.get_mut(&from) else {
+                    return;
+                };
+                match call.accept_answer(&sdp).await {
+                    Ok(Answered::Taken) => {}
+                    Ok(Answered::Unexpected) => {
+                        tracing::debug!(from, call_id, "an answer no offer waits for: ignored");
+                    }
+                    Ok(Answered::Stranger) => {
+                        tracing::info!(
+                            from,
+                            call_id,
+                            "the restart was answered by a new connection: calling anew"
+                        );
+                        self.hang_up(&from, false).await;
+                        self.reconcile_one(&from).await;
+                    }
+                    Err(e) => {
                         tracing::warn!(from, error = %e, "the answer was refused");
                         self.hang_up(&from, true).await;
                     }
@@ -648,10 +765,84 @@ impl Session {
             }
             Signal::Hangup { call_id } => {
                 if current.as_deref() == Some(call_id.as_str()) {
+                    let offerer = self.calls.get(&from).is_some_and(|c| c.offerer);
                     self.hang_up(&from, false).await;
+                    if offerer {
+                        // The other side could not go on with this call (an ICE restart it
+                        // could not answer): a new one.
+                        self.reconcile_one(&from).await;
+                    }
+                }
+            }
+            Signal::Restart { call_id } => {
+                if current.as_deref() != Some(call_id.as_str()) {
+                    return;
+                }
+                let busy = self.calls.get(&from).is_some_and(|c| {
+                    !c.offerer
+                        || c.restarted
+                            .is_some_and(|at| at.elapsed() < connection::ICE_DISCONNECTED_AFTER)
+                });
+                if !busy {
+                    self.restart(&from, "the other side asked").await;
                 }
             }
         }
+    }
+
+    /// Restarts ICE on the call with `remote`: the offerer offers again with fresh
+    /// credentials; the answerer asks the offerer to.
+    async fn restart(&mut self, remote: &str, why: &str) {
+        let Some(call) = self.calls.get_mut(remote) else {
+            return;
+        };
+        let call_id = call.call_id.clone();
+        if !call.offerer {
+            tracing::info!(remote, call_id, why, "asking for an ICE restart");
+            call.restarted = Some(Instant::now());
+            self.events
+                .send(MediaEvent::Signal {
+                    to: remote.to_owned(),
+                    signal: Signal::Restart { call_id },
+                })
+                .await;
+            return;
+        }
+        match call.restart_offer().await {
+            Ok(sdp) => {
+                tracing::info!(remote, call_id, why, "restarting ICE");
+                self.events
+                    .send(MediaEvent::Signal {
+                        to: remote.to_owned(),
+                        signal: Signal::Offer { call_id, sdp },
+                    })
+                    .await;
+                self.call_state(remote, CallState::Connecting).await;
+            }
+            Err(e) => {
+                tracing::warn!(remote, call_id, error = %e, "no ICE restart: calling anew");
+                self.hang_up(remote, true).await;
+                self.reconcile_one(remote).await;
+            }
+        }
+    }
+
+    /// Looks at the computer's addresses; when they changed, the socket is to reconnect and
+    /// every call to restart ICE once it is welcomed.
+    async fn look_at_network(&mut self) {
+        let now = network::usable_addresses();
+        if self.addresses.as_ref() == Some(&now) {
+            return;
+        }
+        let before = self.addresses.replace(now.clone());
+        tracing::info!(
+            ?before,
+            ?now,
+            calls = self.calls.len(),
+            "the network changed"
+        );
+        self.restart_due.extend(self.calls.keys().cloned());
+        self.events.send(MediaEvent::NetworkChanged).await;
     }
 
     async fn input(&mut self, input: CallInput) {
@@ -694,8 +885,33 @@ impl Session {
                     return;
                 }
                 match state {
+                    RTCPeerConnectionState::Connected if call.connected => {
+                        // Back after a disconnection or an ICE restart: the same tracks.
+                        call.live = true;
+                        let restart_ms = call
+                            .restarted
+                            .take()
+                            .map(|at| at.elapsed().as_millis() as u64);
+                        tracing::info!(remote, call_id, ?restart_ms, "call reconnected");
+                        for kind in [TrackKind::Camera, TrackKind::Screen] {
+                            self.controls[&kind].keyframe.store(true, Ordering::Relaxed);
+                        }
+                        self.call_state(&remote, CallState::Connected).await;
+                    }
+                    RTCPeerConnectionState::Disconnected if call.connected && call.live => {
+                        call.live = false;
+                        tracing::warn!(
+                            remote,
+                            call_id,
+                            after_ms = connection::ICE_DISCONNECTED_AFTER.as_millis() as u64,
+                            "nothing heard from the other side: the call is disconnected"
+                        );
+                        self.call_state(&remote, CallState::Connecting).await;
+                        self.restart(&remote, "disconnected").await;
+                    }
                     RTCPeerConnectionState::Connected => {
                         call.connected = true;
+                        call.live = true;
                         self.setup_timeouts.remove(&remote);
                         tracing::info!(
                             remote,
@@ -715,6 +931,7 @@ impl Session {
                         self.call_state(&remote, CallState::Connected).await;
                     }
                     RTCPeerConnectionState::Failed => {
+                        call.live = false;
                         tracing::warn!(remote, call_id, "call failed");
                         let offerer = call.offerer;
                         self.hang_up(&remote, false).await;

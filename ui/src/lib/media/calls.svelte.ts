@@ -3,11 +3,13 @@
 //
 // 1. Of two participants, the one who joined earlier (earlier in `snapshot.participants`) offers.
 // 2. The offerer calls once the session is active, its own socket is welcomed and the other is
-//    online; and again (new call_id, new connection) after its own socket is welcomed again,
-//    when the other comes back online, and ~1 s after ICE fails.
+//    online; and again (new call_id, new connection) when its own socket is welcomed again or
+//    the other comes back online while the call is not up, and ~1 s after ICE fails.
+// 2a. A call whose path goes quiet (disconnected) restarts ICE on the same connection: the
+//    offerer offers again with the same call_id; the answerer asks it to with `restart`.
 // 3. Every offer has three sendrecv m-sections: microphone, camera, screen (peer.svelte.ts).
 // 4. Trickle ICE; a signal for another call_id than the current one is ignored, except an offer,
-//    which replaces the call.
+//    which replaces the call. An offer with the current call_id renegotiates it (ICE restart).
 // 5. `set_media` goes out whenever camera, microphone (muted = off) or screen change.
 import { SvelteMap } from 'svelte/reactivity';
 import type { Participant } from '../../generated/protocol';
@@ -19,6 +21,8 @@ import { sameMedia, type MediaState, type Signal } from './wire';
 
 /** How long after ICE fails the offerer calls again. */
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** An ICE restart is not begun again sooner than this after the last. */
+const RESTART_GAP_MS = 1000;
 const STATS_EVERY_MS = 1000;
 
 export class Calls {
@@ -88,10 +92,11 @@ export class Calls {
     }
     switch (e.kind) {
       case 'welcome':
-        // A (re)connected socket: every call this page offers starts anew, and the host's view
-        // of this page's media (reset while it was away) is brought up to date.
+        // A (re)connected socket: every call this page offers that is not up starts anew (its
+        // signals may be lost), and the host's view of this page's media (reset while it was
+        // away) is brought up to date. A call that is up goes on: media flows peer to peer.
         this.#mediaSent = null;
-        for (const p of this.#others()) this.#due.add(p.id);
+        for (const p of this.#others()) if (this.peers.get(p.id)?.phase !== 'connected') this.#due.add(p.id);
         this.#syncMedia();
         this.#reconcile();
         break;
@@ -135,7 +140,7 @@ export class Calls {
         this.#known.add(p.id);
         this.#due.add(p.id);
       }
-      if (this.#online.get(p.id) === false && p.online) this.#due.add(p.id);
+      if (this.#online.get(p.id) === false && p.online && this.peers.get(p.id)?.phase !== 'connected') this.#due.add(p.id);
       this.#online.set(p.id, p.online);
       const ready = s.status === 'active' && this.#conn.connection === 'connected' && p.online;
       if (ready && this.#due.has(p.id) && this.isOfferer(p.id)) {
@@ -160,7 +165,17 @@ export class Calls {
     const current = this.peers.get(from);
     switch (signal.kind) {
       case 'offer': {
-        if (current?.callId === signal.call_id) return;
+        if (current?.callId === signal.call_id) {
+          // The offerer restarts ICE on this call.
+          try {
+            await current.renegotiate(signal.sdp);
+          } catch (error) {
+            console.error('could not answer an ICE restart', error);
+            current.close(true);
+            this.peers.delete(from);
+          }
+          return;
+        }
         if (this.isOfferer(from)) {
           console.warn(`ignoring an offer from ${from}: this side joined first and offers`);
           return;
@@ -176,7 +191,19 @@ export class Calls {
         return;
       }
       case 'answer':
-        if (current?.callId === signal.call_id) await current.accept(signal.sdp);
+        if (current?.callId !== signal.call_id) return;
+        try {
+          await current.accept(signal.sdp);
+        } catch (error) {
+          // An answer from another connection (the other side started over): a new call.
+          console.warn('the answer was refused: calling anew', error);
+          current.close(false);
+          this.#due.add(from);
+          this.#reconcile();
+        }
+        return;
+      case 'restart':
+        if (current?.callId === signal.call_id && current.offerer && !recentlyRestarted(current)) await current.restart();
         return;
       case 'candidate':
         if (current?.callId === signal.call_id) await current.candidate(signal);
@@ -208,6 +235,11 @@ export class Calls {
 
   #onPhase(call: PeerCall): void {
     if (this.#stopped || this.peers.get(call.remoteId) !== call) return;
+    if (call.phase === 'reconnecting' && !recentlyRestarted(call)) {
+      // Nothing heard from the other side for a while: ICE restarts on the same connection.
+      if (call.offerer) void call.restart().catch((error: unknown) => console.error('ICE restart failed', error));
+      else call.askForRestart();
+    }
     if (call.phase === 'failed' && call.offerer && !this.#retries.has(call.remoteId)) {
       const timer = setTimeout(() => {
         this.#retries.delete(call.remoteId);
@@ -295,4 +327,8 @@ export class Calls {
 /** A random call id (16 hex digits). */
 function newCallId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function recentlyRestarted(call: PeerCall): boolean {
+  return call.restartedAt !== null && Date.now() - call.restartedAt < RESTART_GAP_MS;
 }

@@ -42,6 +42,10 @@ export class PeerCall {
   #pc: RTCPeerConnection;
   #transceivers: RTCRtpTransceiver[] = [];
   #remoteSet = false;
+  /** An offer of this page waits for its answer. */
+  #awaitingAnswer = false;
+  /** When the last ICE restart (offered, answered or asked for) began (Unix ms). */
+  restartedAt: number | null = null;
   #early: RTCIceCandidateInit[] = [];
   #described = false;
   #unsent: Signal[] = [];
@@ -72,7 +76,36 @@ export class PeerCall {
     this.#prepare();
     await this.setTracks(this.#opts.tracks());
     await this.#pc.setLocalDescription(await this.#pc.createOffer());
+    this.#awaitingAnswer = true;
     this.#describe({ kind: 'offer', call_id: this.callId, sdp: this.#pc.localDescription?.sdp ?? '' });
+  }
+
+  /** The offerer's ICE restart: the same call and tracks, fresh ICE credentials and candidates. */
+  async restart(): Promise<void> {
+    if (!this.offerer || this.phase === 'closed') return;
+    this.restartedAt = Date.now();
+    this.#endSent = false;
+    this.#pc.restartIce();
+    await this.#pc.setLocalDescription(await this.#pc.createOffer({ iceRestart: true }));
+    this.#awaitingAnswer = true;
+    this.#opts.send({ kind: 'offer', call_id: this.callId, sdp: this.#pc.localDescription?.sdp ?? '' });
+  }
+
+  /** The answerer takes the offerer's new offer for this call (an ICE restart). */
+  async renegotiate(sdp: string): Promise<void> {
+    if (this.offerer || this.phase === 'closed') return;
+    this.restartedAt = Date.now();
+    this.#endSent = false;
+    await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+    this.#opts.send({ kind: 'answer', call_id: this.callId, sdp: this.#pc.localDescription?.sdp ?? '' });
+  }
+
+  /** The answerer asks the offerer to restart ICE. */
+  askForRestart(): void {
+    if (this.offerer || this.phase === 'closed') return;
+    this.restartedAt = Date.now();
+    this.#opts.send({ kind: 'restart', call_id: this.callId });
   }
 
   /** The answerer's start: the offer's m-sections, in order, are slots 0, 1, 2. */
@@ -92,9 +125,10 @@ export class PeerCall {
     await this.#addEarly();
   }
 
-  /** The offerer gets the answer. */
+  /** The offerer gets the answer (to its first offer or to an ICE restart). */
   async accept(sdp: string): Promise<void> {
-    if (!this.offerer || this.#remoteSet || this.phase === 'closed') return;
+    if (!this.offerer || !this.#awaitingAnswer || this.phase === 'closed') return;
+    this.#awaitingAnswer = false;
     await this.#pc.setRemoteDescription({ type: 'answer', sdp });
     this.#remoteSet = true;
     await this.#addEarly();
