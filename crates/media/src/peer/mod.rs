@@ -893,8 +893,13 @@ impl Session {
                             .take()
                             .map(|at| at.elapsed().as_millis() as u64);
                         tracing::info!(remote, call_id, ?restart_ms, "call reconnected");
+                        // What was sent while the path was down is lost for good: a keyframe
+                        // each way now, rather than after the receivers' loss wait.
                         for kind in [TrackKind::Camera, TrackKind::Screen] {
                             self.controls[&kind].keyframe.store(true, Ordering::Relaxed);
+                            if let Some(counters) = self.received.get(&(remote.clone(), kind)) {
+                                counters.keyframe_wanted.store(true, Ordering::Relaxed);
+                            }
                         }
                         self.call_state(&remote, CallState::Connected).await;
                     }

@@ -71,7 +71,8 @@ pub(crate) async fn video(
             }
             _ = tick.tick() => Instant::now(),
         };
-        let mut want_keyframe = decoder_needs_keyframe.swap(false, Ordering::Relaxed);
+        let mut want_keyframe = decoder_needs_keyframe.swap(false, Ordering::Relaxed)
+            | counters.keyframe_wanted.swap(false, Ordering::Relaxed);
         while let Some(out) = assembler.poll(now) {
             match out {
                 Assembled::Frame { data, keyframe, .. } => {

@@ -2,7 +2,7 @@
 //! network figures (round trip, loss, jitter) from the peer connection's RTCP-based report.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,9 @@ pub(crate) struct RecvCounters {
     pub freezes: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub codec_micros: AtomicU64,
+    /// Ask the sender for a keyframe now (the call came back after an ICE restart: what was
+    /// sent meanwhile is gone for good, and waiting for it would only add the loss wait).
+    pub keyframe_wanted: AtomicBool,
     /// Frame gaps, for the freeze rule.
     timing: Mutex<FrameTiming>,
     /// RFC 3550 interarrival jitter.
@@ -68,6 +71,7 @@ impl Default for RecvCounters {
             freezes: AtomicU64::new(0),
             keyframe_requests: AtomicU64::new(0),
             codec_micros: AtomicU64::new(0),
+            keyframe_wanted: AtomicBool::new(false),
             timing: Mutex::new(FrameTiming::default()),
             jitter: Mutex::new(Jitter::default()),
         }
