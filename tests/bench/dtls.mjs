@@ -26,7 +26,7 @@ await host.start();
 
 const variants = [
   { name: 'stock: the DTLS layer resends after 1 s', flags: ['--stock-dtls-resend'], times: [], failures: [] },
-  { name: 'ours: lost flights resent after 2 × ICE round trip (≥ 50 ms)', flags: [], times: [], failures: [] },
+  { name: 'ours: lost flights resent after 2 × ICE round trip (≥ 20 ms)', flags: [], times: [], failures: [] },
 ];
 const { counts } = await withNetwork({ lossPercent: LOSS, delayMs: RTT / 2 }, async () => {
   for (let done = 0; done < RUNS; done += BLOCK) {

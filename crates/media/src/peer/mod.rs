@@ -96,7 +96,7 @@ pub struct MediaConfig {
     /// Connect through a TURN relay only, never directly (ICE transport policy `relay`): hides
     /// this computer's addresses from the other side; for networks that demand it and tests.
     pub relay_only: bool,
-    /// Resend a lost DTLS handshake flight after twice the ICE round trip (at least 50 ms),
+    /// Resend a lost DTLS handshake flight after twice the ICE round trip (at least 20 ms),
     /// not after the DTLS layer's fixed second (`flights`). Off only to measure the difference.
     pub fast_dtls_resend: bool,
 }
