@@ -46,7 +46,10 @@ export async function availableExpert(host, expert, context, query = 'media=synt
 
 export async function endFromExpert(page) {
   await page.locator(tid('end-session')).click({ timeout: 10_000 }).catch(() => {});
-  await waitFor('the session to end', async () => (await page.locator(tid('session-status')).getAttribute('data-status').catch(() => null)) === 'ended', { timeout: 10_000 }).catch(() => {});
+  // Ending asks first.
+  await page.locator(tid('confirm-end-ok')).click({ timeout: 10_000 }).catch(() => {});
+  // A session left running would put the next run's console straight into it: say so here.
+  await waitFor('the session to end', async () => (await page.locator(tid('session-status')).getAttribute('data-status').catch(() => null)) === 'ended', { timeout: 10_000 });
 }
 
 /**
