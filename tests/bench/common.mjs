@@ -30,12 +30,14 @@ export const row = (label, p) => `| ${label} | ${p.n} | ${fmt(p.p50)} | ${fmt(p.
 export async function availableExpert(host, expert, context, query = 'media=synthetic') {
   const page = await context.newPage();
   await page.goto(`${host.url}/console?${query}`);
+  // Signed in already (the context keeps the cookie) or not: whichever the page shows first.
+  const toggle = page.locator(tid('availability-toggle'));
+  await page.locator(`${tid('login-username')}, ${tid('availability-toggle')}`).first().waitFor({ state: 'visible', timeout: 15_000 });
   if (await page.locator(tid('login-username')).isVisible().catch(() => false)) {
     await page.locator(tid('login-username')).fill(expert.username);
     await page.locator(tid('login-password')).fill(expert.password);
     await page.locator(tid('login-submit')).click();
   }
-  const toggle = page.locator(tid('availability-toggle'));
   await toggle.waitFor({ state: 'visible', timeout: 10_000 });
   if ((await toggle.getAttribute('aria-checked')) !== 'true') await toggle.click();
   await delay(200);

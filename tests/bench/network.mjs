@@ -66,6 +66,9 @@ for (const c of conditions) {
     const lost = counts ? (100 * counts.lost) / Math.max(1, counts.lost + counts.passed) : 0;
     results.push({ c, ...result, lost });
     console.log(`   delayer: ${JSON.stringify(counts)}`);
+    // Each cell as it is done (ours / Chromium): a run that dies later keeps what it measured.
+    const { pressNN, pressCC, nn, cc } = result;
+    console.log(`   press p50 ${fmt(pressNN.p50)} / ${fmt(pressCC.p50)}, p95 ${fmt(pressNN.p95)} / ${fmt(pressCC.p95)}, max ${fmt(pressNN.max)} / ${fmt(pressCC.max)}; glass p50 ${fmt(nn.glass.p50)} / ${fmt(cc.glass.p50)}, p95 ${fmt(nn.glass.p95)} / ${fmt(cc.glass.p95)}; fps ${fmt(mean(nn.fps))} / ${fmt(cc.stats?.inbound?.camera?.fps)}; freezes ${nn.received?.freezes ?? '–'} / ${cc.stats?.inbound?.camera?.freezes ?? '–'}`);
   } finally {
     await browser.close();
   }

@@ -75,8 +75,8 @@ const ICE_KEEPALIVE: Duration = Duration::from_millis(250);
 /// and the offerer restarts ICE (four missed keep-alives: a path that merely loses packets
 /// stays connected, one that went away is noticed within a second).
 pub(crate) const ICE_DISCONNECTED_AFTER: Duration = Duration::from_secs(1);
-/// How much longer a disconnected call may stay so, restarts included, before it fails and is
-/// called anew.
+/// How much longer a disconnected call may stay so before it fails and is called anew (counted
+/// again from each restart, which starts the agent's checks afresh).
 const ICE_FAILED_AFTER: Duration = Duration::from_secs(10);
 
 /// What an answer did to a call.
@@ -207,8 +207,9 @@ pub(crate) struct Call {
     pub created: Instant,
     /// When the ICE restart under way began.
     pub restarted: Option<Instant>,
-    /// An offer of ours waits for its answer.
-    awaiting_answer: bool,
+    /// The offer of ours that waits for its answer (sent again, never replaced, until answered:
+    /// an answer cannot say which of two offers it answers).
+    pending_offer: Option<String>,
     /// The other side's DTLS certificate fingerprint, from its first description.
     remote_fingerprint: Option<String>,
     gathered: tokio::sync::watch::Receiver<bool>,
@@ -438,7 +439,7 @@ impl Call {
             live: false,
             created: Instant::now(),
             restarted: None,
-            awaiting_answer: false,
+            pending_offer: None,
             remote_fingerprint: None,
             gathered,
             gathered_tx,
@@ -469,8 +470,19 @@ impl Call {
         let offer = self.pc.create_offer(None).await?;
         let sdp = offer.sdp.clone();
         self.pc.set_local_description(offer).await?;
-        self.awaiting_answer = true;
-        Ok(self.with_early_candidates(sdp).await)
+        let sdp = self.with_early_candidates(sdp).await;
+        self.pending_offer = Some(sdp.clone());
+        Ok(sdp)
+    }
+
+    /// The offer that waits for its answer, if one does.
+    pub fn pending_offer(&self) -> Option<&str> {
+        self.pending_offer.as_deref()
+    }
+
+    /// Whether an ICE restart of ours waits for its answer.
+    pub fn restarting(&self) -> bool {
+        self.connected && self.pending_offer.is_some()
     }
 
     /// An offer with fresh ICE credentials on this connection (an ICE restart): new sockets on
@@ -482,8 +494,9 @@ impl Call {
         let offer = self.pc.create_offer(Some(options)).await?;
         let sdp = offer.sdp.clone();
         self.pc.set_local_description(offer).await?;
-        self.awaiting_answer = true;
-        Ok(self.with_early_candidates(sdp).await)
+        let sdp = self.with_early_candidates(sdp).await;
+        self.pending_offer = Some(sdp.clone());
+        Ok(sdp)
     }
 
     /// Whether `offer_sdp` comes from the connection this call has (the same DTLS
@@ -542,7 +555,7 @@ impl Call {
 
     /// Takes the remote answer to our offer (the first, or an ICE restart's).
     pub async fn accept_answer(&mut self, sdp: &str) -> Result<Answered, PeerError> {
-        if !self.awaiting_answer {
+        if self.pending_offer.is_none() {
             return Ok(Answered::Unexpected);
         }
         if self.remote_fingerprint.is_some() && fingerprint(sdp) != self.remote_fingerprint {
@@ -551,7 +564,7 @@ impl Call {
         self.pc
             .set_remote_description(RTCSessionDescription::answer(sdp.to_owned())?)
             .await?;
-        self.awaiting_answer = false;
+        self.pending_offer = None;
         self.remote_set = true;
         self.remote_fingerprint = fingerprint(sdp);
         self.flush_candidates().await;

@@ -240,7 +240,7 @@ impl MediaHandle {
             .udp_addrs
             .iter()
             .any(|a| a.ip().is_unspecified())
-            .then(network::usable_addresses);
+            .then(|| network::usable_addresses().unwrap_or_default());
         let session = Session {
             config,
             events: EventSink(events),
@@ -472,9 +472,10 @@ impl Session {
                 let first = !self.welcomed;
                 self.welcomed = true;
                 if !first {
-                    // A new socket. Calls this side started that never came up are started
-                    // again (their signals may be lost); calls that are up go on, and restart
-                    // ICE if the network changed meanwhile.
+                    // A new socket: signals sent meanwhile are lost. Calls this side started
+                    // that never came up are started again; calls that came up go on, and
+                    // restart ICE (or send their restart offer again) if the network changed
+                    // or they are down.
                     let due = std::mem::take(&mut self.restart_due);
                     let remotes: Vec<String> = self.calls.keys().cloned().collect();
                     for remote in remotes {
@@ -483,6 +484,8 @@ impl Session {
                             self.hang_up(&remote, false).await;
                         } else if due.contains(&remote) {
                             self.restart(&remote, "the network changed").await;
+                        } else if !call.live || call.restarting() {
+                            self.restart(&remote, "the call is down").await;
                         }
                     }
                 }
@@ -765,11 +768,14 @@ impl Session {
             }
             Signal::Hangup { call_id } => {
                 if current.as_deref() == Some(call_id.as_str()) {
-                    let offerer = self.calls.get(&from).is_some_and(|c| c.offerer);
+                    let restarting = self
+                        .calls
+                        .get(&from)
+                        .is_some_and(|c| c.offerer && c.restarting());
                     self.hang_up(&from, false).await;
-                    if offerer {
-                        // The other side could not go on with this call (an ICE restart it
-                        // could not answer): a new one.
+                    if restarting {
+                        // The other side could not take our ICE restart on this call: a new
+                        // one. Any other hang-up stands until a rule 2 event.
                         self.reconcile_one(&from).await;
                     }
                 }
@@ -778,25 +784,34 @@ impl Session {
                 if current.as_deref() != Some(call_id.as_str()) {
                     return;
                 }
-                let busy = self.calls.get(&from).is_some_and(|c| {
-                    !c.offerer
-                        || c.restarted
-                            .is_some_and(|at| at.elapsed() < connection::ICE_DISCONNECTED_AFTER)
-                });
-                if !busy {
+                // While a restart of ours waits for its answer, this sends its offer again (the
+                // first may have gone to the other side's old socket).
+                if self.calls.get(&from).is_some_and(|c| c.offerer) {
                     self.restart(&from, "the other side asked").await;
                 }
             }
         }
     }
 
-    /// Restarts ICE on the call with `remote`: the offerer offers again with fresh
-    /// credentials; the answerer asks the offerer to.
+    /// Restarts ICE on the call with `remote`, if it came up once: the offerer offers again
+    /// with fresh credentials — or sends again the restart offer that still waits for its
+    /// answer (a second one could not be told apart from it); the answerer asks the offerer to.
     async fn restart(&mut self, remote: &str, why: &str) {
-        let Some(call) = self.calls.get_mut(remote) else {
+        let Some(call) = self.calls.get_mut(remote).filter(|c| c.connected) else {
             return;
         };
         let call_id = call.call_id.clone();
+        if let Some(sdp) = call.pending_offer().filter(|_| call.offerer) {
+            tracing::info!(remote, call_id, why, "sending the ICE restart offer again");
+            let sdp = sdp.to_owned();
+            self.events
+                .send(MediaEvent::Signal {
+                    to: remote.to_owned(),
+                    signal: Signal::Offer { call_id, sdp },
+                })
+                .await;
+            return;
+        }
         if !call.offerer {
             tracing::info!(remote, call_id, why, "asking for an ICE restart");
             call.restarted = Some(Instant::now());
@@ -827,14 +842,22 @@ impl Session {
         }
     }
 
-    /// Looks at the computer's addresses; when they changed, the socket is to reconnect and
-    /// every call to restart ICE once it is welcomed.
+    /// Looks at the computer's addresses; when one went away (another network, an interface
+    /// down), the socket is to reconnect and every call to restart ICE once it is welcomed.
     async fn look_at_network(&mut self) {
-        let now = network::usable_addresses();
-        if self.addresses.as_ref() == Some(&now) {
+        let Some(now) = network::usable_addresses() else {
+            return;
+        };
+        let Some(before) = self.addresses.replace(now.clone()) else {
+            return;
+        };
+        if before.is_subset(&now) {
+            // Nothing went away (an interface or a VPN came up): the calls' paths stand.
+            if before != now {
+                tracing::debug!(?before, ?now, "a new address");
+            }
             return;
         }
-        let before = self.addresses.replace(now.clone());
         tracing::info!(
             ?before,
             ?now,

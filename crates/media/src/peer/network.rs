@@ -1,6 +1,7 @@
 //! What network this computer is on, as the call rules need it: the addresses another computer
-//! could reach it at. A laptop moving from Wi-Fi to a cable, a VPN coming up, an interface going
-//! down — each changes this set, and the calls restart ICE on the new one.
+//! could reach it at. A laptop moving from Wi-Fi to a cable, an interface going down — each
+//! takes an address away, and the calls restart ICE on what is left. A new address alone (a VPN
+//! or a cable coming up beside the Wi-Fi) changes nothing: the calls' paths still stand.
 //!
 //! Polled rather than subscribed to: one `getifaddrs` (or `GetAdaptersAddresses`) a few times a
 //! second costs microseconds, and is the same code on every platform.
@@ -13,18 +14,19 @@ use std::time::Duration;
 pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(200);
 
 /// The addresses on this computer's interfaces that a peer could use: all but loopback,
-/// unspecified and link-local (which ICE leaves out too). Empty when they cannot be listed.
-pub(crate) fn usable_addresses() -> BTreeSet<IpAddr> {
+/// unspecified and link-local (which ICE leaves out too). `None` when they cannot be listed
+/// (then nothing is concluded from it).
+pub(crate) fn usable_addresses() -> Option<BTreeSet<IpAddr>> {
     match rtc::shared::ifaces::ifaces() {
-        Ok(interfaces) => usable(
+        Ok(interfaces) => Some(usable(
             interfaces
                 .into_iter()
                 .filter_map(|i| i.addr)
                 .map(|a| a.ip()),
-        ),
+        )),
         Err(e) => {
             tracing::debug!(error = %e, "the network interfaces could not be listed");
-            BTreeSet::new()
+            None
         }
     }
 }
@@ -64,6 +66,7 @@ mod tests {
 
     #[test]
     fn this_computer_lists_its_addresses_without_loopback() {
-        assert!(usable_addresses().iter().all(|a| !a.is_loopback()));
+        let listed = usable_addresses().expect("the interfaces are listed");
+        assert!(listed.iter().all(|a| !a.is_loopback()));
     }
 }

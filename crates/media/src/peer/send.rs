@@ -32,12 +32,53 @@ const MIN_VIDEO_KBPS: u32 = 100;
 #[derive(Default)]
 pub(crate) struct Fanout {
     outlets: Mutex<HashMap<String, Outlet>>,
+    /// The running encoder's input, told when the first call connects (with the pipeline's
+    /// number, so that a pipeline going away leaves its successor's in place).
+    wake: Mutex<Option<(u64, SyncSender<EncoderInput>)>>,
 }
+
+/// What a video encoder thread is given.
+enum EncoderInput {
+    /// A captured picture, and whether it must be a keyframe.
+    Frame(CapturedFrame, bool),
+    /// The first call connected: encode the last picture now, rather than wait for the next.
+    FirstCall,
+}
+
+/// Numbers the video pipelines (for [`Fanout::wake`]).
+static PIPELINES: AtomicU64 = AtomicU64::new(0);
 
 impl Fanout {
     pub fn insert(&self, remote: &str, outlet: Outlet) {
-        if let Ok(mut o) = self.outlets.lock() {
-            o.insert(remote.to_owned(), outlet);
+        let first = match self.outlets.lock() {
+            Ok(mut o) => {
+                let first = o.is_empty();
+                o.insert(remote.to_owned(), outlet);
+                first
+            }
+            Err(_) => false,
+        };
+        if first {
+            if let Ok(wake) = self.wake.lock() {
+                if let Some((_, tx)) = wake.as_ref() {
+                    // Full: pictures are flowing, and the next one goes at once anyway.
+                    let _ = tx.try_send(EncoderInput::FirstCall);
+                }
+            }
+        }
+    }
+
+    fn set_wake(&self, pipeline: u64, tx: SyncSender<EncoderInput>) {
+        if let Ok(mut wake) = self.wake.lock() {
+            *wake = Some((pipeline, tx));
+        }
+    }
+
+    fn clear_wake(&self, pipeline: u64) {
+        if let Ok(mut wake) = self.wake.lock() {
+            if wake.as_ref().is_some_and(|(p, _)| *p == pipeline) {
+                *wake = None;
+            }
         }
     }
 
@@ -100,6 +141,15 @@ async fn write_loop(mut rx: mpsc::UnboundedReceiver<Encoded>, fanout: Arc<Fanout
 pub(crate) struct VideoPipeline {
     capture: VideoCapture,
     pub counters: Arc<SendCounters>,
+    fanout: Arc<Fanout>,
+    number: u64,
+}
+
+impl Drop for VideoPipeline {
+    fn drop(&mut self) {
+        // The encoder thread ends once every sender of its input is gone.
+        self.fanout.clear_wake(self.number);
+    }
 }
 
 impl VideoPipeline {
@@ -121,7 +171,9 @@ impl VideoPipeline {
         };
         // Each frame with whether it must be a keyframe (the first after a pause begins or ends:
         // nothing of the picture before may live on in the one after).
-        let (frames_tx, frames_rx) = sync_channel::<(CapturedFrame, bool)>(2);
+        let (frames_tx, frames_rx) = sync_channel::<EncoderInput>(2);
+        let number = PIPELINES.fetch_add(1, Ordering::Relaxed);
+        fanout.set_wake(number, frames_tx.clone());
         let (encoded_tx, encoded_rx) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(encoded_rx, fanout.clone()));
         let thread_control = control.clone();
@@ -150,7 +202,7 @@ impl VideoPipeline {
             if let Some(local) = &local {
                 local(Arc::new(frame.frame.clone()), frame.captured_unix_micros);
             }
-            match frames_tx.try_send((frame, switched)) {
+            match frames_tx.try_send(EncoderInput::Frame(frame, switched)) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => {
                     // The encoder is behind: drop this frame rather than add delay.
@@ -161,7 +213,12 @@ impl VideoPipeline {
                 Err(TrySendError::Disconnected(_)) => {}
             }
         })?;
-        Ok(Self { capture, counters })
+        Ok(Self {
+            capture,
+            counters,
+            fanout,
+            number,
+        })
     }
 
     /// Why the source stopped on its own, once it stopped with an error (a shared window
@@ -178,7 +235,7 @@ impl VideoPipeline {
 fn encode_video(
     kind: TrackKind,
     fps: u32,
-    frames: std::sync::mpsc::Receiver<(CapturedFrame, bool)>,
+    frames: std::sync::mpsc::Receiver<EncoderInput>,
     out: mpsc::UnboundedSender<Encoded>,
     control: Arc<EncoderControl>,
     counters: Arc<SendCounters>,
@@ -186,12 +243,23 @@ fn encode_video(
 ) {
     let mut encoder: Option<Vp8Encoder> = None;
     let duration = Duration::from_nanos(1_000_000_000 / u64::from(fps));
-    while let Ok((captured, switched)) = frames.recv() {
+    // The last picture while nobody was called: the first call's first picture, at once.
+    let mut held: Option<(CapturedFrame, bool)> = None;
+    while let Ok(input) = frames.recv() {
+        let (captured, switched) = match input {
+            EncoderInput::Frame(captured, switched) => (captured, switched),
+            EncoderInput::FirstCall => match held.take() {
+                Some(last) => last,
+                None => continue,
+            },
+        };
         if fanout.is_empty() {
             // Nobody to send to: skip the work, and start the next call with a keyframe.
             control.keyframe.store(true, Ordering::Relaxed);
+            held = Some((captured, switched));
             continue;
         }
+        held = None;
         let frame = &captured.frame;
         let size = (frame.width as u32, frame.height as u32);
         let wanted_kbps = match control.bitrate.load(Ordering::Relaxed) {

@@ -96,7 +96,15 @@ export class Calls {
         // signals may be lost), and the host's view of this page's media (reset while it was
         // away) is brought up to date. A call that is up goes on: media flows peer to peer.
         this.#mediaSent = null;
-        for (const p of this.#others()) if (this.peers.get(p.id)?.phase !== 'connected') this.#due.add(p.id);
+        for (const p of this.#others()) {
+          const call = this.peers.get(p.id);
+          if (call?.phase === 'connected' && !call.restarting) continue;
+          if (call && call.connectedAt !== null && call.phase !== 'closed' && call.phase !== 'failed') {
+            // Came up once and is down, or its restart offer may be lost: ICE restarts.
+            if (call.offerer) void call.restart().catch((error: unknown) => console.error('ICE restart failed', error));
+            else call.askForRestart();
+          } else this.#due.add(p.id);
+        }
         this.#syncMedia();
         this.#reconcile();
         break;
@@ -203,15 +211,23 @@ export class Calls {
         }
         return;
       case 'restart':
-        if (current?.callId === signal.call_id && current.offerer && !recentlyRestarted(current)) await current.restart();
+        // While a restart of this page waits for its answer, this sends its offer again.
+        if (current?.callId === signal.call_id && current.offerer) await current.restart();
         return;
       case 'candidate':
         if (current?.callId === signal.call_id) await current.candidate(signal);
         return;
       case 'hangup':
         if (current?.callId === signal.call_id) {
+          // The other side could not take this page's ICE restart: a new call. Any other
+          // hang-up stands until a rule 2 event.
+          const again = current.offerer && current.restarting;
           current.close(false);
           this.peers.delete(from);
+          if (again) {
+            this.#due.add(from);
+            this.#reconcile();
+          }
         }
         return;
     }

@@ -42,8 +42,11 @@ export class PeerCall {
   #pc: RTCPeerConnection;
   #transceivers: RTCRtpTransceiver[] = [];
   #remoteSet = false;
-  /** An offer of this page waits for its answer. */
-  #awaitingAnswer = false;
+  /** The offer of this page that waits for its answer: sent again, never replaced, until
+   * answered (an answer cannot say which of two offers it answers). */
+  #pendingOffer: string | null = null;
+  /** The other side's DTLS certificate fingerprint, from its first description. */
+  #remoteFingerprint: string | null = null;
   /** When the last ICE restart (offered, answered or asked for) began (Unix ms). */
   restartedAt: number | null = null;
   #early: RTCIceCandidateInit[] = [];
@@ -76,24 +79,35 @@ export class PeerCall {
     this.#prepare();
     await this.setTracks(this.#opts.tracks());
     await this.#pc.setLocalDescription(await this.#pc.createOffer());
-    this.#awaitingAnswer = true;
-    this.#describe({ kind: 'offer', call_id: this.callId, sdp: this.#pc.localDescription?.sdp ?? '' });
+    this.#pendingOffer = this.#pc.localDescription?.sdp ?? '';
+    this.#describe({ kind: 'offer', call_id: this.callId, sdp: this.#pendingOffer });
   }
 
-  /** The offerer's ICE restart: the same call and tracks, fresh ICE credentials and candidates. */
+  /** Whether an ICE restart of this page waits for its answer. */
+  get restarting(): boolean {
+    return this.connectedAt !== null && this.#pendingOffer !== null;
+  }
+
+  /** The offerer's ICE restart: the same call and tracks, fresh ICE credentials and candidates;
+   * or, while a restart offer waits for its answer, that offer again. */
   async restart(): Promise<void> {
-    if (!this.offerer || this.phase === 'closed') return;
+    if (!this.offerer || this.phase === 'closed' || this.connectedAt === null) return;
+    if (this.#pendingOffer !== null) {
+      this.#opts.send({ kind: 'offer', call_id: this.callId, sdp: this.#pendingOffer });
+      return;
+    }
     this.restartedAt = Date.now();
     this.#endSent = false;
     this.#pc.restartIce();
     await this.#pc.setLocalDescription(await this.#pc.createOffer({ iceRestart: true }));
-    this.#awaitingAnswer = true;
-    this.#opts.send({ kind: 'offer', call_id: this.callId, sdp: this.#pc.localDescription?.sdp ?? '' });
+    this.#pendingOffer = this.#pc.localDescription?.sdp ?? '';
+    this.#opts.send({ kind: 'offer', call_id: this.callId, sdp: this.#pendingOffer });
   }
 
   /** The answerer takes the offerer's new offer for this call (an ICE restart). */
   async renegotiate(sdp: string): Promise<void> {
     if (this.offerer || this.phase === 'closed') return;
+    if (fingerprintOf(sdp) !== this.#remoteFingerprint) throw new Error('an offer from another connection (another DTLS certificate)');
     this.restartedAt = Date.now();
     this.#endSent = false;
     await this.#pc.setRemoteDescription({ type: 'offer', sdp });
@@ -112,6 +126,7 @@ export class PeerCall {
   async answer(sdp: string): Promise<void> {
     await this.#pc.setRemoteDescription({ type: 'offer', sdp });
     this.#remoteSet = true;
+    this.#remoteFingerprint = fingerprintOf(sdp);
     const all = this.#pc.getTransceivers();
     this.#transceivers = midsInOrder(sdp)
       .slice(0, SLOTS.length)
@@ -127,10 +142,15 @@ export class PeerCall {
 
   /** The offerer gets the answer (to its first offer or to an ICE restart). */
   async accept(sdp: string): Promise<void> {
-    if (!this.offerer || !this.#awaitingAnswer || this.phase === 'closed') return;
-    this.#awaitingAnswer = false;
+    if (!this.offerer || this.#pendingOffer === null || this.phase === 'closed') return;
+    // Chromium would take another certificate as a DTLS restart; the rules call anew instead.
+    if (this.#remoteFingerprint !== null && fingerprintOf(sdp) !== this.#remoteFingerprint) {
+      throw new Error('answered from another connection (another DTLS certificate)');
+    }
+    this.#pendingOffer = null;
     await this.#pc.setRemoteDescription({ type: 'answer', sdp });
     this.#remoteSet = true;
+    this.#remoteFingerprint = fingerprintOf(sdp);
     await this.#addEarly();
   }
 
@@ -258,6 +278,11 @@ export class PeerCall {
     }
     this.#opts.onPhase(this);
   }
+}
+
+/** The `a=fingerprint:` of an SDP (session level or first m-section), lower case; `null` if none. */
+export function fingerprintOf(sdp: string): string | null {
+  return /\r?\na=fingerprint:([^\r\n]+)/.exec(sdp)?.[1]?.trim().toLowerCase() ?? null;
 }
 
 /** The `a=mid:` of each m-section of an SDP, in order (`null` for one without). */
