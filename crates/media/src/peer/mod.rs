@@ -608,11 +608,7 @@ impl Session {
                             call_id: watched,
                         });
                     });
-                    self.events
-                        .send(MediaEvent::Signal {
-                            to: remote.to_owned(),
-                            signal: Signal::Offer { call_id, sdp },
-                        })
+                    self.send_signal(remote, Signal::Offer { call_id, sdp })
                         .await;
                     self.call_state(remote, CallState::Connecting).await;
                 }
@@ -654,16 +650,7 @@ impl Session {
                         match call.renegotiate(&sdp).await {
                             Ok(answer) => {
                                 tracing::info!(from, call_id, "answering an ICE restart");
-                                self.events
-                                    .send(MediaEvent::Signal {
-                                        to: from.clone(),
-                                        signal: Signal::Answer {
-                                            call_id,
-                                            sdp: answer,
-                                        },
-                                    })
-                                    .await;
-                                self.call_state(&from, CallState::Connecting).await;
+                                self.send_answer(&from, call_id, answer).await;
                             }
                             Err(e) => {
                                 tracing::warn!(from, error = %e, "an ICE restart could not be answered");
@@ -697,26 +684,12 @@ impl Session {
                     Ok(answer) => {
                         tracing::info!(from, call_id, "answering");
                         self.calls.insert(from.clone(), call);
-                        self.events
-                            .send(MediaEvent::Signal {
-                                to: from.clone(),
-                                signal: Signal::Answer {
-                                    call_id,
-                                    sdp: answer,
-                                },
-                            })
-                            .await;
-                        self.call_state(&from, CallState::Connecting).await;
+                        self.send_answer(&from, call_id, answer).await;
                     }
                     Err(e) => {
                         tracing::warn!(from, error = %e, "the offer could not be answered");
                         call.close().await;
-                        self.events
-                            .send(MediaEvent::Signal {
-                                to: from,
-                                signal: Signal::Hangup { call_id },
-                            })
-                            .await;
+                        self.send_signal(&from, Signal::Hangup { call_id }).await;
                     }
                 }
             }
@@ -804,33 +777,20 @@ impl Session {
         if let Some(sdp) = call.pending_offer().filter(|_| call.offerer) {
             tracing::info!(remote, call_id, why, "sending the ICE restart offer again");
             let sdp = sdp.to_owned();
-            self.events
-                .send(MediaEvent::Signal {
-                    to: remote.to_owned(),
-                    signal: Signal::Offer { call_id, sdp },
-                })
+            self.send_signal(remote, Signal::Offer { call_id, sdp })
                 .await;
             return;
         }
         if !call.offerer {
             tracing::info!(remote, call_id, why, "asking for an ICE restart");
             call.restarted = Some(Instant::now());
-            self.events
-                .send(MediaEvent::Signal {
-                    to: remote.to_owned(),
-                    signal: Signal::Restart { call_id },
-                })
-                .await;
+            self.send_signal(remote, Signal::Restart { call_id }).await;
             return;
         }
         match call.restart_offer().await {
             Ok(sdp) => {
                 tracing::info!(remote, call_id, why, "restarting ICE");
-                self.events
-                    .send(MediaEvent::Signal {
-                        to: remote.to_owned(),
-                        signal: Signal::Offer { call_id, sdp },
-                    })
+                self.send_signal(remote, Signal::Offer { call_id, sdp })
                     .await;
                 self.call_state(remote, CallState::Connecting).await;
             }
@@ -892,9 +852,7 @@ impl Session {
                         sdp_m_line_index: None,
                     },
                 };
-                self.events
-                    .send(MediaEvent::Signal { to: remote, signal })
-                    .await;
+                self.send_signal(&remote, signal).await;
             }
             CallInput::State {
                 remote,
@@ -1076,16 +1034,31 @@ impl Session {
         }
         call.close().await;
         if tell {
-            self.events
-                .send(MediaEvent::Signal {
-                    to: remote.to_owned(),
-                    signal: Signal::Hangup {
-                        call_id: call.call_id.clone(),
-                    },
-                })
-                .await;
+            self.send_signal(
+                remote,
+                Signal::Hangup {
+                    call_id: call.call_id.clone(),
+                },
+            )
+            .await;
         }
         self.call_state(remote, CallState::Closed).await;
+    }
+
+    /// Sends our answer for the call `call_id` with `to`, which is connecting now.
+    async fn send_answer(&self, to: &str, call_id: String, sdp: String) {
+        self.send_signal(to, Signal::Answer { call_id, sdp }).await;
+        self.call_state(to, CallState::Connecting).await;
+    }
+
+    /// Hands a signal for `to` to the session socket.
+    async fn send_signal(&self, to: &str, signal: Signal) {
+        self.events
+            .send(MediaEvent::Signal {
+                to: to.to_owned(),
+                signal,
+            })
+            .await;
     }
 
     async fn call_state(&self, with: &str, state: CallState) {
