@@ -467,12 +467,32 @@ impl Call {
 
     /// The offer (set as the local description).
     pub async fn offer(&mut self) -> Result<String, PeerError> {
-        let offer = self.pc.create_offer(None).await?;
-        let sdp = offer.sdp.clone();
-        self.pc.set_local_description(offer).await?;
-        let sdp = self.with_early_candidates(sdp).await;
+        self.offer_with(None).await
+    }
+
+    /// Makes an offer, sets it as the local description and keeps it until it is answered.
+    async fn offer_with(
+        &mut self,
+        options: Option<rtc::peer_connection::configuration::RTCOfferOptions>,
+    ) -> Result<String, PeerError> {
+        let offer = self.pc.create_offer(options).await?;
+        let sdp = self.set_local(offer).await?;
         self.pending_offer = Some(sdp.clone());
         Ok(sdp)
+    }
+
+    /// Sets our offer or answer as the local description; returns it with the candidates
+    /// gathered early ([`Self::with_early_candidates`]).
+    async fn set_local(&mut self, description: RTCSessionDescription) -> Result<String, PeerError> {
+        let sdp = description.sdp.clone();
+        self.pc.set_local_description(description).await?;
+        Ok(self.with_early_candidates(sdp).await)
+    }
+
+    /// An ICE restart begins: gathering starts over, and its time is taken.
+    fn begin_restart(&mut self) {
+        self.gathered_tx.send_replace(false);
+        self.restarted = Some(Instant::now());
     }
 
     /// The offer that waits for its answer, if one does.
@@ -488,15 +508,9 @@ impl Call {
     /// An offer with fresh ICE credentials on this connection (an ICE restart): new sockets on
     /// the interfaces there are now, new candidates; DTLS and the tracks stay.
     pub async fn restart_offer(&mut self) -> Result<String, PeerError> {
-        self.gathered_tx.send_replace(false);
-        self.restarted = Some(Instant::now());
+        self.begin_restart();
         let options = rtc::peer_connection::configuration::RTCOfferOptions { ice_restart: true };
-        let offer = self.pc.create_offer(Some(options)).await?;
-        let sdp = offer.sdp.clone();
-        self.pc.set_local_description(offer).await?;
-        let sdp = self.with_early_candidates(sdp).await;
-        self.pending_offer = Some(sdp.clone());
-        Ok(sdp)
+        self.offer_with(Some(options)).await
     }
 
     /// Whether `offer_sdp` comes from the connection this call has (the same DTLS
@@ -507,15 +521,12 @@ impl Call {
 
     /// Takes the offerer's new offer for this call (an ICE restart) and returns the answer.
     pub async fn renegotiate(&mut self, offer_sdp: &str) -> Result<String, PeerError> {
-        self.gathered_tx.send_replace(false);
-        self.restarted = Some(Instant::now());
+        self.begin_restart();
         self.pc
             .set_remote_description(RTCSessionDescription::offer(offer_sdp.to_owned())?)
             .await?;
         let answer = self.pc.create_answer(None).await?;
-        let sdp = answer.sdp.clone();
-        self.pc.set_local_description(answer).await?;
-        Ok(self.with_early_candidates(sdp).await)
+        self.set_local(answer).await
     }
 
     /// The local description with the candidates gathered in the first few milliseconds (host
