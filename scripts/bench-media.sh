@@ -14,7 +14,7 @@
 #       loss 0/1/5/10/20 % × round trip 0/50/150/300 ms), made by the network fault harness
 #       (crates/netem, scripts/netem.sh) for ours and Chromium alike; needs root: press → first
 #       frame, glass to glass, freezes, received fps
-#   RUNS=40 scripts/bench-media.sh dtls                  (tests/bench/dtls.mjs)
+#   RUNS=40 [RTT=50] [COMPARE=first-keyframe] scripts/bench-media.sh dtls   (tests/bench/dtls.mjs)
 #       the lost-DTLS-flight tail: press → first frame native ↔ native at 5 % loss (LOSS, RTT),
 #       the DTLS layer's own resend against the engine's early one; needs root
 set -euo pipefail

@@ -3,7 +3,8 @@
 // RUNS calls with the DTLS layer's own fixed one-second resend (`--stock-dtls-resend`) and RUNS
 // with the engine's early resend of lost flights (crates/media/src/peer/flights.rs), alternating
 // in blocks so that a busy spell of the machine hits both alike. Prints p50, p95, max and
-// p95 / p50 for each; the goal is p95 within 1.5× p50.
+// p95 / p50 for each; the goal is p95 within 1.5× p50. COMPARE=first-keyframe compares instead
+// each call's first keyframe sent once (`--first-keyframe-once`) and twice (the default).
 //
 // Run through `scripts/bench-media.sh dtls` (release binaries, a network namespace of its own,
 // as root). Writes the table to $OUT (default tests/output/bench-dtls.md).
@@ -24,10 +25,26 @@ const host = new Host({ name: 'host-bench-dtls', offerTimeoutSecs: 30 });
 await host.addExpert(expert);
 await host.start();
 
-const variants = [
-  { name: 'stock: the DTLS layer resends after 1 s', flags: ['--stock-dtls-resend'], times: [], failures: [] },
-  { name: 'ours: lost flights resent after 2 × ICE round trip (≥ 20 ms)', flags: [], times: [], failures: [] },
-];
+const COMPARE = process.env.COMPARE ?? 'dtls';
+const comparisons = {
+  dtls: {
+    column: 'DTLS flight resend',
+    variants: [
+      ['stock: the DTLS layer resends after 1 s', ['--stock-dtls-resend']],
+      ['ours: lost flights resent after 2 × ICE round trip (≥ 20 ms)', []],
+    ],
+  },
+  'first-keyframe': {
+    column: 'first keyframe of a call',
+    variants: [
+      ['sent once', ['--first-keyframe-once']],
+      ['sent twice', []],
+    ],
+  },
+};
+const comparison = comparisons[COMPARE];
+if (!comparison) throw new Error(`COMPARE must be one of ${Object.keys(comparisons).join(', ')}, not ${COMPARE}`);
+const variants = comparison.variants.map(([name, flags]) => ({ name, flags, times: [], failures: [] }));
 const { counts } = await withNetwork({ lossPercent: LOSS, delayMs: RTT / 2 }, async () => {
   for (let done = 0; done < RUNS; done += BLOCK) {
     for (const v of variants) {
@@ -40,7 +57,7 @@ await host.stop();
 
 const out = [
   `### Press → first expert frame, native ↔ native, ${LOSS} % loss each way, ${RTT} ms round trip (ms)\n`,
-  '| DTLS flight resend | calls | no first frame in 30 s | p50 | p95 | max | p95 / p50 |',
+  `| ${comparison.column} | calls | no first frame in 30 s | p50 | p95 | max | p95 / p50 |`,
   '| --- | --- | --- | --- | --- | --- | --- |',
   ...variants.map((v) => {
     const p = pct(v.times);

@@ -126,6 +126,10 @@ struct Common {
     /// before the engine resent them itself): to measure the difference.
     #[arg(long)]
     stock_dtls_resend: bool,
+    /// Send each call's first keyframe once, not twice (as before the engine sent it twice):
+    /// to measure the difference.
+    #[arg(long)]
+    first_keyframe_once: bool,
     /// Print track statistics every this many seconds.
     #[arg(long, default_value_t = 1)]
     stats_every: u64,
@@ -376,6 +380,7 @@ async fn take_part(
             },
             relay_only: common.relay_only,
             fast_dtls_resend: !common.stock_dtls_resend,
+            first_keyframe_twice: !common.first_keyframe_once,
         },
         media_tx,
     );

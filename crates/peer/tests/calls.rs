@@ -269,6 +269,10 @@ async fn one_lost_packet_is_resent_after_a_nack() {
     let (_, expert) = call(&["--drop-video-packet", "150"]).await;
     let video = expert.received("camera");
     assert_eq!(video["frames_lost"], 0, "nothing lost for good: {video}");
+    assert!(
+        video["nacks"].as_u64().unwrap() >= 1,
+        "it was asked for: {video}"
+    );
     assert_eq!(video["freezes"], 0, "{video}");
     assert_increasing(&expert.stamps("p1"), "expert");
 }

@@ -1,10 +1,12 @@
 //! Rebuilding VP8 frames from RTP packets that may arrive late, twice, out of order or never.
 //!
 //! Sans-IO: [`Vp8Assembler::push`] takes a packet and the time it arrived, [`Vp8Assembler::poll`]
-//! returns complete frames in order, or asks for a keyframe. A gap waits [`LOSS_WAIT`] for the
-//! NACK responder on the far side to resend the packet; after that the frame is written off, and
-//! since later frames reference it, everything up to the next keyframe is dropped and a keyframe
-//! is requested (PLI), again every [`KEYFRAME_REPEAT`] until one arrives.
+//! returns complete frames in order, or asks for a keyframe. A gap waits for the NACK responder on
+//! the far side to resend the packet: [`LOSS_WAIT`], or three round trips of the media path once
+//! one is known ([`Vp8Assembler::set_round_trip`]: time for a lost ask or retransmission to be
+//! asked again). After that the frame is written off, and since later frames reference it,
+//! everything up to the next keyframe is dropped and a keyframe is requested (PLI), again every
+//! [`KEYFRAME_REPEAT`] (or two round trips, if longer) until one arrives.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -13,12 +15,42 @@ use bytes::Bytes;
 use rtc::rtp::codec::vp8::Vp8Packet;
 use rtc::rtp::packetizer::Depacketizer;
 
-/// How long a missing packet is waited for before its frame is given up.
+/// How long a missing packet is waited for before its frame is given up, at least.
 pub const LOSS_WAIT: Duration = Duration::from_millis(200);
-/// How often a keyframe is asked for again while one is needed.
+/// The longest a missing packet is waited for, however long the path.
+const MAX_LOSS_WAIT: Duration = Duration::from_millis(2_000);
+/// How often a keyframe is asked for again while one is needed, at least.
 pub const KEYFRAME_REPEAT: Duration = Duration::from_millis(500);
 /// Packets held at most; more means the stream is broken beyond waiting.
 const MAX_PACKETS: usize = 4_000;
+
+/// RTP sequence numbers extended to 64 bits, so that order survives their wrap at 65,536.
+#[derive(Default)]
+pub(crate) struct SeqUnwrapper {
+    last: Option<u64>,
+}
+
+impl SeqUnwrapper {
+    /// Extends a 16-bit sequence number to 64 bits, nearest to the highest one seen.
+    pub fn extend(&mut self, seq: u16) -> u64 {
+        let ext = match self.last {
+            None => (1u64 << 32) + u64::from(seq),
+            Some(last) => {
+                let base = last & !0xffff;
+                let candidates = [base.wrapping_sub(0x1_0000), base, base + 0x1_0000];
+                candidates
+                    .into_iter()
+                    .map(|b| b + u64::from(seq))
+                    .min_by_key(|c| c.abs_diff(last))
+                    .unwrap_or(base + u64::from(seq))
+            }
+        };
+        if self.last.is_none_or(|l| ext > l) {
+            self.last = Some(ext);
+        }
+        ext
+    }
+}
 
 /// What the assembler has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +82,10 @@ pub struct Vp8Assembler {
     pieces: BTreeMap<u64, Piece>,
     /// The extended sequence number the next frame starts at, once known.
     next: Option<u64>,
-    last_seq: Option<u64>,
+    seqs: SeqUnwrapper,
     need_keyframe: bool,
     last_request: Option<Instant>,
+    round_trip: Option<Duration>,
     /// Frames given up because a packet never came.
     pub frames_lost: u64,
 }
@@ -66,24 +99,25 @@ impl Vp8Assembler {
         }
     }
 
-    /// Extends a 16-bit sequence number to 64 bits, nearest to the last one seen.
-    fn extend(&mut self, seq: u16) -> u64 {
-        let ext = match self.last_seq {
-            None => (1u64 << 32) + u64::from(seq),
-            Some(last) => {
-                let base = last & !0xffff;
-                let candidates = [base.wrapping_sub(0x1_0000), base, base + 0x1_0000];
-                candidates
-                    .into_iter()
-                    .map(|b| b + u64::from(seq))
-                    .min_by_key(|c| c.abs_diff(last))
-                    .unwrap_or(base + u64::from(seq))
-            }
-        };
-        if self.last_seq.is_none_or(|l| ext > l) {
-            self.last_seq = Some(ext);
-        }
-        ext
+    /// The media path's round trip, as the NACK list measured it: waits for lost packets and
+    /// keyframes grow with it.
+    pub fn set_round_trip(&mut self, round_trip: Option<Duration>) {
+        self.round_trip = round_trip;
+    }
+
+    /// How long a missing packet is waited for: enough for an ask, a lost retransmission and a
+    /// second ask to come back.
+    pub fn loss_wait(&self) -> Duration {
+        self.round_trip.map_or(LOSS_WAIT, |rtt| {
+            (rtt * 3 + Duration::from_millis(50)).clamp(LOSS_WAIT, MAX_LOSS_WAIT)
+        })
+    }
+
+    /// How long a keyframe request is given before it is sent again.
+    fn keyframe_repeat(&self) -> Duration {
+        self.round_trip.map_or(KEYFRAME_REPEAT, |rtt| {
+            (rtt * 2 + Duration::from_millis(100)).clamp(KEYFRAME_REPEAT, MAX_LOSS_WAIT)
+        })
     }
 
     /// Takes one RTP packet's payload. A payload that is not VP8 is refused.
@@ -97,7 +131,7 @@ impl Vp8Assembler {
     ) -> Result<(), rtc::shared::error::Error> {
         let mut vp8 = Vp8Packet::default();
         let data = vp8.depacketize(&Bytes::copy_from_slice(payload))?;
-        let ext = self.extend(seq);
+        let ext = self.seqs.extend(seq);
         if self.next.is_some_and(|n| ext < n) || self.pieces.contains_key(&ext) {
             return Ok(()); // late or repeated: that frame is done
         }
@@ -145,12 +179,12 @@ impl Vp8Assembler {
                     None => {
                         // Incomplete: wait for the missing piece unless it is overdue.
                         let oldest = self.pieces.values().map(|p| p.arrived).min()?;
-                        if now.duration_since(oldest) < LOSS_WAIT {
+                        if now.duration_since(oldest) < self.loss_wait() {
                             return self.keyframe_reminder(now);
                         }
                     }
                 }
-            } else if now.duration_since(self.pieces[&first].arrived) < LOSS_WAIT {
+            } else if now.duration_since(self.pieces[&first].arrived) < self.loss_wait() {
                 // The frame's first packet is missing, or something before it.
                 return self.keyframe_reminder(now);
             }
@@ -229,7 +263,7 @@ impl Vp8Assembler {
     fn request(&mut self, now: Instant) -> Option<Assembled> {
         if self
             .last_request
-            .is_some_and(|at| now.duration_since(at) < KEYFRAME_REPEAT)
+            .is_some_and(|at| now.duration_since(at) < self.keyframe_repeat())
         {
             return None;
         }
@@ -407,6 +441,35 @@ mod tests {
             }]
         ));
         assert!(!a.needs_keyframe());
+    }
+
+    #[test]
+    fn on_a_long_path_a_gap_waits_three_round_trips_and_keyframes_are_asked_for_less_often() {
+        let t = Instant::now();
+        let mut a = Vp8Assembler::new();
+        a.set_round_trip(Some(Duration::from_millis(300)));
+        assert_eq!(a.loss_wait(), Duration::from_millis(950));
+        frame(&mut a, t, 1, 0, 2, true);
+        assert_eq!(frames(&mut a, t).len(), 1);
+        a.push(t, 3, 3000, false, &packet(true, false, 0)).unwrap();
+        frame(&mut a, t, 5, 6000, 2, false);
+        // Past the short path's wait, packet 4's retransmission is still on its way.
+        assert!(frames(&mut a, t + LOSS_WAIT).is_empty());
+        let late = t + Duration::from_millis(950);
+        assert_eq!(frames(&mut a, late), vec![Assembled::RequestKeyframe]);
+        frame(&mut a, late, 7, 9000, 1, false);
+        let short = late + KEYFRAME_REPEAT;
+        frame(&mut a, short, 8, 12000, 1, false);
+        assert!(
+            frames(&mut a, short).is_empty(),
+            "a keyframe takes 700 ms to come"
+        );
+        let again = late + Duration::from_millis(700);
+        frame(&mut a, again, 9, 15000, 1, false);
+        assert_eq!(frames(&mut a, again), vec![Assembled::RequestKeyframe]);
+        // A short path or an unknown one keeps the floor.
+        a.set_round_trip(Some(Duration::from_millis(5)));
+        assert_eq!(a.loss_wait(), LOSS_WAIT);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use instant_share_protocol::IceServer;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{
-    CongestionControlBuilder, Gcc, NackGeneratorBuilder, NackResponderBuilder, Registry, Slot,
-    TwccReceiverBuilder, TwccSenderBuilder,
+    CongestionControlBuilder, Gcc, NackResponderBuilder, Registry, Slot, TwccReceiverBuilder,
+    TwccSenderBuilder,
 };
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::configure_rtcp_reports;
@@ -39,8 +39,9 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
-use super::fault::{DropPackets, PacketFaults};
+use super::fault::DropPackets;
 use super::feedback::{AppFeedback, Estimate};
+use super::first_frame::FirstFrameTwice;
 use super::runtime::GuardedRuntime;
 use super::MediaConfig;
 use super::{PeerError, TrackKind};
@@ -91,15 +92,6 @@ pub(crate) enum Answered {
     /// anew.
     Stranger,
 }
-
-/// How often the receiver looks for missing video packets to ask for again (NACK). The stock
-/// 100 ms put up to a tenth of a second on every frame that lost a packet — most visibly the
-/// first keyframe, the tail of press → first frame on a lossy network.
-const NACK_EVERY: Duration = Duration::from_millis(20);
-/// How many times one packet is asked for: with a round trip longer than [`NACK_EVERY`], each
-/// ask brings a retransmission, so a long path pays at most this many copies of a lost packet;
-/// after that the receiver's loss wait asks for a keyframe.
-const NACKS_PER_PACKET: u16 = 3;
 
 /// What the connection's event handler reports to the session task.
 #[derive(Clone)]
@@ -249,13 +241,16 @@ fn codecs() -> (RTCRtpCodecParameters, RTCRtpCodecParameters) {
 
 fn engine_and_registry(
     estimate: &Estimate,
-    faults: &PacketFaults,
+    local: &MediaConfig,
 ) -> Result<(MediaEngine, Registry), PeerError> {
+    let faults = &local.faults;
     let mut engine = MediaEngine::default();
     let (vp8, opus) = codecs();
     engine.register_codec(vp8, RtpCodecKind::Video)?;
     engine.register_codec(opus, RtpCodecKind::Audio)?;
-    // NACK (generator and responder) and "nack pli"; RTCP sender and receiver reports.
+    // NACK and "nack pli"; RTCP sender and receiver reports. Lost packets are asked for by the
+    // receive loop itself (`nack.rs`: at the gap and at the pace of the round trip, which the
+    // stock generator's fixed interval is not); the responder here resends them.
     for parameter in ["", "pli"] {
         engine.register_feedback(
             RTCPFeedback {
@@ -265,15 +260,7 @@ fn engine_and_registry(
             RtpCodecKind::Video,
         );
     }
-    let registry = Registry::new()
-        .with(Slot::NackResponder, NackResponderBuilder::new().build())
-        .with(
-            Slot::NackGenerator,
-            NackGeneratorBuilder::new()
-                .with_interval(NACK_EVERY)
-                .with_max_nacks_per_packet(NACKS_PER_PACKET)
-                .build(),
-        );
+    let registry = Registry::new().with(Slot::NackResponder, NackResponderBuilder::new().build());
     let registry = configure_rtcp_reports(registry);
     engine.register_feedback(
         RTCPFeedback {
@@ -309,6 +296,12 @@ fn engine_and_registry(
         .with(Slot::TwccSender, TwccSenderBuilder::new().build())
         .with(Slot::TwccReceiver, TwccReceiverBuilder::new().build())
         .with(Slot::Custom(100_000), AppFeedback::new(estimate.clone()));
+    let registry = if local.first_keyframe_twice {
+        // Wire-ward of the NACK responder, application-ward of the transport-wide numbering.
+        registry.with(Slot::Custom(3_500), FirstFrameTwice::new())
+    } else {
+        registry
+    };
     let registry = if faults.is_empty() {
         registry
     } else {
@@ -342,7 +335,7 @@ impl Call {
     ) -> Result<Self, PeerError> {
         let udp_addrs = &local.udp_addrs;
         let estimate = Estimate::default();
-        let (engine, registry) = engine_and_registry(&estimate, &local.faults)?;
+        let (engine, registry) = engine_and_registry(&estimate, local)?;
         let loopback = udp_addrs.iter().any(|a| a.ip().is_loopback());
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)

@@ -15,7 +15,9 @@ mod connection;
 mod curtain;
 mod fault;
 mod feedback;
+mod first_frame;
 mod flights;
+mod nack;
 mod network;
 mod receive;
 mod runtime;
@@ -99,6 +101,9 @@ pub struct MediaConfig {
     /// Resend a lost DTLS handshake flight after twice the ICE round trip (at least 20 ms),
     /// not after the DTLS layer's fixed second (`flights`). Off only to measure the difference.
     pub fast_dtls_resend: bool,
+    /// Send each call's first keyframe twice (`first_frame`), so that the first picture seldom
+    /// waits for a retransmission. Off only to measure the difference.
+    pub first_keyframe_twice: bool,
 }
 
 impl Default for MediaConfig {
@@ -110,6 +115,7 @@ impl Default for MediaConfig {
             faults: PacketFaults::default(),
             relay_only: false,
             fast_dtls_resend: true,
+            first_keyframe_twice: true,
         }
     }
 }
@@ -1232,6 +1238,7 @@ impl Session {
                 freezes: 0,
                 frames_lost: 0,
                 keyframe_requests_or_drops: c.frames_dropped.load(Ordering::Relaxed),
+                nacks: 0,
             });
         }
         for ((remote, kind), c) in &self.received {
@@ -1259,6 +1266,7 @@ impl Session {
                 freezes: c.freezes.load(Ordering::Relaxed),
                 frames_lost: c.frames_lost.load(Ordering::Relaxed),
                 keyframe_requests_or_drops: c.keyframe_requests.load(Ordering::Relaxed),
+                nacks: c.nacks.load(Ordering::Relaxed),
             });
         }
         out.sort_by(|a, b| {

@@ -8,17 +8,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
+    nack_pairs_from_sequence_numbers, TransportLayerNack,
+};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::assembler::{Assembled, Vp8Assembler};
+use super::nack::NackList;
 use super::stats::RecvCounters;
 use super::{EventSink, MediaEvent, TrackKind};
 use crate::capture::AudioOutput;
 use crate::opus::OpusDecoder;
 use crate::vp8::Vp8Decoder;
 
-/// How often the assembler is looked at without new packets (to give up on lost ones).
-const TICK: Duration = Duration::from_millis(20);
+/// How often the assembler and the NACK list are looked at without new packets (to ask for lost
+/// ones again, or give them up).
+const TICK: Duration = super::nack::MIN_RESEND;
 
 /// Receives one remote video track until it ends.
 pub(crate) async fn video(
@@ -44,6 +49,7 @@ pub(crate) async fn video(
         }
     }
     let mut assembler = Vp8Assembler::new();
+    let mut nacks = NackList::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -54,6 +60,7 @@ pub(crate) async fn video(
                         let now = Instant::now();
                         counters.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
                         counters.record_arrival(now, packet.header.timestamp, 90_000);
+                        nacks.received(now, packet.header.sequence_number);
                         if let Err(e) = assembler.push(
                             now,
                             packet.header.sequence_number,
@@ -71,6 +78,21 @@ pub(crate) async fn video(
             }
             _ = tick.tick() => Instant::now(),
         };
+        assembler.set_round_trip(nacks.round_trip());
+        let lost = nacks.due(now, assembler.loss_wait());
+        if !lost.is_empty() {
+            counters
+                .nacks
+                .fetch_add(lost.len() as u64, Ordering::Relaxed);
+            let nack = TransportLayerNack {
+                sender_ssrc: 0,
+                media_ssrc,
+                nacks: nack_pairs_from_sequence_numbers(&lost),
+            };
+            if let Err(e) = track.write_rtcp(vec![Box::new(nack)]).await {
+                tracing::debug!(error = %e, "a NACK could not be sent");
+            }
+        }
         let mut want_keyframe = decoder_needs_keyframe.swap(false, Ordering::Relaxed)
             | counters.keyframe_wanted.swap(false, Ordering::Relaxed);
         while let Some(out) = assembler.poll(now) {

@@ -44,6 +44,8 @@ pub(crate) struct RecvCounters {
     pub frames_lost: AtomicU64,
     pub freezes: AtomicU64,
     pub keyframe_requests: AtomicU64,
+    /// Lost packets asked for again (each ask counted).
+    pub nacks: AtomicU64,
     pub codec_micros: AtomicU64,
     /// Ask the sender for a keyframe now (the call came back after an ICE restart: what was
     /// sent meanwhile is gone for good, and waiting for it would only add the loss wait).
@@ -70,6 +72,7 @@ impl Default for RecvCounters {
             frames_lost: AtomicU64::new(0),
             freezes: AtomicU64::new(0),
             keyframe_requests: AtomicU64::new(0),
+            nacks: AtomicU64::new(0),
             codec_micros: AtomicU64::new(0),
             keyframe_wanted: AtomicBool::new(false),
             timing: Mutex::new(FrameTiming::default()),
@@ -173,6 +176,8 @@ pub struct TrackStats {
     pub frames_lost: u64,
     /// Keyframe requests sent (received video) or frames dropped before encoding (sent video).
     pub keyframe_requests_or_drops: u64,
+    /// Lost packets asked for again, each ask counted (received video; 0 for sent tracks).
+    pub nacks: u64,
 }
 
 /// Which track: the other participant, the kind, the direction.
