@@ -71,6 +71,12 @@ export async function pressNativeNative(host, expert, runs, flags = [], failures
     try {
       const first = await r.event('first_frame', () => true, 30_000);
       times.push(first.since_press_ms);
+      if (process.env.SPLIT) {
+        // Where the time went: press → call connected (ICE and DTLS) and connected → first frame.
+        const up = r.events.find((e) => e.event === 'call' && e.state === 'connected');
+        const press = first.ms - first.since_press_ms;
+        console.log(`call ${i + 1}: ${fmt(first.since_press_ms)} ms = connected at ${fmt(up.ms - press)} + first frame ${fmt(first.ms - up.ms)} later`);
+      }
     } catch (error) {
       if (!failures) throw error;
       const why = /Flight \d+ [^\n]*|no 'first_frame'[^;]*/.exec(String(error.message))?.[0] ?? 'no first frame';

@@ -344,7 +344,7 @@ impl Call {
             // Check candidate pairs every 15 ms (the default 200 ms costs most of the setup
             // time on a fast path, and a lost check costs one interval), still for 1.4 s per
             // candidate.
-            .with_ice_connection_attempts(Some(Duration::from_millis(15)), Some(93))
+            .with_ice_connection_attempts(Some(Duration::from_millis(10)), Some(140))
             .with_ice_timeouts(
                 Some(ICE_DISCONNECTED_AFTER),
                 Some(ICE_FAILED_AFTER),

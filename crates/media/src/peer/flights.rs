@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 /// The shortest resend timeout. Chromium's floor for DTLS is 50 ms; on a path of a few
 /// milliseconds (a LAN, one computer) that floor is all of a lost flight's cost, and a resend
 /// that comes too early costs one duplicate flight the peer answers or drops.
-const MIN_TIMEOUT: Duration = Duration::from_millis(20);
+const MIN_TIMEOUT: Duration = Duration::from_millis(10);
 /// The longest first timeout: beyond it the DTLS layer's own second is as good.
 const MAX_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Before any round trip is known (RFC 9147's recommended initial value).
