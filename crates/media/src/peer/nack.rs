@@ -32,6 +32,11 @@ const MAX_ASKS: u8 = 10;
 const MAX_MISSING: usize = 500;
 /// A jump in sequence numbers this large is a new start (the sender restarted), not loss.
 const MAX_GAP: u64 = 3_000;
+/// How long a packet no longer asked for is still remembered, so that its retransmission, if it
+/// comes after all, still teaches the round trip: on a path longer than the first loss wait
+/// (200 ms) every packet is given up before its copy can come, and without this the round trip
+/// would never be learnt and the wait never grow.
+const REMEMBER: Duration = Duration::from_millis(3_000);
 
 struct Ask {
     /// When the gap was seen.
@@ -47,6 +52,8 @@ pub struct NackList {
     seqs: SeqUnwrapper,
     highest: Option<u64>,
     missing: BTreeMap<u64, Ask>,
+    /// Packets given up after being asked for: when each was first asked for.
+    given_up: BTreeMap<u64, Instant>,
     round_trip: Option<Duration>,
 }
 
@@ -67,6 +74,7 @@ impl NackList {
             let gap = ext - highest - 1;
             if gap > MAX_GAP {
                 self.missing.clear();
+                self.given_up.clear();
             } else {
                 for lost in highest + 1..ext {
                     self.missing.insert(
@@ -88,6 +96,8 @@ impl NackList {
             if let Some(first) = ask.first {
                 self.learn(now.saturating_duration_since(first));
             }
+        } else if let Some(first) = self.given_up.remove(&ext) {
+            self.learn(now.saturating_duration_since(first));
         }
     }
 
@@ -95,9 +105,19 @@ impl NackList {
     /// or longer are no longer asked for: the assembler has written their frames off by then.
     pub fn due(&mut self, now: Instant, give_up: Duration) -> Vec<u16> {
         let round_trip = self.round_trip;
-        self.missing.retain(|_, ask| {
-            ask.asks < MAX_ASKS && now.saturating_duration_since(ask.since) < give_up
+        let given_up = &mut self.given_up;
+        self.missing.retain(|seq, ask| {
+            let keep = ask.asks < MAX_ASKS && now.saturating_duration_since(ask.since) < give_up;
+            if let (false, Some(first)) = (keep, ask.first) {
+                given_up.insert(*seq, first);
+            }
+            keep
         });
+        self.given_up
+            .retain(|_, first| now.saturating_duration_since(*first) < REMEMBER);
+        while self.given_up.len() > MAX_MISSING {
+            self.given_up.pop_first();
+        }
         let mut due = Vec::new();
         for (seq, ask) in &mut self.missing {
             let ready = match ask.last {
@@ -228,6 +248,28 @@ mod tests {
             .count();
         assert_eq!(asks, usize::from(MAX_ASKS));
         assert_eq!(n.missing(), 0);
+    }
+
+    #[test]
+    fn a_retransmission_that_comes_after_the_give_up_still_teaches_the_round_trip() {
+        // A 300 ms path, and the first loss wait of 200 ms: the packet is given up before its
+        // copy comes, but the copy's time is learnt, so the next wait can be long enough.
+        let t = Instant::now();
+        let mut n = NackList::new();
+        n.received(t, 1);
+        n.received(t, 3);
+        assert_eq!(n.due(t, ms(200)), vec![2]);
+        assert!(n.due(t + ms(200), ms(200)).is_empty());
+        assert_eq!(n.missing(), 0);
+        n.received(t + ms(300), 2);
+        assert_eq!(n.round_trip(), Some(ms(300)));
+        // Forgotten after a while: a very late copy teaches nothing.
+        n.received(t + ms(300), 5);
+        n.due(t + ms(300), ms(200));
+        n.due(t + ms(600), ms(200));
+        n.due(t + ms(3_400), ms(200));
+        n.received(t + ms(3_400), 4);
+        assert_eq!(n.round_trip(), Some(ms(300)));
     }
 
     #[test]

@@ -21,6 +21,12 @@ use crate::capture::AudioOutput;
 use crate::opus::OpusDecoder;
 use crate::vp8::Vp8Decoder;
 
+/// Frames held for the decoder at most. A lost packet holds back every frame after it until its
+/// retransmission comes, a round trip later, and then they all come at once: the queue must take
+/// the longest loss wait's worth (2 s at 30 fps), or a recovered loss on a long path would
+/// overflow it and cost a keyframe after all.
+const DECODE_QUEUE: usize = 64;
+
 /// How often the assembler and the NACK list are looked at without new packets (to ask for lost
 /// ones again, or give them up).
 const TICK: Duration = super::nack::MIN_RESEND;
@@ -34,7 +40,7 @@ pub(crate) async fn video(
     counters: Arc<RecvCounters>,
 ) {
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
-    let (frames_tx, frames_rx) = sync_channel::<(Vec<u8>, bool)>(8);
+    let (frames_tx, frames_rx) = sync_channel::<(Vec<u8>, bool)>(DECODE_QUEUE);
     let decoder_needs_keyframe = Arc::new(AtomicBool::new(false));
     {
         let remote = remote.clone();
