@@ -77,7 +77,7 @@ console.log(`all networks in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 const nativeRow = (nn) => {
   const r = nn.received ?? {};
-  return { fps: mean(nn.fps), lost: r.frames_lost, freezes: r.freezes, evidence: `loss before repair ${fmt(r.loss_percent)} %, NACKs ${r.nacks ?? '–'}, keyframe requests ${r.keyframe_requests_or_drops ?? '–'}, playout delay ${fmt(r.playout_delay_ms)} ms` };
+  return { fps: mean(nn.fps), lost: r.frames_lost, freezes: r.freezes, evidence: `loss before repair ${fmt(r.loss_percent)} %, keyframe requests ${r.keyframe_requests_or_drops ?? '–'}` };
 };
 const chromiumRow = (cc) => {
   const s = cc.stats?.inbound?.camera ?? {};

@@ -19,7 +19,6 @@ mod first_frame;
 mod flights;
 mod nack;
 mod network;
-mod playout;
 mod receive;
 mod runtime;
 mod send;
@@ -1240,7 +1239,6 @@ impl Session {
                 frames_lost: 0,
                 keyframe_requests_or_drops: c.frames_dropped.load(Ordering::Relaxed),
                 nacks: 0,
-                playout_delay_ms: None,
             });
         }
         for ((remote, kind), c) in &self.received {
@@ -1269,8 +1267,6 @@ impl Session {
                 frames_lost: c.frames_lost.load(Ordering::Relaxed),
                 keyframe_requests_or_drops: c.keyframe_requests.load(Ordering::Relaxed),
                 nacks: c.nacks.load(Ordering::Relaxed),
-                playout_delay_ms: (*kind != TrackKind::Microphone)
-                    .then(|| c.playout_micros.load(Ordering::Relaxed) as f64 / 1000.0),
             });
         }
         out.sort_by(|a, b| {

@@ -15,7 +15,6 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::assembler::{Assembled, Vp8Assembler};
 use super::nack::NackList;
-use super::playout::Playout;
 use super::stats::RecvCounters;
 use super::{EventSink, MediaEvent, TrackKind};
 use crate::capture::AudioOutput;
@@ -41,7 +40,7 @@ pub(crate) async fn video(
     counters: Arc<RecvCounters>,
 ) {
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
-    let (frames_tx, frames_rx) = sync_channel::<Complete>(DECODE_QUEUE);
+    let (frames_tx, frames_rx) = sync_channel::<(Vec<u8>, bool)>(DECODE_QUEUE);
     let decoder_needs_keyframe = Arc::new(AtomicBool::new(false));
     {
         let remote = remote.clone();
@@ -104,21 +103,11 @@ pub(crate) async fn video(
             | counters.keyframe_wanted.swap(false, Ordering::Relaxed);
         while let Some(out) = assembler.poll(now) {
             match out {
-                Assembled::Frame {
-                    data,
-                    keyframe,
-                    timestamp,
-                } => {
+                Assembled::Frame { data, keyframe, .. } => {
                     if keyframe {
                         counters.keyframes.fetch_add(1, Ordering::Relaxed);
                     }
-                    let frame = Complete {
-                        data,
-                        keyframe,
-                        timestamp,
-                        ready: now,
-                    };
-                    match frames_tx.try_send(frame) {
+                    match frames_tx.try_send((data, keyframe)) {
                         Ok(()) => {}
                         Err(TrySendError::Full(_)) => {
                             // The decoder fell behind; what it skips breaks the chain.
@@ -147,21 +136,10 @@ pub(crate) async fn video(
     tracing::debug!(remote, track = kind.name(), "remote video ended");
 }
 
-/// A whole frame on its way to the decoder.
-struct Complete {
-    data: Vec<u8>,
-    keyframe: bool,
-    /// RTP timestamp (90 kHz).
-    timestamp: u32,
-    /// When its last packet came.
-    ready: Instant,
-}
-
-/// Decodes frames in order and hands each picture on at the time [`Playout`] gives it.
 fn decode_video(
     remote: String,
     kind: TrackKind,
-    frames: std::sync::mpsc::Receiver<Complete>,
+    frames: std::sync::mpsc::Receiver<(Vec<u8>, bool)>,
     events: EventSink,
     counters: Arc<RecvCounters>,
     needs_keyframe: Arc<AtomicBool>,
@@ -174,27 +152,17 @@ fn decode_video(
         }
     };
     let mut broken = false;
-    let mut playout = Playout::new();
-    while let Ok(frame) = frames.recv() {
-        if broken && !frame.keyframe {
+    while let Ok((data, keyframe)) = frames.recv() {
+        if broken && !keyframe {
             continue;
         }
         let started = Instant::now();
-        match decoder.decode(&frame.data) {
+        match decoder.decode(&data) {
             Ok(pictures) => {
                 broken = false;
-                let decoded = Instant::now();
-                let took = decoded.duration_since(started);
-                let show = playout.schedule(frame.ready, frame.timestamp);
-                counters
-                    .playout_micros
-                    .store(playout.delay().as_micros() as u64, Ordering::Relaxed);
-                if let Some(wait) = show.checked_duration_since(decoded) {
-                    std::thread::sleep(wait);
-                }
                 let done = Instant::now();
                 for picture in pictures {
-                    counters.record_decoded(done, took);
+                    counters.record_decoded(done, done.duration_since(started));
                     events.video(MediaEvent::Video {
                         from: remote.clone(),
                         kind,

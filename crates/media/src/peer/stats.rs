@@ -46,8 +46,6 @@ pub(crate) struct RecvCounters {
     pub keyframe_requests: AtomicU64,
     /// Lost packets asked for again (each ask counted).
     pub nacks: AtomicU64,
-    /// The delay pictures are held back for an even pace (`playout`), microseconds.
-    pub playout_micros: AtomicU64,
     pub codec_micros: AtomicU64,
     /// Ask the sender for a keyframe now (the call came back after an ICE restart: what was
     /// sent meanwhile is gone for good, and waiting for it would only add the loss wait).
@@ -75,7 +73,6 @@ impl Default for RecvCounters {
             freezes: AtomicU64::new(0),
             keyframe_requests: AtomicU64::new(0),
             nacks: AtomicU64::new(0),
-            playout_micros: AtomicU64::new(0),
             codec_micros: AtomicU64::new(0),
             keyframe_wanted: AtomicBool::new(false),
             timing: Mutex::new(FrameTiming::default()),
@@ -114,7 +111,7 @@ impl RecvCounters {
         self.jitter.lock().map_or(0.0, |j| j.value * 1000.0)
     }
 
-    /// A decoded frame shown at `at`. A freeze is a gap longer than three mean gaps and at least
+    /// A decoded frame at `at`. A freeze is a gap longer than three mean gaps and at least
     /// 150 ms more than the mean (the rule browsers use for `freezeCount`).
     pub fn record_decoded(&self, at: Instant, took: Duration) {
         self.frames.fetch_add(1, Ordering::Relaxed);
@@ -181,9 +178,6 @@ pub struct TrackStats {
     pub keyframe_requests_or_drops: u64,
     /// Lost packets asked for again, each ask counted (received video; 0 for sent tracks).
     pub nacks: u64,
-    /// How long pictures are held back for an even pace after late frames, milliseconds
-    /// (received video).
-    pub playout_delay_ms: Option<f64>,
 }
 
 /// Which track: the other participant, the kind, the direction.
