@@ -57,8 +57,11 @@ for (const c of conditions) {
   const browser = await launchChromium();
   try {
     const { result, counts } = await withNetwork(c.network, async () => {
-      const pressNN = pct(await pressNativeNative(host, expert, RUNS));
-      const pressCC = pct(await pressChromiumChromium(host, expert, browser, RUNS));
+      // A call with no first frame is counted, not a reason to stop: the matrix is long.
+      const failedNN = [];
+      const failedCC = [];
+      const pressNN = { ...pct(await pressNativeNative(host, expert, RUNS, [], failedNN)), failed: failedNN.length };
+      const pressCC = { ...pct(await pressChromiumChromium(host, expert, browser, RUNS, failedCC)), failed: failedCC.length };
       const nn = await glassNativeNative(host, expert, [], GLASS_SECS);
       const cc = await glassChromiumChromium(host, expert, browser, GLASS_SECS);
       return { pressNN, pressCC, nn, cc };
@@ -68,6 +71,7 @@ for (const c of conditions) {
     console.log(`   delayer: ${JSON.stringify(counts)}`);
     // Each cell as it is done (ours / Chromium): a run that dies later keeps what it measured.
     const { pressNN, pressCC, nn, cc } = result;
+    console.log(`   no first frame in time: ${pressNN.failed} / ${pressCC.failed}`);
     console.log(`   press p50 ${fmt(pressNN.p50)} / ${fmt(pressCC.p50)}, p95 ${fmt(pressNN.p95)} / ${fmt(pressCC.p95)}, max ${fmt(pressNN.max)} / ${fmt(pressCC.max)}; glass p50 ${fmt(nn.glass.p50)} / ${fmt(cc.glass.p50)}, p95 ${fmt(nn.glass.p95)} / ${fmt(cc.glass.p95)}; fps ${fmt(mean(nn.fps))} / ${fmt(cc.stats?.inbound?.camera?.fps)}; freezes ${nn.received?.freezes ?? '–'} / ${cc.stats?.inbound?.camera?.freezes ?? '–'}`);
   } finally {
     await browser.close();
@@ -77,7 +81,7 @@ console.log(`all networks in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 const nativeRow = (nn) => {
   const r = nn.received ?? {};
-  return { fps: mean(nn.fps), lost: r.frames_lost, freezes: r.freezes, evidence: `loss before repair ${fmt(r.loss_percent)} %, keyframe requests ${r.keyframe_requests_or_drops ?? '–'}` };
+  return { fps: mean(nn.fps), lost: r.frames_lost, freezes: r.freezes, evidence: `loss before repair ${fmt(r.loss_percent)} %, NACKs ${r.nacks ?? '–'}, keyframe requests ${r.keyframe_requests_or_drops ?? '–'}` };
 };
 const chromiumRow = (cc) => {
   const s = cc.stats?.inbound?.camera ?? {};
@@ -105,13 +109,13 @@ if (conditions.length <= 2) {
   }
 } else {
   say(`### The matrix: ${RUNS} presses per side and cell, ${GLASS_SECS} s calls (ms; ours / Chromium)\n`);
-  say('| round trip, loss each way | press p50 | press p95 | press max | glass p50 | glass p95 | freezes | received fps | delayer dropped |');
-  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  say('| round trip, loss each way | no first frame | press p50 | press p95 | press max | glass p50 | glass p95 | freezes | received fps | delayer dropped |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const pair = (a, b) => `${fmt(a)} / ${fmt(b)}`;
   for (const { c, pressNN, pressCC, nn, cc, lost } of results) {
     const n = nativeRow(nn);
     const k = chromiumRow(cc);
-    say(`| ${c.short} | ${pair(pressNN.p50, pressCC.p50)} | ${pair(pressNN.p95, pressCC.p95)} | ${pair(pressNN.max, pressCC.max)} | ${pair(nn.glass.p50, cc.glass.p50)} | ${pair(nn.glass.p95, cc.glass.p95)} | ${n.freezes ?? '–'} / ${k.freezes ?? '–'} | ${pair(n.fps, k.fps)} | ${fmt(lost)} % |`);
+    say(`| ${c.short} | ${pressNN.failed} / ${pressCC.failed} | ${pair(pressNN.p50, pressCC.p50)} | ${pair(pressNN.p95, pressCC.p95)} | ${pair(pressNN.max, pressCC.max)} | ${pair(nn.glass.p50, cc.glass.p50)} | ${pair(nn.glass.p95, cc.glass.p95)} | ${n.freezes ?? '–'} / ${k.freezes ?? '–'} | ${pair(n.fps, k.fps)} | ${fmt(lost)} % |`);
   }
   say('');
 }
