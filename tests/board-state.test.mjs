@@ -16,9 +16,15 @@ let vectors;
 before(async () => {
   const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
   const esbuild = require('esbuild');
-  const source = await readFile(path.join(repoRoot, 'ui', 'src', 'lib', 'board', 'state.ts'), 'utf8');
-  const { code } = esbuild.transformSync(source, { loader: 'ts', format: 'esm', target: 'es2022' });
-  board = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+  // Bundled: the module imports its neighbours (`../exhaustive`).
+  const built = esbuild.buildSync({
+    entryPoints: [path.join(repoRoot, 'ui', 'src', 'lib', 'board', 'state.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+  });
+  board = await import(`data:text/javascript;base64,${Buffer.from(built.outputFiles[0].text).toString('base64')}`);
   vectors = JSON.parse(await readFile(path.join(repoRoot, 'tests', 'fixtures', 'board-vectors.json'), 'utf8'));
 });
 

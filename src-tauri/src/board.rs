@@ -3,48 +3,13 @@
 //! pictures go over HTTP with the participant token; a screenshot is taken natively and handed
 //! to the window, which shows it to the user to black out parts before anything is sent.
 
-use instant_share_client::SessionEvent;
 use instant_share_protocol::{ApiError, BoardImage, BoardOp, ErrorCode, ImageSource, PointerAt};
-use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request, Response};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 
 use crate::controller::Controller;
 use crate::media::commands::WindowChoice;
 use crate::media::Calls;
-
-/// Event: someone else's pointer moved (`{from, pointer}`).
-pub const BOARD_POINTER_EVENT: &str = "board-pointer";
-/// Event: the host refused one of this participant's board operations (`{op_id, error}`).
-pub const BOARD_REJECTED_EVENT: &str = "board-rejected";
-
-#[derive(Debug, Clone, Serialize)]
-struct PointerMoved<'a> {
-    from: &'a str,
-    pointer: &'a Option<PointerAt>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Rejected<'a> {
-    op_id: &'a str,
-    error: &'a ApiError,
-}
-
-/// Hands the board's events that are not state to the window.
-pub fn on_session_event(app: &AppHandle, event: &SessionEvent) {
-    let sent = match event {
-        SessionEvent::Pointer { from, pointer } => {
-            app.emit(BOARD_POINTER_EVENT, PointerMoved { from, pointer })
-        }
-        SessionEvent::BoardRejected { op_id, error } => {
-            app.emit(BOARD_REJECTED_EVENT, Rejected { op_id, error })
-        }
-        _ => return,
-    };
-    if let Err(e) = sent {
-        tracing::warn!(error = %e, "cannot send a board event to the window");
-    }
-}
 
 /// Sends a board operation; returns its `op_id` (the change arrives in the app state).
 #[tauri::command]

@@ -9,7 +9,7 @@ use instant_share_protocol::link::EnrolmentLink;
 use instant_share_protocol::{
     ApiError, AppPhase, AppState, ErrorCode, Feedback, SharePointer, ShareRequest, MAX_NOTE_CHARS,
 };
-use tauri::{AppHandle, Emitter};
+use tauri::AppHandle;
 
 use crate::config::{host_url_override, Config, ConfigFile};
 use crate::credentials::Keychain;
@@ -18,9 +18,6 @@ use crate::policy::{same_host, PolicyStatus};
 use crate::resume::LiveSession;
 use crate::state::{AfterShare, AppModel, EndAction, Generation};
 use crate::system;
-
-/// The name of the event that carries the whole [`AppState`].
-pub const APP_STATE_EVENT: &str = "app-state";
 
 /// How often the idle screen's picture of the help desk is brought up to date.
 const DESK_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
@@ -742,7 +739,7 @@ impl Controller {
         tauri::async_runtime::spawn(async move {
             while let Some(event) = events.recv().await {
                 tracing::debug!(event = event_kind(&event), "session event");
-                crate::board::on_session_event(&this.app, &event);
+                crate::events::on_session_event(&this.app, &event);
                 this.calls.on_session_event(generation, &event);
                 let (changed, joined, ended_device) = {
                     let mut inner = this.lock();
@@ -807,9 +804,7 @@ impl Controller {
 
     fn publish(&self) {
         let state = self.state();
-        if let Err(e) = self.app.emit(APP_STATE_EVENT, &state) {
-            tracing::warn!(error = %e, "cannot send the app state to the window");
-        }
+        crate::events::emit(&self.app, crate::events::AppEvent::State(&state));
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

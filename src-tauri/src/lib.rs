@@ -26,6 +26,7 @@ mod commands;
 mod config;
 mod controller;
 mod credentials;
+mod events;
 mod legacy;
 mod links;
 mod media;

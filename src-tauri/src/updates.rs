@@ -18,15 +18,12 @@ use std::time::Duration;
 
 use instant_share_protocol::{ApiError, ErrorCode};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 use tauri_plugin_updater::{Update, UpdaterExt};
 use ts_rs::TS;
 use url::Url;
 
 use crate::controller::Controller;
-
-/// The event carrying [`UpdateView`] on every change.
-pub const UPDATE_STATE_EVENT: &str = "update-state";
 
 /// The first check after start: late enough not to compete with the window and the session
 /// socket coming up.
@@ -220,9 +217,7 @@ impl Updates {
             .view
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = view.clone();
-        if let Err(e) = self.inner.app.emit(UPDATE_STATE_EVENT, &view) {
-            tracing::warn!(error = %e, "cannot tell the window about updates");
-        }
+        crate::events::emit(&self.inner.app, crate::events::AppEvent::Update(&view));
     }
 
     /// Checks now, after 20 s and every 6 hours.
@@ -454,7 +449,7 @@ mod tests {
     fn typescript() -> String {
         instant_share_protocol::typescript::module(
             "src-tauri/src/updates.rs by `UPDATE_GENERATED=1 cargo test -p instant-share updates`",
-            &[("UPDATE_STATE_EVENT", format!("{UPDATE_STATE_EVENT:?}"))],
+            &[],
             &[UpdateView::decl()],
         )
     }

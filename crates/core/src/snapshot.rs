@@ -95,7 +95,20 @@ pub fn apply(snapshot: &mut SessionSnapshot, msg: &ServerMessage) {
                 p.media = MediaState::default();
             }
         }
-        _ => {}
+        // Not session events (see `is_session_event`): nothing to apply. Listed one by one, so
+        // that a new message fails to compile here until someone says what it means.
+        ServerMessage::Welcome { .. }
+        | ServerMessage::BoardRejected { .. }
+        | ServerMessage::Pointer { .. }
+        | ServerMessage::Signal { .. }
+        | ServerMessage::ConsoleWelcome { .. }
+        | ServerMessage::QueueUpdate { .. }
+        | ServerMessage::Offered { .. }
+        | ServerMessage::OfferWithdrawn { .. }
+        | ServerMessage::Joined { .. }
+        | ServerMessage::SessionClosed { .. }
+        | ServerMessage::Pong { .. }
+        | ServerMessage::Error { .. } => {}
     }
 }
 
@@ -108,22 +121,35 @@ fn mark_left(snapshot: &mut SessionSnapshot, id: &str) {
     }
 }
 
-/// Whether a message is a session event (sequenced, stored, replayed on resume).
+/// Whether a message is a session event (sequenced, stored, replayed on resume). Every message
+/// is named: a new one does not compile until it is classified here and given a meaning in
+/// [`apply`].
 pub fn is_session_event(msg: &ServerMessage) -> bool {
-    matches!(
-        msg,
+    match msg {
         ServerMessage::Queue { .. }
-            | ServerMessage::CallBack { .. }
-            | ServerMessage::Status { .. }
-            | ServerMessage::ParticipantJoined { .. }
-            | ServerMessage::Presence { .. }
-            | ServerMessage::Chat { .. }
-            | ServerMessage::Board { .. }
-            | ServerMessage::HandedOver { .. }
-            | ServerMessage::Removed { .. }
-            | ServerMessage::Media { .. }
-            | ServerMessage::Ended { .. }
-    )
+        | ServerMessage::CallBack { .. }
+        | ServerMessage::Status { .. }
+        | ServerMessage::ParticipantJoined { .. }
+        | ServerMessage::Presence { .. }
+        | ServerMessage::Chat { .. }
+        | ServerMessage::Board { .. }
+        | ServerMessage::HandedOver { .. }
+        | ServerMessage::Removed { .. }
+        | ServerMessage::Media { .. }
+        | ServerMessage::Ended { .. } => true,
+        ServerMessage::Welcome { .. }
+        | ServerMessage::BoardRejected { .. }
+        | ServerMessage::Pointer { .. }
+        | ServerMessage::Signal { .. }
+        | ServerMessage::ConsoleWelcome { .. }
+        | ServerMessage::QueueUpdate { .. }
+        | ServerMessage::Offered { .. }
+        | ServerMessage::OfferWithdrawn { .. }
+        | ServerMessage::Joined { .. }
+        | ServerMessage::SessionClosed { .. }
+        | ServerMessage::Pong { .. }
+        | ServerMessage::Error { .. } => false,
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use instant_share_media::peer::{MediaConfig, MediaEvent, MediaHandle, TrackKind}
 use instant_share_media::synthetic::Frame;
 use instant_share_protocol::{ApiError, ErrorCode, SessionStatus};
 use tauri::ipc::{Channel, InvokeResponseBody};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tokio::sync::mpsc;
 
 use crate::state::Generation;
@@ -36,9 +36,6 @@ use frame::{Planes, StreamId, Track, SELF_VIEW};
 use sources::{MediaMode, Renderer};
 use video::VideoOut;
 use view::{MediaTrack, MediaView};
-
-/// The event that carries the whole [`MediaView`].
-pub const MEDIA_STATE_EVENT: &str = "media-state";
 
 /// What the window says after it was closed with sources on.
 pub const WINDOW_CLOSED_NOTE: &str = "Your camera, microphone and screen were turned off when the \
@@ -533,9 +530,7 @@ impl Calls {
                 let _ = tray.set_tooltip(Some(&title));
             }
         }
-        if let Err(e) = self.app.emit(MEDIA_STATE_EVENT, &view) {
-            tracing::warn!(error = %e, "cannot send the media state to the window");
-        }
+        crate::events::emit(&self.app, crate::events::AppEvent::Media(&view));
         let on = |s: &view::SourceView| s.state != view::SourceState::Off;
         self.presence.follow(
             on(&view.camera) || on(&view.microphone) || on(&view.screen),

@@ -9,7 +9,6 @@ use super::sources::{MediaMode, Renderer};
 use super::view::{
     CallStatus, CallView, MediaProblem, MediaTrack, MediaView, SourceState, SourceView,
 };
-use super::MEDIA_STATE_EVENT;
 
 /// Path of the generated file, relative to the workspace root.
 pub const GENERATED_PATH: &str = "ui/src/app/media-types.ts";
@@ -32,7 +31,7 @@ pub fn render() -> String {
     ];
     instant_share_protocol::typescript::module(
         "src-tauri/src/media by `UPDATE_GENERATED=1 cargo test -p instant-share media::typescript`",
-        &[("MEDIA_STATE_EVENT", format!("{MEDIA_STATE_EVENT:?}"))],
+        &[],
         &decls,
     )
 }

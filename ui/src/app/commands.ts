@@ -1,9 +1,10 @@
 // The app window's only way out: Tauri commands and the `app-state` event (CONTRACT.md).
 import { invoke } from '@tauri-apps/api/core';
-import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { UnlistenFn } from '@tauri-apps/api/event';
 import type { AppState, Feedback } from '../generated/protocol';
 import { ApiRequestError, toApiError } from '../lib/errors';
-import { UPDATE_STATE_EVENT, type UpdateView } from './update-types';
+import { onAppEvent } from './events';
+import type { UpdateView } from './update-types';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -32,7 +33,7 @@ export const commands = {
 
 /** Calls `handler` with every `app-state` event; resolves to the function that stops it. */
 export function onAppState(handler: (state: AppState) => void): Promise<UnlistenFn> {
-  return listen<AppState>('app-state', (event) => handler(event.payload));
+  return onAppEvent('app-state', handler);
 }
 
 /** The app's own updates, from the help host (`src-tauri/src/updates.rs`). */
@@ -44,5 +45,5 @@ export const updates = {
 
 /** Calls `handler` with every `update-state` event; resolves to the function that stops it. */
 export function onUpdateState(handler: (view: UpdateView) => void): Promise<UnlistenFn> {
-  return listen<UpdateView>(UPDATE_STATE_EVENT, (event) => handler(event.payload));
+  return onAppEvent('update-state', handler);
 }

@@ -1,7 +1,6 @@
 // Generated from src-tauri/src/media by `UPDATE_GENERATED=1 cargo test -p instant-share media::typescript`.
 // Do not edit by hand.
 
-export const MEDIA_STATE_EVENT = "media-state";
 
 export type MediaMode = "devices" | "synthetic";
 

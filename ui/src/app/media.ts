@@ -1,10 +1,11 @@
 // The app window's side of calls: the media commands, the `media-state` event, and the video
 // channel (raw frames, src-tauri/src/media/frame.rs) with its acknowledgements.
 import { Channel, invoke } from '@tauri-apps/api/core';
-import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { UnlistenFn } from '@tauri-apps/api/event';
 import { ApiRequestError, toApiError } from '../lib/errors';
 import { parseFrame, type I420Frame } from '../lib/i420frame';
-import { MEDIA_STATE_EVENT, type DeviceList, type MediaTrack, type MediaView } from './media-types';
+import { onAppEvent } from './events';
+import type { DeviceList, MediaTrack, MediaView } from './media-types';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -32,7 +33,7 @@ export const mediaCommands = {
 
 /** Calls `handler` with every `media-state` event; resolves to the function that stops it. */
 export function onMediaState(handler: (view: MediaView) => void): Promise<UnlistenFn> {
-  return listen<MediaView>(MEDIA_STATE_EVENT, (event) => handler(event.payload));
+  return onAppEvent('media-state', handler);
 }
 
 type Listener = () => void;

@@ -1,7 +1,6 @@
 // Generated from src-tauri/src/updates.rs by `UPDATE_GENERATED=1 cargo test -p instant-share updates`.
 // Do not edit by hand.
 
-export const UPDATE_STATE_EVENT = "update-state";
 
 export type UpdateView = { "stage": "off", 
 /**

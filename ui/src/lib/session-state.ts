@@ -4,6 +4,7 @@
 // does besides (stopping its socket, forgetting confirmed messages) is SessionConnection's.
 import type { Participant, ServerMessage, SessionSnapshot } from '../generated/protocol';
 import { applyBoardEvent } from './board/state';
+import { unhandled } from './exhaustive';
 
 const OFF = (): Participant['media'] => ({ camera: false, microphone: false, screen: false, screen_paused: false });
 
@@ -83,7 +84,21 @@ export function applySessionEvent(s: SessionSnapshot, msg: ServerMessage): void 
         p.media = OFF();
       }
       break;
-    default:
+    // Not session events: they change no snapshot (as `snapshot::apply` says).
+    case 'welcome':
+    case 'board_rejected':
+    case 'pointer':
+    case 'signal':
+    case 'console_welcome':
+    case 'queue_update':
+    case 'offered':
+    case 'offer_withdrawn':
+    case 'joined':
+    case 'session_closed':
+    case 'pong':
+    case 'error':
       break;
+    default:
+      unhandled(msg, 'server message');
   }
 }

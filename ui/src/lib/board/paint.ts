@@ -2,6 +2,7 @@
 // pictures use this same code, so what is saved is what was shown.
 import type { Shape } from '../../generated/protocol';
 import { BOARD_UNITS } from '../../generated/protocol';
+import { unhandled } from '../exhaustive';
 
 /** `[x, y]`, 0 to BOARD_UNITS across the target. */
 export type BoardPoint = [number, number];
@@ -82,6 +83,8 @@ export function paintShape(ctx: CanvasRenderingContext2D, shape: Shape, stroke: 
       ctx.fillText(shape.text, x, y);
       break;
     }
+    default:
+      unhandled(shape, 'shape');
   }
   ctx.restore();
 }

@@ -10,6 +10,7 @@ import type {
   BoardState,
   BoardTarget,
 } from '../../generated/protocol';
+import { unhandled } from '../exhaustive';
 
 const MAX_UNDO = 50;
 
@@ -59,6 +60,8 @@ export function applyBoardEvent(state: BoardState, event: BoardEvent): BoardStat
     case 'view_set':
       state.view = event.view;
       break;
+    default:
+      unhandled(event, 'board event');
   }
   const target = state.view?.target;
   if (target?.kind === 'image' && !state.images.some((i) => i.id === target.image_id && !i.hidden)) {
