@@ -58,6 +58,11 @@ test('the native peer and the Chromium console see and hear each other', { timeo
     console.log(`native→chromium: ${JSON.stringify(video)}, tone ${heard.toFixed(4)} (1234 Hz: ${silence.toFixed(5)}); connected after ${call.ms.toFixed(0)} ms`);
     await screenshot(page, 'media-expert-sees-native');
 
+    // The SRTP profile is counter mode with HMAC, which the native engine insists on (a NACKed
+    // packet resent with another header under AES-GCM would reuse a nonce).
+    const cipher = (await media(page, 'stats'))[nativeId]?.srtpCipher;
+    assert.equal(cipher, 'SRTP_AES128_CM_HMAC_SHA1_80', 'the SRTP profile of the call with the native peer');
+
     // Glass to glass, native capture → shown in Chromium, from the stamps (one clock).
     const sent = new Map((await peer.stamps('sent-camera.csv')).map((r) => [r.stamp, r.at]));
     const shown = await media(page, 'received', nativeId, 'camera');

@@ -70,8 +70,13 @@ pub fn run() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,instant_share_app=debug".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                format!(
+                    "info,instant_share_app=debug,{}",
+                    instant_share_media::LOG_DIRECTIVES
+                )
+                .into()
+            }),
         )
         .init();
     tracing::debug!(frame_memory, "allocator tuned for video frames");

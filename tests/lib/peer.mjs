@@ -24,7 +24,8 @@ export class Peer {
     const udp = args.includes('--udp') ? [] : ['--udp', '127.0.0.1:0'];
     const child = (run ?? spawn)(peerBin, [role, ...udp, '--record', dir, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn,instant_share_media=info' },
+      // RUST_LOG if set, else the peer's own default (warnings, and the engine's info).
+      env: process.env,
     });
     peer.child = child;
     child.stdin.end(stdin ?? '');

@@ -27,3 +27,9 @@ pub mod peer;
 pub mod vp8;
 
 pub use instant_share_media_raw::{files, synthetic};
+
+/// Log filter directives a program using the engine adds to its defaults. The webrtc crate's
+/// SRTP handler warns of every packet it drops as a repeat; the engine sends repeats on purpose
+/// (each call's first keyframe twice, `peer::first_frame`, and NACKed packets that race their
+/// original), dozens a call. Its errors still show; `RUST_LOG` overrides all of it.
+pub const LOG_DIRECTIVES: &str = "rtc::peer_connection::handler=error";

@@ -221,8 +221,13 @@ async fn async_main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,instant_share_media=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                format!(
+                    "warn,instant_share_media=info,{}",
+                    instant_share_media::LOG_DIRECTIVES
+                )
+                .into()
+            }),
         )
         .init();
     if let Err(e) = run(Cli::parse()).await {

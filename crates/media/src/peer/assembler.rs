@@ -2,7 +2,7 @@
 //!
 //! Sans-IO: [`Vp8Assembler::push`] takes a packet and the time it arrived, [`Vp8Assembler::poll`]
 //! returns complete frames in order, or asks for a keyframe. A gap waits for the NACK responder on
-//! the far side to resend the packet: [`LOSS_WAIT`], or three round trips of the media path once
+//! the far side to resend the packet: [`LOSS_WAIT`], or three and a half round trips of the media path once
 //! one is known ([`Vp8Assembler::set_round_trip`]: time for a lost ask or retransmission to be
 //! asked again). After that the frame is written off, and since later frames reference it,
 //! everything up to the next keyframe is dropped and a keyframe is requested (PLI), again every
@@ -105,11 +105,11 @@ impl Vp8Assembler {
         self.round_trip = round_trip;
     }
 
-    /// How long a missing packet is waited for: enough for an ask, a lost retransmission and a
-    /// second ask to come back.
+    /// How long a missing packet is waited for: enough for three asks (the NACK list repeats
+    /// one every 1.25 round trips) and the last one's copy to come back.
     pub fn loss_wait(&self) -> Duration {
         self.round_trip.map_or(LOSS_WAIT, |rtt| {
-            (rtt * 3 + Duration::from_millis(50)).clamp(LOSS_WAIT, MAX_LOSS_WAIT)
+            (rtt * 7 / 2 + Duration::from_millis(50)).clamp(LOSS_WAIT, MAX_LOSS_WAIT)
         })
     }
 
@@ -444,18 +444,19 @@ mod tests {
     }
 
     #[test]
-    fn on_a_long_path_a_gap_waits_three_round_trips_and_keyframes_are_asked_for_less_often() {
+    fn on_a_long_path_a_gap_waits_three_and_a_half_round_trips_and_keyframes_are_asked_for_less_often(
+    ) {
         let t = Instant::now();
         let mut a = Vp8Assembler::new();
         a.set_round_trip(Some(Duration::from_millis(300)));
-        assert_eq!(a.loss_wait(), Duration::from_millis(950));
+        assert_eq!(a.loss_wait(), Duration::from_millis(1_100));
         frame(&mut a, t, 1, 0, 2, true);
         assert_eq!(frames(&mut a, t).len(), 1);
         a.push(t, 3, 3000, false, &packet(true, false, 0)).unwrap();
         frame(&mut a, t, 5, 6000, 2, false);
         // Past the short path's wait, packet 4's retransmission is still on its way.
         assert!(frames(&mut a, t + LOSS_WAIT).is_empty());
-        let late = t + Duration::from_millis(950);
+        let late = t + Duration::from_millis(1_100);
         assert_eq!(frames(&mut a, late), vec![Assembled::RequestKeyframe]);
         frame(&mut a, late, 7, 9000, 1, false);
         let short = late + KEYFRAME_REPEAT;

@@ -5,12 +5,16 @@
 //! one of them is usually lost, and its NACK and retransmission add a round trip to the wait — and
 //! more when the ask or the copy is lost too. Sending every packet of that one frame a second time,
 //! right after the frame, makes a packet missing only when both copies are lost, for the price of
-//! one keyframe's bytes once per call. The receiver drops the copy it does not need (SRTP's replay
-//! check, then the assembler's, see a sequence number they already have).
+//! one keyframe's bytes once per call. The receiver drops the copy it does not need (the
+//! assembler and the NACK list see a sequence number they already have; a receiver with SRTP
+//! replay protection drops it earlier).
 //!
-//! The copies leave wire-ward of the NACK responder (its history holds each packet once) and
-//! application-ward of the transport-wide sequence numbering, so congestion control counts them
-//! as the packets they are.
+//! The copies are made wire-ward of the transport-wide sequence numbering (and of the NACK
+//! responder, whose history holds each packet once), so that each copy is byte for byte its
+//! original: same header, same payload, so the same SRTP packet. A copy with another header
+//! (another transport-wide number) under the same SRTP packet index would reuse an AES-GCM nonce
+//! over different authenticated data, which gives away the authentication key. Congestion
+//! control records both under the one number; the receiver reports it once.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;

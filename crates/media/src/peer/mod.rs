@@ -1202,11 +1202,15 @@ impl Session {
             ),
         ];
         let mut rtt: HashMap<String, f64> = HashMap::new();
+        let mut ciphers: HashMap<String, String> = HashMap::new();
         let mut network: HashMap<(String, TrackKind), f64> = HashMap::new();
         for (remote, call) in &self.calls {
-            let (call_rtt, inbound) = call.network_stats(now).await;
+            let (call_rtt, cipher, inbound) = call.network_stats(now).await;
             if let Some(r) = call_rtt {
                 rtt.insert(remote.clone(), r);
+            }
+            if let Some(c) = cipher {
+                ciphers.insert(remote.clone(), c);
             }
             for (kind, loss) in inbound {
                 network.insert((remote.clone(), kind), loss);
@@ -1239,6 +1243,7 @@ impl Session {
                 frames_lost: 0,
                 keyframe_requests_or_drops: c.frames_dropped.load(Ordering::Relaxed),
                 nacks: 0,
+                srtp_cipher: None,
             });
         }
         for ((remote, kind), c) in &self.received {
@@ -1267,6 +1272,7 @@ impl Session {
                 frames_lost: c.frames_lost.load(Ordering::Relaxed),
                 keyframe_requests_or_drops: c.keyframe_requests.load(Ordering::Relaxed),
                 nacks: c.nacks.load(Ordering::Relaxed),
+                srtp_cipher: ciphers.get(remote).cloned(),
             });
         }
         out.sort_by(|a, b| {

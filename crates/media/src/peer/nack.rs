@@ -10,12 +10,14 @@
 //!
 //! The round trip is learnt from the asks themselves: the time from a packet's first ask to its
 //! arrival. That is the round trip of the media path, which is the one that counts (the ICE
-//! checks' may take another way through a relay or a shaper), and an upper bound of it when the
-//! first ask was lost, which only makes the list more patient. Until the first sample the asks
-//! are repeated after 20, 40, 80 … ms: a short path recovers a lost ask at once, a long one is not
-//! flooded.
+//! checks' may take another way through a relay or a shaper). Not every sample is one: a packet
+//! that was only reordered, or the second copy of a call's first keyframe (`first_frame`), comes
+//! a millisecond after its ask. So the round trip is the *largest* sample of the last
+//! [`SAMPLES_WINDOW`] — a wrong sample can only make the list more patient, never hasty — and
+//! asks back off whatever is known: 20, 40, 80 … ms at least between two asks for one packet, so
+//! a short path recovers a lost ask at once and a long one is not flooded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -32,6 +34,8 @@ const MAX_ASKS: u8 = 10;
 const MAX_MISSING: usize = 500;
 /// A jump in sequence numbers this large is a new start (the sender restarted), not loss.
 const MAX_GAP: u64 = 3_000;
+/// How long a round-trip sample counts.
+pub const SAMPLES_WINDOW: Duration = Duration::from_secs(10);
 /// How long a packet no longer asked for is still remembered, so that its retransmission, if it
 /// comes after all, still teaches the round trip: on a path longer than the first loss wait
 /// (200 ms) every packet is given up before its copy can come, and without this the round trip
@@ -54,7 +58,8 @@ pub struct NackList {
     missing: BTreeMap<u64, Ask>,
     /// Packets given up after being asked for: when each was first asked for.
     given_up: BTreeMap<u64, Instant>,
-    round_trip: Option<Duration>,
+    /// (when, sample), samples decreasing: the largest of the window is at the front.
+    samples: VecDeque<(Instant, Duration)>,
 }
 
 impl NackList {
@@ -94,17 +99,19 @@ impl NackList {
             self.highest = Some(ext);
         } else if let Some(ask) = self.missing.remove(&ext) {
             if let Some(first) = ask.first {
-                self.learn(now.saturating_duration_since(first));
+                self.learn(now, now.saturating_duration_since(first));
             }
         } else if let Some(first) = self.given_up.remove(&ext) {
-            self.learn(now.saturating_duration_since(first));
+            self.learn(now, now.saturating_duration_since(first));
         }
     }
 
     /// The packets to ask for now (each at most once per call). Packets missing for `give_up`
-    /// or longer are no longer asked for: the assembler has written their frames off by then.
+    /// or longer are no longer asked for: the assembler has written their frames off by then;
+    /// nor is a packet whose copy could not come back before that.
     pub fn due(&mut self, now: Instant, give_up: Duration) -> Vec<u16> {
-        let round_trip = self.round_trip;
+        self.forget_samples(now);
+        let round_trip = self.round_trip();
         let given_up = &mut self.given_up;
         self.missing.retain(|seq, ask| {
             let keep = ask.asks < MAX_ASKS && now.saturating_duration_since(ask.since) < give_up;
@@ -126,7 +133,9 @@ impl NackList {
                     now.saturating_duration_since(last) >= resend_after(round_trip, ask.asks)
                 }
             };
-            if ready {
+            let in_time =
+                now.saturating_duration_since(ask.since) + round_trip.unwrap_or_default() < give_up;
+            if ready && in_time {
                 ask.first.get_or_insert(now);
                 ask.last = Some(now);
                 ask.asks += 1;
@@ -136,10 +145,18 @@ impl NackList {
         due
     }
 
-    /// The round trip of the media path as the asks measured it, smoothed; `None` until a
-    /// packet that was asked for came.
+    /// The round trip of the media path as the asks measured it: the largest sample of the
+    /// last [`SAMPLES_WINDOW`]; `None` until a packet that was asked for came.
     pub fn round_trip(&self) -> Option<Duration> {
-        self.round_trip
+        self.samples.front().map(|(_, s)| *s)
+    }
+
+    /// Stops asking for what is missing: the path was down (an ICE restart), what was sent
+    /// meanwhile is not worth asking for, and the receiver asks for a keyframe instead. The
+    /// round trip learnt so far is kept.
+    pub fn clear_missing(&mut self) {
+        self.missing.clear();
+        self.given_up.clear();
     }
 
     /// How many packets are being waited for.
@@ -148,22 +165,32 @@ impl NackList {
         self.missing.len()
     }
 
-    fn learn(&mut self, sample: Duration) {
-        self.round_trip = Some(match self.round_trip {
-            None => sample,
-            // RFC 6298's smoothing (α = 1/8).
-            Some(rtt) => (rtt * 7 + sample) / 8,
-        });
+    /// A sliding-window maximum of the samples.
+    fn learn(&mut self, now: Instant, sample: Duration) {
+        while self.samples.back().is_some_and(|(_, s)| *s <= sample) {
+            self.samples.pop_back();
+        }
+        self.samples.push_back((now, sample));
+        self.forget_samples(now);
+    }
+
+    fn forget_samples(&mut self, now: Instant) {
+        while self
+            .samples
+            .front()
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) > SAMPLES_WINDOW)
+        {
+            self.samples.pop_front();
+        }
     }
 }
 
-/// How long after its last ask a packet is asked for again.
+/// How long after its last ask (the `asks`-th) a packet is asked for again: a quarter more than
+/// the round trip (for the retransmission's own queueing), and never sooner than the backoff.
 fn resend_after(round_trip: Option<Duration>, asks: u8) -> Duration {
-    match round_trip {
-        // A quarter more than the round trip, for the retransmission's own queueing.
-        Some(rtt) => (rtt + rtt / 4).clamp(MIN_RESEND, MAX_RESEND),
-        None => (MIN_RESEND * (1u32 << asks.saturating_sub(1).min(6))).min(MAX_RESEND),
-    }
+    let backoff = MIN_RESEND * (1u32 << asks.saturating_sub(1).min(6));
+    let rtt = round_trip.map_or(Duration::ZERO, |r| r + r / 4);
+    rtt.max(backoff).min(MAX_RESEND)
 }
 
 #[cfg(test)]
@@ -263,31 +290,79 @@ mod tests {
         assert_eq!(n.missing(), 0);
         n.received(t + ms(300), 2);
         assert_eq!(n.round_trip(), Some(ms(300)));
-        // Forgotten after a while: a very late copy teaches nothing.
-        n.received(t + ms(300), 5);
-        n.due(t + ms(300), ms(200));
-        n.due(t + ms(600), ms(200));
-        n.due(t + ms(3_400), ms(200));
-        n.received(t + ms(3_400), 4);
-        assert_eq!(n.round_trip(), Some(ms(300)));
     }
 
     #[test]
-    fn smoothing_follows_the_path_slowly() {
+    fn a_copy_later_than_three_seconds_teaches_nothing() {
         let t = Instant::now();
         let mut n = NackList::new();
-        let mut seq = 0u16;
-        let mut now = t;
-        for rtt in [100u64, 100, 200] {
-            n.received(now, seq);
-            n.received(now, seq + 2);
-            n.due(now, LONG);
-            now += ms(rtt);
-            n.received(now, seq + 1);
-            seq += 3;
+        n.received(t, 1);
+        n.received(t, 3);
+        n.due(t, ms(200));
+        n.due(t + ms(200), ms(200));
+        n.due(t + ms(3_100), ms(200));
+        n.received(t + ms(3_100), 2);
+        assert_eq!(n.round_trip(), None);
+    }
+
+    #[test]
+    fn a_reordered_packet_or_a_first_keyframe_copy_does_not_shorten_the_round_trip() {
+        let t = Instant::now();
+        let mut n = NackList::new();
+        // A real retransmission: 300 ms.
+        n.received(t, 1);
+        n.received(t, 3);
+        n.due(t, LONG);
+        n.received(t + ms(300), 2);
+        // Then a packet that was only late by a millisecond.
+        let t2 = t + ms(400);
+        n.received(t2, 4);
+        n.received(t2, 6);
+        n.due(t2, LONG);
+        n.received(t2 + ms(1), 5);
+        assert_eq!(n.round_trip(), Some(ms(300)), "the largest sample counts");
+        // Ten seconds on, the long sample is forgotten and the short one is all there is.
+        let t3 = t + ms(10_350);
+        n.received(t3, 7);
+        n.received(t3, 9);
+        n.due(t3, LONG);
+        n.received(t3 + ms(1), 8);
+        assert_eq!(n.round_trip(), Some(ms(1)));
+    }
+
+    #[test]
+    fn a_round_trip_learnt_too_short_still_backs_off_and_nothing_is_asked_too_late() {
+        let t = Instant::now();
+        let mut n = NackList::new();
+        n.received(t, 1);
+        n.received(t, 3);
+        n.due(t, LONG);
+        n.received(t + ms(1), 2); // a reordered packet: 1 ms
+        let t = t + ms(10);
+        n.received(t, 5);
+        let mut asked_at = Vec::new();
+        for step in 0..=400u64 {
+            if !n.due(t + ms(step), ms(1_000)).is_empty() {
+                asked_at.push(step);
+            }
         }
-        // 100, then 100, then 7/8 × 100 + 1/8 × 200.
-        assert_eq!(n.round_trip(), Some(ms(112) + Duration::from_micros(500)));
+        assert_eq!(asked_at, vec![0, 20, 60, 140, 300]);
+        // With a 300 ms round trip and a 600 ms loss wait, only asks whose copy can come back
+        // before the wait ends go out.
+        let mut n = NackList::new();
+        n.received(t, 1);
+        n.received(t, 3);
+        n.due(t, LONG);
+        n.received(t + ms(300), 2);
+        let t = t + ms(400);
+        n.received(t, 5);
+        let asks = (0..2_000u64)
+            .filter(|s| !n.due(t + ms(*s), ms(600)).is_empty())
+            .count();
+        assert_eq!(
+            asks, 1,
+            "the second ask (at 375 ms) could not be answered by 600 ms"
+        );
     }
 
     #[test]

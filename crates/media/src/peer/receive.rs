@@ -84,6 +84,12 @@ pub(crate) async fn video(
             }
             _ = tick.tick() => Instant::now(),
         };
+        // After an ICE restart what was sent while the path was down is gone for good: ask
+        // for a keyframe, not for those packets.
+        let restarted = counters.keyframe_wanted.swap(false, Ordering::Relaxed);
+        if restarted {
+            nacks.clear_missing();
+        }
         assembler.set_round_trip(nacks.round_trip());
         let lost = nacks.due(now, assembler.loss_wait());
         if !lost.is_empty() {
@@ -99,8 +105,7 @@ pub(crate) async fn video(
                 tracing::debug!(error = %e, "a NACK could not be sent");
             }
         }
-        let mut want_keyframe = decoder_needs_keyframe.swap(false, Ordering::Relaxed)
-            | counters.keyframe_wanted.swap(false, Ordering::Relaxed);
+        let mut want_keyframe = decoder_needs_keyframe.swap(false, Ordering::Relaxed) | restarted;
         while let Some(out) = assembler.poll(now) {
             match out {
                 Assembled::Frame { data, keyframe, .. } => {

@@ -178,6 +178,9 @@ pub struct TrackStats {
     pub keyframe_requests_or_drops: u64,
     /// Lost packets asked for again, each ask counted (received video; 0 for sent tracks).
     pub nacks: u64,
+    /// The SRTP protection profile of the call (received tracks), as the DTLS handshake chose
+    /// it: `SRTP_AES128_CM_HMAC_SHA1_80`.
+    pub srtp_cipher: Option<String>,
 }
 
 /// Which track: the other participant, the kind, the direction.

@@ -49,6 +49,8 @@ export interface CallStats {
   availableOutgoingKbps: number | null;
   /** The local candidate type in use: host, srflx, prflx or relay. */
   route: string | null;
+  /** The SRTP protection profile the DTLS handshake chose (`SRTP_AES128_CM_HMAC_SHA1_80`, …). */
+  srtpCipher: string | null;
   inbound: Partial<Record<Slot, InboundStats>>;
   outbound: Partial<Record<Slot, OutboundStats>>;
 }
@@ -73,7 +75,7 @@ export class StatsSampler {
       const c = typeof r.codecId === 'string' ? all.get(r.codecId) : undefined;
       return typeof c?.mimeType === 'string' ? c.mimeType.replace(/^(audio|video)\//, '') : null;
     };
-    const stats: CallStats = { at, rttMs: null, mediaRttMs: null, availableOutgoingKbps: null, route: null, inbound: {}, outbound: {} };
+    const stats: CallStats = { at, rttMs: null, mediaRttMs: null, availableOutgoingKbps: null, route: null, srtpCipher: null, inbound: {}, outbound: {} };
 
     for (const r of all.values()) {
       const prev = this.#previous.get(r.id);
@@ -125,6 +127,7 @@ export class StatsSampler {
         const rtt = num(r.roundTripTime);
         if (rtt !== null) stats.mediaRttMs = Math.max(stats.mediaRttMs ?? 0, rtt * 1000);
       } else if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string') {
+        stats.srtpCipher = typeof r.srtpCipher === 'string' ? r.srtpCipher : null;
         const pair = all.get(r.selectedCandidatePairId);
         if (pair) {
           const rtt = num(pair.currentRoundTripTime);
