@@ -5,26 +5,16 @@
 // event. The TypeScript is compiled with the esbuild that the UI's build already installs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from './lib/paths.mjs';
+import { importUiModule } from './lib/ui-module.mjs';
 
 let board;
 let vectors;
 
 before(async () => {
-  const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
-  const esbuild = require('esbuild');
-  // Bundled: the module imports its neighbours (`../exhaustive`).
-  const built = esbuild.buildSync({
-    entryPoints: [path.join(repoRoot, 'ui', 'src', 'lib', 'board', 'state.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-  });
-  board = await import(`data:text/javascript;base64,${Buffer.from(built.outputFiles[0].text).toString('base64')}`);
+  board = await importUiModule('lib/board/state.ts');
   vectors = JSON.parse(await readFile(path.join(repoRoot, 'tests', 'fixtures', 'board-vectors.json'), 'utf8'));
 });
 

@@ -5,25 +5,16 @@
 // the esbuild that the UI's build already installs.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from './lib/paths.mjs';
+import { importUiModule } from './lib/ui-module.mjs';
 
 let session;
 let vectors;
 
 before(async () => {
-  const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
-  const esbuild = require('esbuild');
-  const built = esbuild.buildSync({
-    entryPoints: [path.join(repoRoot, 'ui', 'src', 'lib', 'session-state.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-  });
-  session = await import(`data:text/javascript;base64,${Buffer.from(built.outputFiles[0].text).toString('base64')}`);
+  session = await importUiModule('lib/session-state.ts');
   vectors = JSON.parse(await readFile(path.join(repoRoot, 'tests', 'fixtures', 'session-vectors.json'), 'utf8'));
 });
 

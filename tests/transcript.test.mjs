@@ -4,23 +4,12 @@
 // indented so that it cannot pass for another message. Bundled with the UI's esbuild, no browser.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { repoRoot } from './lib/paths.mjs';
+import { importUiModule } from './lib/ui-module.mjs';
 
 let exporter;
 
 before(async () => {
-  const require = createRequire(path.join(repoRoot, 'ui', 'package.json'));
-  const esbuild = require('esbuild');
-  const built = esbuild.buildSync({
-    entryPoints: [path.join(repoRoot, 'ui', 'src', 'lib', 'board', 'export.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-  });
-  exporter = await import(`data:text/javascript;base64,${Buffer.from(built.outputFiles[0].text).toString('base64')}`);
+  exporter = await importUiModule('lib/board/export.ts');
 });
 
 function snapshot(chat, participants = [{ display_name: 'Ana', role: 'requester' }]) {

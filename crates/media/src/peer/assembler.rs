@@ -15,6 +15,8 @@ use bytes::Bytes;
 use rtc::rtp::codec::vp8::Vp8Packet;
 use rtc::rtp::packetizer::Depacketizer;
 
+use super::seq::SeqUnwrapper;
+
 /// How long a missing packet is waited for before its frame is given up, at least.
 pub const LOSS_WAIT: Duration = Duration::from_millis(200);
 /// The longest a missing packet is waited for, however long the path.
@@ -23,34 +25,6 @@ const MAX_LOSS_WAIT: Duration = Duration::from_millis(2_000);
 pub const KEYFRAME_REPEAT: Duration = Duration::from_millis(500);
 /// Packets held at most; more means the stream is broken beyond waiting.
 const MAX_PACKETS: usize = 4_000;
-
-/// RTP sequence numbers extended to 64 bits, so that order survives their wrap at 65,536.
-#[derive(Default)]
-pub(crate) struct SeqUnwrapper {
-    last: Option<u64>,
-}
-
-impl SeqUnwrapper {
-    /// Extends a 16-bit sequence number to 64 bits, nearest to the highest one seen.
-    pub fn extend(&mut self, seq: u16) -> u64 {
-        let ext = match self.last {
-            None => (1u64 << 32) + u64::from(seq),
-            Some(last) => {
-                let base = last & !0xffff;
-                let candidates = [base.wrapping_sub(0x1_0000), base, base + 0x1_0000];
-                candidates
-                    .into_iter()
-                    .map(|b| b + u64::from(seq))
-                    .min_by_key(|c| c.abs_diff(last))
-                    .unwrap_or(base + u64::from(seq))
-            }
-        };
-        if self.last.is_none_or(|l| ext > l) {
-            self.last = Some(ext);
-        }
-        ext
-    }
-}
 
 /// What the assembler has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ mod network;
 mod receive;
 mod runtime;
 mod send;
+mod seq;
 mod stats;
 
 use std::collections::{BTreeSet, HashMap, HashSet};

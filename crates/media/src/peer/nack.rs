@@ -8,20 +8,29 @@
 //! 20 ms interval with a few asks per packet spends every ask before the first retransmission of a
 //! 300 ms path could arrive, and then the frame is written off.
 //!
-//! The round trip is learnt from the asks themselves: the time from a packet's first ask to its
+//! The round trip is learnt from the asks themselves: the time from a packet's ask to its
 //! arrival. That is the round trip of the media path, which is the one that counts (the ICE
-//! checks' may take another way through a relay or a shaper). Not every sample is one: a packet
-//! that was only reordered, or the second copy of a call's first keyframe (`first_frame`), comes
-//! a millisecond after its ask. So the round trip is the *largest* sample of the last
-//! [`SAMPLES_WINDOW`] — a wrong sample can only make the list more patient, never hasty — and
-//! asks back off whatever is known: 20, 40, 80 … ms at least between two asks for one packet, so
+//! checks' may take another way through a relay or a shaper). Three rules keep the samples
+//! honest:
+//!
+//! - a sample under [`MIN_RESEND`] says only "short", and every wait is at its floor on a short
+//!   path anyway: it is dropped (a packet that was only reordered, or the second copy of a call's
+//!   first keyframe, `first_frame`, comes a millisecond after its ask);
+//! - a packet asked for once gives the round trip exactly (Karn's rule); the round trip is the
+//!   largest such sample of the last [`SAMPLES_WINDOW`];
+//! - a packet asked for more than once gives only an upper bound (which ask did its copy
+//!   answer?). Upper bounds are used only while no exact sample is known — the smallest of the
+//!   window — or a lost ask would lengthen the round trip, the longer round trip space the next
+//!   asks wider, and the wait run away.
+//!
+//! Asks back off whatever is known: 20, 40, 80 … ms at least between two asks for one packet, so
 //! a short path recovers a lost ask at once and a long one is not flooded.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 use std::time::Instant;
 
-use super::assembler::SeqUnwrapper;
+use super::seq::SeqUnwrapper;
 
 /// The soonest an ask is repeated, and the first wait before a round trip is known.
 pub const MIN_RESEND: Duration = Duration::from_millis(20);
@@ -56,10 +65,12 @@ pub struct NackList {
     seqs: SeqUnwrapper,
     highest: Option<u64>,
     missing: BTreeMap<u64, Ask>,
-    /// Packets given up after being asked for: when each was first asked for.
-    given_up: BTreeMap<u64, Instant>,
-    /// (when, sample), samples decreasing: the largest of the window is at the front.
-    samples: VecDeque<(Instant, Duration)>,
+    /// Packets given up after being asked for: when each was first asked for, and how often.
+    given_up: BTreeMap<u64, (Instant, u8)>,
+    /// Exact samples (when, sample), decreasing: the largest of the window is at the front.
+    exact: VecDeque<(Instant, Duration)>,
+    /// Upper bounds (when, sample), increasing: the smallest of the window is at the front.
+    bounds: VecDeque<(Instant, Duration)>,
 }
 
 impl NackList {
@@ -99,10 +110,10 @@ impl NackList {
             self.highest = Some(ext);
         } else if let Some(ask) = self.missing.remove(&ext) {
             if let Some(first) = ask.first {
-                self.learn(now, now.saturating_duration_since(first));
+                self.learn(now, now.saturating_duration_since(first), ask.asks);
             }
-        } else if let Some(first) = self.given_up.remove(&ext) {
-            self.learn(now, now.saturating_duration_since(first));
+        } else if let Some((first, asks)) = self.given_up.remove(&ext) {
+            self.learn(now, now.saturating_duration_since(first), asks);
         }
     }
 
@@ -116,12 +127,12 @@ impl NackList {
         self.missing.retain(|seq, ask| {
             let keep = ask.asks < MAX_ASKS && now.saturating_duration_since(ask.since) < give_up;
             if let (false, Some(first)) = (keep, ask.first) {
-                given_up.insert(*seq, first);
+                given_up.insert(*seq, (first, ask.asks));
             }
             keep
         });
         self.given_up
-            .retain(|_, first| now.saturating_duration_since(*first) < REMEMBER);
+            .retain(|_, (first, _)| now.saturating_duration_since(*first) < REMEMBER);
         while self.given_up.len() > MAX_MISSING {
             self.given_up.pop_first();
         }
@@ -145,10 +156,11 @@ impl NackList {
         due
     }
 
-    /// The round trip of the media path as the asks measured it: the largest sample of the
-    /// last [`SAMPLES_WINDOW`]; `None` until a packet that was asked for came.
+    /// The round trip of the media path as the asks measured it: the largest exact sample of
+    /// the last [`SAMPLES_WINDOW`], else the smallest upper bound; `None` while nothing longer
+    /// than [`MIN_RESEND`] was measured.
     pub fn round_trip(&self) -> Option<Duration> {
-        self.samples.front().map(|(_, s)| *s)
+        self.exact.front().or(self.bounds.front()).map(|(_, s)| *s)
     }
 
     /// Stops asking for what is missing: the path was down (an ICE restart), what was sent
@@ -165,22 +177,35 @@ impl NackList {
         self.missing.len()
     }
 
-    /// A sliding-window maximum of the samples.
-    fn learn(&mut self, now: Instant, sample: Duration) {
-        while self.samples.back().is_some_and(|(_, s)| *s <= sample) {
-            self.samples.pop_back();
+    /// A sample from a packet asked for `asks` times: see the module's rules.
+    fn learn(&mut self, now: Instant, sample: Duration, asks: u8) {
+        if sample < MIN_RESEND {
+            return;
         }
-        self.samples.push_back((now, sample));
+        if asks == 1 {
+            // A sliding-window maximum.
+            while self.exact.back().is_some_and(|(_, s)| *s <= sample) {
+                self.exact.pop_back();
+            }
+            self.exact.push_back((now, sample));
+        } else {
+            // A sliding-window minimum.
+            while self.bounds.back().is_some_and(|(_, s)| *s >= sample) {
+                self.bounds.pop_back();
+            }
+            self.bounds.push_back((now, sample));
+        }
         self.forget_samples(now);
     }
 
     fn forget_samples(&mut self, now: Instant) {
-        while self
-            .samples
-            .front()
-            .is_some_and(|(at, _)| now.saturating_duration_since(*at) > SAMPLES_WINDOW)
-        {
-            self.samples.pop_front();
+        for samples in [&mut self.exact, &mut self.bounds] {
+            while samples
+                .front()
+                .is_some_and(|(at, _)| now.saturating_duration_since(*at) > SAMPLES_WINDOW)
+            {
+                samples.pop_front();
+            }
         }
     }
 }
@@ -203,6 +228,22 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Packet `first + 1` lost at `t` (between `first` and `first + 2`) and asked for at
+    /// once; its copy comes `took` ms later.
+    fn lose(n: &mut NackList, t: Instant, first: u16, took: u64) {
+        n.received(t, first);
+        n.received(t, first + 2);
+        assert_eq!(n.due(t, LONG), vec![first + 1]);
+        n.received(t + ms(took), first + 1);
+    }
+
+    /// A list that saw one loss at `t`, its copy `took` ms later.
+    fn one_loss(t: Instant, took: u64) -> NackList {
+        let mut n = NackList::new();
+        lose(&mut n, t, 1, took);
+        n
+    }
+
     #[test]
     fn a_gap_is_asked_for_the_moment_the_packet_after_it_arrives() {
         let t = Instant::now();
@@ -214,9 +255,9 @@ mod tests {
         assert_eq!(n.due(t + ms(1), LONG), vec![12, 13]);
         // Not again before the resend wait.
         assert!(n.due(t + ms(10), LONG).is_empty());
-        // 12 comes: only 13 is still asked for, after 20 ms (no round trip known yet).
+        // 12 comes: only 13 is still asked for, after 20 ms. Its 4 ms say only "short".
         n.received(t + ms(5), 12);
-        assert_eq!(n.round_trip(), Some(ms(4)));
+        assert_eq!(n.round_trip(), None);
         assert_eq!(n.missing(), 1);
     }
 
@@ -239,12 +280,8 @@ mod tests {
     #[test]
     fn once_the_round_trip_is_known_asks_are_repeated_a_round_trip_apart() {
         let t = Instant::now();
-        let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
-        assert_eq!(n.due(t, LONG), vec![2]);
         // The retransmission took 300 ms: the path is long.
-        n.received(t + ms(300), 2);
+        let mut n = one_loss(t, 300);
         assert_eq!(n.round_trip(), Some(ms(300)));
         let t = t + ms(400);
         n.received(t, 5);
@@ -293,6 +330,36 @@ mod tests {
     }
 
     #[test]
+    fn a_packet_asked_for_twice_bounds_the_round_trip_only_while_nothing_exact_is_known() {
+        let t = Instant::now();
+        // Nothing known: asks at 0 and 20 ms, the copy at 300 ms (it answered the first).
+        let mut n = NackList::new();
+        n.received(t, 1);
+        n.received(t, 3);
+        n.due(t, LONG);
+        n.due(t + ms(20), LONG);
+        n.received(t + ms(300), 2);
+        assert_eq!(
+            n.round_trip(),
+            Some(ms(300)),
+            "an upper bound, for want of better"
+        );
+        // An exact 250 ms sample wins over the bound.
+        lose(&mut n, t + ms(400), 4, 250);
+        assert_eq!(n.round_trip(), Some(ms(250)));
+        // A packet whose first ask was lost: asked again at 1.25 × 250 ms, its copy 250 ms
+        // after that. Counted from the first ask that is 562 ms; it must not lengthen the round
+        // trip, or the next asks would be spaced wider and the wait would run away.
+        let t2 = t + ms(1_000);
+        n.received(t2, 7);
+        n.received(t2, 9);
+        assert_eq!(n.due(t2, LONG), vec![8]);
+        assert_eq!(n.due(t2 + ms(313), LONG), vec![8]);
+        n.received(t2 + ms(563), 8);
+        assert_eq!(n.round_trip(), Some(ms(250)));
+    }
+
+    #[test]
     fn a_copy_later_than_three_seconds_teaches_nothing() {
         let t = Instant::now();
         let mut n = NackList::new();
@@ -308,36 +375,19 @@ mod tests {
     #[test]
     fn a_reordered_packet_or_a_first_keyframe_copy_does_not_shorten_the_round_trip() {
         let t = Instant::now();
-        let mut n = NackList::new();
-        // A real retransmission: 300 ms.
-        n.received(t, 1);
-        n.received(t, 3);
-        n.due(t, LONG);
-        n.received(t + ms(300), 2);
-        // Then a packet that was only late by a millisecond.
-        let t2 = t + ms(400);
-        n.received(t2, 4);
-        n.received(t2, 6);
-        n.due(t2, LONG);
-        n.received(t2 + ms(1), 5);
+        // A real retransmission: 300 ms; then a packet that was only late by a millisecond.
+        let mut n = one_loss(t, 300);
+        lose(&mut n, t + ms(400), 4, 1);
         assert_eq!(n.round_trip(), Some(ms(300)), "the largest sample counts");
-        // Ten seconds on, the long sample is forgotten and the short one is all there is.
-        let t3 = t + ms(10_350);
-        n.received(t3, 7);
-        n.received(t3, 9);
-        n.due(t3, LONG);
-        n.received(t3 + ms(1), 8);
-        assert_eq!(n.round_trip(), Some(ms(1)));
+        // Ten seconds on, the long sample is forgotten, and a short one teaches nothing.
+        lose(&mut n, t + ms(10_350), 7, 1);
+        assert_eq!(n.round_trip(), None);
     }
 
     #[test]
     fn a_round_trip_learnt_too_short_still_backs_off_and_nothing_is_asked_too_late() {
         let t = Instant::now();
-        let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
-        n.due(t, LONG);
-        n.received(t + ms(1), 2); // a reordered packet: 1 ms
+        let mut n = one_loss(t, 1); // a reordered packet: 1 ms
         let t = t + ms(10);
         n.received(t, 5);
         let mut asked_at = Vec::new();
@@ -349,11 +399,7 @@ mod tests {
         assert_eq!(asked_at, vec![0, 20, 60, 140, 300]);
         // With a 300 ms round trip and a 600 ms loss wait, only asks whose copy can come back
         // before the wait ends go out.
-        let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
-        n.due(t, LONG);
-        n.received(t + ms(300), 2);
+        let mut n = one_loss(t, 300);
         let t = t + ms(400);
         n.received(t, 5);
         let asks = (0..2_000u64)
