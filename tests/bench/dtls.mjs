@@ -31,7 +31,7 @@ const comparisons = {
     column: 'DTLS flight resend',
     variants: [
       ['stock: the DTLS layer resends after 1 s', ['--stock-dtls-resend']],
-      ['ours: lost flights resent after 2 × ICE round trip (≥ 20 ms)', []],
+      ['ours: lost flights resent after 2 × ICE round trip (≥ 10 ms)', []],
     ],
   },
   'first-keyframe': {
