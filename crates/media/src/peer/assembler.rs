@@ -2,11 +2,12 @@
 //!
 //! Sans-IO: [`Vp8Assembler::push`] takes a packet and the time it arrived, [`Vp8Assembler::poll`]
 //! returns complete frames in order, or asks for a keyframe. A gap waits for the NACK responder on
-//! the far side to resend the packet: [`LOSS_WAIT`], or three and a half round trips of the media path once
-//! one is known ([`Vp8Assembler::set_round_trip`]: time for a lost ask or retransmission to be
-//! asked again). After that the frame is written off, and since later frames reference it,
-//! everything up to the next keyframe is dropped and a keyframe is requested (PLI), again every
-//! [`KEYFRAME_REPEAT`] (or two round trips, if longer) until one arrives.
+//! the far side to resend the packet: [`LOSS_WAIT`], or 3.5 round trips of the media path once one
+//! is known ([`Vp8Assembler::set_round_trip`]: time for three asks of the NACK list, 1.25 round
+//! trips apart, and the last one's copy). After that the frame is written off, and since later
+//! frames reference it, everything up to the next keyframe is dropped and a keyframe is requested
+//! (PLI), again every [`KEYFRAME_REPEAT`] (or two round trips and 100 ms, if longer) until one
+//! arrives.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -418,8 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn on_a_long_path_a_gap_waits_three_and_a_half_round_trips_and_keyframes_are_asked_for_less_often(
-    ) {
+    fn a_long_path_waits_longer_for_a_lost_packet_and_for_a_keyframe() {
         let t = Instant::now();
         let mut a = Vp8Assembler::new();
         a.set_round_trip(Some(Duration::from_millis(300)));
