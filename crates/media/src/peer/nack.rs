@@ -228,11 +228,16 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Packets `first` and `first + 2` arrive at `t`: `first + 1` is missing.
+    fn gap(n: &mut NackList, t: Instant, first: u16) {
+        n.received(t, first);
+        n.received(t, first + 2);
+    }
+
     /// Packet `first + 1` lost at `t` (between `first` and `first + 2`) and asked for at
     /// once; its copy comes `took` ms later.
     fn lose(n: &mut NackList, t: Instant, first: u16, took: u64) {
-        n.received(t, first);
-        n.received(t, first + 2);
+        gap(n, t, first);
         assert_eq!(n.due(t, LONG), vec![first + 1]);
         n.received(t + ms(took), first + 1);
     }
@@ -265,8 +270,7 @@ mod tests {
     fn without_a_round_trip_asks_back_off_from_twenty_milliseconds() {
         let t = Instant::now();
         let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
+        gap(&mut n, t, 1);
         let mut asked_at = Vec::new();
         for step in 0..=400u64 {
             let now = t + ms(step);
@@ -298,15 +302,13 @@ mod tests {
     fn a_packet_is_let_go_after_the_give_up_time_or_ten_asks() {
         let t = Instant::now();
         let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
+        gap(&mut n, t, 1);
         assert_eq!(n.due(t, ms(200)), vec![2]);
         assert!(n.due(t + ms(200), ms(200)).is_empty());
         assert_eq!(n.missing(), 0);
 
         let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
+        gap(&mut n, t, 1);
         let asks = (0..100_000u64)
             .filter(|s| !n.due(t + ms(*s), LONG).is_empty())
             .count();
@@ -320,8 +322,7 @@ mod tests {
         // copy comes, but the copy's time is learnt, so the next wait can be long enough.
         let t = Instant::now();
         let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
+        gap(&mut n, t, 1);
         assert_eq!(n.due(t, ms(200)), vec![2]);
         assert!(n.due(t + ms(200), ms(200)).is_empty());
         assert_eq!(n.missing(), 0);
@@ -334,8 +335,7 @@ mod tests {
         let t = Instant::now();
         // Nothing known: asks at 0 and 20 ms, the copy at 300 ms (it answered the first).
         let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
+        gap(&mut n, t, 1);
         n.due(t, LONG);
         n.due(t + ms(20), LONG);
         n.received(t + ms(300), 2);
@@ -351,8 +351,7 @@ mod tests {
         // after that. Counted from the first ask that is 562 ms; it must not lengthen the round
         // trip, or the next asks would be spaced wider and the wait would run away.
         let t2 = t + ms(1_000);
-        n.received(t2, 7);
-        n.received(t2, 9);
+        gap(&mut n, t2, 7);
         assert_eq!(n.due(t2, LONG), vec![8]);
         assert_eq!(n.due(t2 + ms(313), LONG), vec![8]);
         n.received(t2 + ms(563), 8);
@@ -363,8 +362,7 @@ mod tests {
     fn a_copy_later_than_three_seconds_teaches_nothing() {
         let t = Instant::now();
         let mut n = NackList::new();
-        n.received(t, 1);
-        n.received(t, 3);
+        gap(&mut n, t, 1);
         n.due(t, ms(200));
         n.due(t + ms(200), ms(200));
         n.due(t + ms(3_100), ms(200));
