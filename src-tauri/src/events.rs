@@ -165,11 +165,8 @@ mod tests {
 
     #[test]
     fn generated_typescript_is_current() {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(GENERATED_PATH);
         instant_share_protocol::typescript::check_or_update(
-            &path,
+            GENERATED_PATH,
             &typescript(),
             "UPDATE_GENERATED=1 cargo test -p instant-share events",
         );

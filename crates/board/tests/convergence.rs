@@ -297,7 +297,7 @@ proptest! {
 }
 
 /// Where the vectors for the TypeScript twin of `apply` (ui/src/lib/board/state.ts) live.
-const VECTORS: &str = "../../tests/fixtures/board-vectors.json";
+const VECTORS: &str = "tests/fixtures/board-vectors.json";
 
 /// Event sequences from the same generator as the property above, with the board after each
 /// event, for `tests/board-state.test.mjs` to replay through the TypeScript. Deterministic;
@@ -333,9 +333,8 @@ fn vectors_for_the_typescript_board_are_current() {
     }))
     .unwrap()
         + "\n";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(VECTORS);
     instant_share_protocol::typescript::check_or_update(
-        &path,
+        VECTORS,
         &fresh,
         "UPDATE_GENERATED=1 cargo test -p instant-share-board",
     );

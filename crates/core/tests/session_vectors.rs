@@ -10,7 +10,7 @@ use instant_share_core::snapshot::{apply, is_session_event};
 use instant_share_protocol::{ServerMessage, SessionSnapshot};
 use serde_json::json;
 
-const VECTORS: &str = "../../tests/fixtures/session-vectors.json";
+const VECTORS: &str = "tests/fixtures/session-vectors.json";
 
 fn participant(id: &str, role: &str, name: &str, in_charge: bool) -> serde_json::Value {
     json!({
@@ -124,9 +124,8 @@ fn vectors_for_the_typescript_session_are_current() {
     }))
     .unwrap()
         + "\n";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(VECTORS);
     instant_share_protocol::typescript::check_or_update(
-        &path,
+        VECTORS,
         &fresh,
         "UPDATE_GENERATED=1 cargo test -p instant-share-core --test session_vectors",
     );

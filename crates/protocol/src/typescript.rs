@@ -108,17 +108,20 @@ pub fn module(source: &str, consts: &[(&str, String)], decls: &[String]) -> Stri
 }
 
 /// The drift check behind each crate's generated-file test: with `UPDATE_GENERATED` set,
-/// writes `fresh` to `path`; otherwise panics, naming `command`, unless the file holds exactly
-/// `fresh`.
-pub fn check_or_update(path: &std::path::Path, fresh: &str, command: &str) {
+/// writes `fresh` to `relative` (a path from the workspace's top); otherwise panics, naming
+/// `command`, unless the file holds exactly `fresh`.
+pub fn check_or_update(relative: &str, fresh: &str, command: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative);
     if std::env::var_os("UPDATE_GENERATED").is_some() {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).expect("create the generated file's folder");
         }
-        std::fs::write(path, fresh).expect("write the generated file");
+        std::fs::write(&path, fresh).expect("write the generated file");
         return;
     }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == fresh,
         "{} is out of date: run `{command}`",
@@ -128,15 +131,10 @@ pub fn check_or_update(path: &std::path::Path, fresh: &str, command: &str) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     #[test]
     fn generated_typescript_is_current() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(super::GENERATED_PATH);
         super::check_or_update(
-            &path,
+            super::GENERATED_PATH,
             &super::render(),
             "UPDATE_GENERATED=1 cargo test -p instant-share-protocol",
         );

@@ -38,15 +38,10 @@ pub fn render() -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     #[test]
     fn generated_typescript_is_current() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(super::GENERATED_PATH);
         instant_share_protocol::typescript::check_or_update(
-            &path,
+            super::GENERATED_PATH,
             &super::render(),
             "UPDATE_GENERATED=1 cargo test -p instant-share media::typescript",
         );
