@@ -27,6 +27,8 @@ use rtc::shared::error::Error;
 const MAX_PACKETS: usize = 256;
 
 enum First {
+    /// Nothing sent on the stream yet.
+    Waiting,
     /// The first frame's packets so far.
     Collecting {
         timestamp: u32,
@@ -40,7 +42,7 @@ enum First {
 #[derive(Default)]
 pub(crate) struct FirstFrameTwice {
     /// Per local video stream (SSRC) bound.
-    streams: HashMap<u32, Option<First>>,
+    streams: HashMap<u32, First>,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
@@ -93,23 +95,23 @@ impl FirstFrameTwice {
         let timestamp = rtp.header.timestamp;
         let marker = rtp.header.marker;
         match state {
-            None => {
-                *state = Some(if starts_vp8_keyframe(&rtp.payload) {
+            First::Waiting => {
+                *state = if starts_vp8_keyframe(&rtp.payload) {
                     First::Collecting {
                         timestamp,
                         copies: Vec::new(),
                     }
                 } else {
                     First::Done
-                });
+                };
             }
-            Some(First::Collecting { timestamp: t, .. }) if *t != timestamp => {
+            First::Collecting { timestamp: t, .. } if *t != timestamp => {
                 // A new frame before the first one's marker: leave it there.
-                *state = Some(First::Done);
+                *state = First::Done;
             }
             _ => {}
         }
-        if let Some(First::Collecting { copies, .. }) = state {
+        if let First::Collecting { copies, .. } = state {
             copies.push(TaggedPacket {
                 now: msg.now,
                 transport: msg.transport,
@@ -118,7 +120,7 @@ impl FirstFrameTwice {
             self.write_queue.push_back(msg);
             if marker || copies.len() >= MAX_PACKETS {
                 let copies = std::mem::take(copies);
-                *state = Some(First::Done);
+                *state = First::Done;
                 if marker {
                     tracing::debug!(packets = copies.len(), "first keyframe sent twice");
                     self.write_queue.extend(copies);
@@ -167,7 +169,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for FirstFrameTwice {
 impl Interceptor for FirstFrameTwice {
     fn bind_local_stream(&mut self, info: &StreamInfo) {
         if info.mime_type.eq_ignore_ascii_case("video/vp8") {
-            self.streams.insert(info.ssrc, None);
+            self.streams.insert(info.ssrc, First::Waiting);
         }
     }
     fn unbind_local_stream(&mut self, info: &StreamInfo) {
